@@ -1,0 +1,410 @@
+"""Expression -> ``onnx.ModelProto``.
+
+The compiler surveys the expression (operators used, user names, graph
+inputs), chooses the opsets, then sweeps the nodes once in topological order
+(iteratively: a 100,000-node chain compiles). For each node the sweep
+resolves its version, names its inputs (constants through
+:class:`~onnxalgebra._passes.dedup_constants.InitializerTable`), looks it up
+in the :class:`~onnxalgebra._passes.cse.NodeTable`, infers its output types,
+names its outputs (:class:`~onnxalgebra._passes.naming.NameAllocator`) and
+appends its ``NodeProto``. Subgraph bodies are compiled the same way in a
+child scope that sees the enclosing graph's values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import GraphProto, ModelProto, defs, helper
+
+from ._attributes import attribute_proto
+from ._errors import CompileError
+from ._expr import Constant, Expr, OnnxOperator, Output, Var, resolve_constants
+from ._graph import Graph
+from ._inputs import parse_inputs
+from ._opset import UsedOp, choose_opsets
+from ._passes.cse import NodeTable
+from ._passes.dedup_constants import InitializerTable
+from ._passes.naming import NameAllocator
+from ._schemas import schema_at
+from ._signature import Signature, check_attributes, check_input_count, signature_of
+from ._traverse import postorder
+from ._types import TensorType, ValueType, elem_type_of, make_type, value_info
+
+__all__ = ["compile_model", "expand_outputs"]
+
+_GRAPH = defs.OpSchema.AttrType.GRAPH
+PRODUCER = "onnxalgebra"
+
+
+def expand_outputs(values: Iterable[Any]) -> list[Expr]:
+    """The values an output list stands for: a multi-output operator gives all its outputs."""
+    result: list[Expr] = []
+    for value in values:
+        if isinstance(value, OnnxOperator):
+            result.extend(value.outputs)
+        elif isinstance(value, (Var, Constant, Output)):
+            result.append(value)
+        elif isinstance(value, str):
+            result.append(Var(value))
+        else:
+            raise CompileError(f"an output must be an expression, got {type(value).__name__}.")
+    return result
+
+
+def _operator_inputs(op: OnnxOperator) -> list[OnnxOperator]:
+    return [v.op for v in op.inputs if isinstance(v, Output)]
+
+
+class _Survey:
+    """What the whole expression uses, subgraphs included, before anything is emitted."""
+
+    def __init__(self, outputs: Sequence[Expr], names: NameAllocator):
+        self.used: set[UsedOp] = set()
+        self.free_vars: dict[str, Var] = {}  # graph inputs found, in discovery order
+        pending: list[tuple[Sequence[Expr], frozenset[str]]] = [(outputs, frozenset())]
+        seen: set[int] = set()
+        while pending:
+            values, local = pending.pop()
+            for value in values:
+                if isinstance(value, Var) and value.name not in local:
+                    self._free(value)
+            roots = [v.op for v in values if isinstance(v, Output)]
+            fresh = [op for op in roots if id(op) not in seen]
+            for op in postorder(fresh, lambda o: [c for c in _operator_inputs(o) if id(c) not in seen]):
+                seen.add(id(op))
+                self.used.add(UsedOp(op.domain, op.op_type, op.op_version))
+                for name in op.output_names or ():
+                    names.reserve(name, f"output_names of {type(op).__name__}")
+                for value in op.inputs:
+                    if isinstance(value, Var) and value.name not in local:
+                        self._free(value)
+                for attr in op.attributes.values():
+                    if isinstance(attr, Graph):
+                        for var in attr.inputs:
+                            names.reserve(var.name, "a subgraph input")
+                        pending.append((expand_outputs(attr.outputs), local | {v.name for v in attr.inputs}))
+
+    def _free(self, var: Var) -> None:
+        known = self.free_vars.get(var.name)
+        if known is None or (known.type is None and var.type is not None):
+            self.free_vars[var.name] = var
+        elif var.type is not None and known.type is not None and var.type != known.type:
+            raise CompileError(f"input {var.name!r} is declared with two types: {known.type} and {var.type}.")
+
+
+class _Scope:
+    """The values one graph sees: its own, and through ``parent`` its enclosing graphs'."""
+
+    def __init__(self, parent: _Scope | None, graph: GraphProto):
+        self.parent = parent
+        self.graph = graph
+        self.types: dict[str, ValueType | None] = {}
+        self.produced: set[str] = set()  # names computed by nodes of this graph
+        self.bound: dict[int, tuple[str, ...]] = {}  # id(operator) -> its output names
+        self.cse = NodeTable(parent.cse if parent is not None else None)
+
+    def find_op(self, op: OnnxOperator) -> tuple[str, ...] | None:
+        scope: _Scope | None = self
+        key = id(op)
+        while scope is not None:
+            found = scope.bound.get(key)
+            if found is not None:
+                return found
+            scope = scope.parent
+        return None
+
+    def find_type(self, name: str) -> tuple[bool, ValueType | None]:
+        scope: _Scope | None = self
+        while scope is not None:
+            if name in scope.types:
+                return True, scope.types[name]
+            scope = scope.parent
+        return False, None
+
+
+class _Compiler:
+    def __init__(self, opsets: dict[str, int], names: NameAllocator, requested: dict[tuple[int, int], str]):
+        self.opsets = opsets
+        self.opset_key = tuple(sorted(opsets.items()))
+        self.names = names
+        self.initializers = InitializerTable(names)
+        self.requested = requested  # (id(operator), output index) -> graph output name
+        self.root: _Scope | None = None
+
+    # -- values ---------------------------------------------------------------------
+
+    def compile_values(self, scope: _Scope, values: Sequence[Expr]) -> None:
+        roots = [v.op for v in values if isinstance(v, Output) and scope.find_op(v.op) is None]
+        children = lambda op: [c for c in _operator_inputs(op) if scope.find_op(c) is None]  # noqa: E731
+        for op in postorder(roots, children):
+            self.node(scope, op)
+
+    def constant(self, array: np.ndarray) -> str:
+        name = self.initializers.name_for(array)
+        assert self.root is not None
+        self.root.types[name] = TensorType(elem_type_of(array.dtype), array.shape)
+        return name
+
+    def value_name(self, scope: _Scope, value: Expr, owner: str) -> str:
+        if isinstance(value, Output):
+            names = scope.find_op(value.op)
+            assert names is not None  # compile_values ran first
+            return names[value.index]
+        if isinstance(value, Var):
+            known, _ = scope.find_type(value.name)
+            if not known:
+                raise CompileError(f"{owner}: {value.name!r} is neither a graph input nor a value of an enclosing graph.")
+            return value.name
+        if isinstance(value, Constant):
+            return self.constant(value.resolve(None))
+        raise CompileError(f"{owner}: cannot use {type(value).__name__} as a value.")
+
+    # -- nodes ----------------------------------------------------------------------
+
+    def signature(self, op: OnnxOperator) -> Signature:
+        if op.op_version is not None:
+            since = op.op_version
+        else:
+            schema = schema_at(op.domain, op.op_type, self.opsets[op.domain])
+            assert schema is not None  # choose_opsets checked it exists
+            since = schema.since_version
+        sig = signature_of(op.domain, op.op_type, since)
+        if sig is not op.signature:
+            label = f"{type(op).__name__} at opset {self.opsets[op.domain]}"
+            check_input_count(sig, label, len(op.inputs))
+            check_attributes(sig, label, op.attributes)
+        return sig
+
+    def node(self, scope: _Scope, op: OnnxOperator) -> None:
+        sig = self.signature(op)
+        label = type(op).__name__
+        in_names: list[str] = []
+        in_types: list[ValueType | None] = []
+        has_constant = False
+        for value in op.inputs:
+            if value is None:
+                in_names.append("")
+                in_types.append(None)
+            elif isinstance(value, Constant):
+                has_constant = True
+                in_names.append("")
+                in_types.append(value.type)
+            else:
+                name = self.value_name(scope, value, label)
+                in_names.append(name)
+                in_types.append(scope.find_type(name)[1])
+        arrays: list[np.ndarray | None] = []
+        if has_constant:
+            arrays = resolve_constants(sig, op.inputs, in_types)
+            for i, array in enumerate(arrays):
+                if array is not None:
+                    in_names[i] = self.constant(array)
+                    in_types[i] = TensorType(elem_type_of(array.dtype), array.shape)
+        protos = []
+        attr_key = op.attr_key
+        for name, value in op.attributes.items():
+            kind = sig.attributes[name]
+            if kind == _GRAPH and isinstance(value, Graph):
+                proto = attribute_proto(name, value, kind, lambda g, n: self.subgraph(scope, g, n))
+                attr_key = (*attr_key, (name, proto.g.SerializeToString(deterministic=True)))
+            else:
+                proto = attribute_proto(name, value, kind)
+            protos.append(proto)
+        key = (sig.schema.domain, op.op_type, sig.schema.since_version, attr_key, tuple(in_names),
+               op.output_names, op.n_outputs, tuple(self.requested.get((id(op), i)) for i in range(op.n_outputs)))
+        found = scope.cse.find(key)
+        if found is not None:
+            scope.bound[id(op)] = found
+            return
+        present = tuple(n != "" for n in in_names)
+        types = op.infer(sig, tuple(in_types), arrays or [None] * len(in_names), self.opset_key, protos, present)
+        node_name = self.names.fresh(op.op_type)
+        out_names = []
+        for i in range(op.n_outputs):
+            wanted = op.output_names[i] if op.output_names else self.requested.get((id(op), i))
+            if wanted is not None:
+                out_names.append(self.names.take(wanted))
+            elif op.n_outputs == 1:
+                out_names.append(node_name)
+            else:
+                out_names.append(self.names.fresh(node_name))
+        for name, vtype in zip(out_names, types):
+            scope.types[name] = vtype
+            scope.produced.add(name)
+        proto = scope.graph.node.add()
+        proto.op_type = op.op_type
+        proto.name = node_name
+        if op.domain:
+            proto.domain = op.domain
+        proto.input.extend(in_names)
+        proto.output.extend(out_names)
+        proto.attribute.extend(protos)
+        result = tuple(out_names)
+        scope.bound[id(op)] = result
+        scope.cse.add(key, result)
+
+    def identity(self, scope: _Scope, source: str, target: str | None) -> str:
+        name = self.names.take(target) if target is not None else self.names.fresh("Identity")
+        proto = scope.graph.node.add()
+        proto.op_type = "Identity"
+        proto.name = name if target is None else self.names.fresh("Identity")
+        proto.input.append(source)
+        proto.output.append(name)
+        scope.types[name] = scope.find_type(source)[1]
+        scope.produced.add(name)
+        return name
+
+    def outputs(self, scope: _Scope, values: Sequence[Expr], wanted: Sequence[str | None], owner: str) -> list[str]:
+        """Names of the graph outputs; an Identity where a value is not a fresh node output."""
+        names: list[str] = []
+        for value, target in zip(values, wanted):
+            name = self.value_name(scope, value, owner)
+            if name not in scope.produced or name in names or (target is not None and target != name):
+                name = self.identity(scope, name, target)
+            names.append(name)
+        return names
+
+    def subgraph(self, scope: _Scope, graph: Graph, attr: str) -> GraphProto:
+        child = _Scope(scope, GraphProto())
+        for var in graph.inputs:
+            if scope.find_type(var.name)[0]:
+                raise CompileError(f"subgraph {attr!r}: its input {var.name!r} shadows a value of the enclosing graph.")
+            child.types[var.name] = var.type
+        values = expand_outputs(graph.outputs)
+        self.compile_values(child, values)
+        out_names = self.outputs(child, values, [None] * len(values), f"subgraph {attr!r}")
+        proto = child.graph
+        proto.name = self.names.fresh(attr)
+        proto.input.extend(value_info(v.name, v.type) for v in graph.inputs)
+        proto.output.extend(value_info(n, child.types.get(n)) for n in out_names)
+        return proto
+
+
+def _parse_output_spec(spec: Any, count: int) -> tuple[list[str | None], list[ValueType | None]]:
+    if spec is None:
+        return [None] * count, [None] * count
+    if isinstance(spec, (str, onnx.ValueInfoProto)) or (isinstance(spec, tuple) and spec and isinstance(spec[0], str)):
+        spec = [spec]
+    spec = list(spec)
+    if len(spec) != count:
+        raise CompileError(f"outputs describes {len(spec)} output(s), the expression has {count}.")
+    names: list[str | None] = []
+    types: list[ValueType | None] = []
+    for item in spec:
+        if isinstance(item, str):
+            names.append(item)
+            types.append(None)
+        elif isinstance(item, onnx.ValueInfoProto):
+            from ._types import type_from_proto
+
+            names.append(item.name)
+            types.append(type_from_proto(item.type) if item.HasField("type") else None)
+        elif isinstance(item, (tuple, list)) and len(item) in (2, 3):
+            names.append(item[0])
+            types.append(make_type(item[1], item[2] if len(item) == 3 else None))
+        else:
+            raise CompileError(f"outputs: expected a name, (name, dtype, shape) or ValueInfoProto, got {item!r}.")
+    return names, types
+
+
+def compile_model(
+    outputs: Sequence[Any],
+    inputs: Any = None,
+    *,
+    outputs_spec: Any = None,
+    target_opset: Any = None,
+) -> ModelProto:
+    """Compile expressions into a ``ModelProto`` (see :func:`onnxalgebra.to_onnx`)."""
+    values = expand_outputs(outputs)
+    if not values:
+        raise CompileError("nothing to compile: no output.")
+    names = NameAllocator()
+    out_names, out_types = _parse_output_spec(outputs_spec, len(values))
+    requested: dict[tuple[int, int], str] = {}
+    for value, name in zip(values, out_names):
+        if name is None:
+            continue
+        names.reserve(name, "outputs=")
+        if isinstance(value, Output) and not value.op.output_names:
+            requested.setdefault((id(value.op), value.index), name)
+    survey = _Survey(values, names)
+    declared = _declared_inputs(inputs, survey)
+    for name in declared:
+        names.reserve(name, "a graph input")
+        names.take(name)
+    opsets = choose_opsets(survey.used, target_opset)
+    compiler = _Compiler(opsets, names, requested)
+    model = ModelProto()
+    root = _Scope(None, model.graph)  # nodes are added in place: no copy of a large graph
+    compiler.root = root
+    root.types.update(declared)
+    compiler.compile_values(root, values)
+    final = compiler.outputs(root, values, out_names, "graph outputs")
+    graph = root.graph
+    graph.name = PRODUCER
+    graph.input.extend(value_info(n, t) for n, t in declared.items())
+    graph.initializer.extend(compiler.initializers.tensors)
+    for value, name, vtype in zip(values, final, out_types):
+        inferred = root.types.get(name)
+        vtype = _output_type(name, value, inferred, vtype)
+        graph.output.append(value_info(name, vtype))
+    if "" not in opsets and any(n.op_type == "Identity" and not n.domain for n in graph.node):
+        opsets.update(choose_opsets([UsedOp("", "Identity", None)], target_opset))
+    return _finish(model, opsets)
+
+
+def _output_type(name: str, value: Expr, inferred: ValueType | None, declared: ValueType | None) -> ValueType:
+    if declared is not None:
+        if isinstance(inferred, TensorType) and isinstance(declared, TensorType) and inferred.elem_type != declared.elem_type:
+            raise CompileError(f"output {name!r}: declared {declared} but the expression computes {inferred}.")
+        return declared
+    if inferred is None:
+        producer = f" (computed by {type(value.op).__name__})" if isinstance(value, Output) else ""
+        raise CompileError(
+            f"output {name!r}{producer}: its type cannot be inferred; declare it with "
+            f"outputs=[({name!r}, dtype, shape)]."
+        )
+    return inferred
+
+
+def _declared_inputs(spec: Any, survey: _Survey) -> dict[str, ValueType]:
+    if isinstance(spec, np.ndarray):
+        untyped = [n for n, v in survey.free_vars.items() if v.type is None]
+        candidates = untyped or list(survey.free_vars)
+        if len(candidates) != 1:
+            raise CompileError(
+                f"a single sample was given but the expression has inputs {list(survey.free_vars)}: "
+                "pass a dict name -> sample."
+            )
+        spec = {candidates[0]: spec}
+    declared = dict(parse_inputs(spec))
+    for name, var in survey.free_vars.items():
+        if name in declared:
+            given = declared[name]
+            if var.type is not None and isinstance(var.type, TensorType) and isinstance(given, TensorType):
+                if var.type.elem_type != given.elem_type:
+                    raise CompileError(f"input {name!r}: Var declares {var.type} but inputs give {given}.")
+        elif var.type is not None:
+            declared[name] = var.type
+    missing = [n for n in survey.free_vars if n not in declared]
+    if missing:
+        raise CompileError(
+            f"the type of graph input(s) {missing} is unknown: pass inputs={{name: numpy sample}}, "
+            "a list of (name, dtype, shape), or build them with Var(name, dtype, shape)."
+        )
+    return declared
+
+
+def _finish(model: ModelProto, opsets: dict[str, int]) -> ModelProto:
+    from . import __version__
+
+    imports = [helper.make_opsetid(d, v) for d, v in sorted(opsets.items())]
+    model.opset_import.extend(imports)
+    model.ir_version = helper.find_min_ir_version_for(imports, ignore_unknown=True)
+    model.producer_name = PRODUCER
+    model.producer_version = __version__
+    return model

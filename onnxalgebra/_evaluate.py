@@ -1,0 +1,61 @@
+"""Run an expression on numpy inputs, for debugging: onnxruntime or onnx's reference evaluator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._errors import CompileError
+
+__all__ = ["evaluate", "RUNTIMES"]
+
+RUNTIMES = ("onnxruntime", "reference")
+
+
+def _session(model: Any, runtime: str) -> Any:
+    if runtime == "onnxruntime":
+        from onnxruntime import InferenceSession
+
+        return InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    from onnx.reference import ReferenceEvaluator
+
+    return ReferenceEvaluator(model)
+
+
+def evaluate(expr: Any, feeds: dict[str, Any], runtime: str = "onnxruntime", target_opset: Any = None) -> Any:
+    """Compile ``expr`` for the types of ``feeds`` and run it with ``runtime``.
+
+    Returns an array for a single output, a list of arrays otherwise. The
+    compiled model and its session are cached on the operator, per input
+    signature (names, dtypes, ranks), runtime and target opset.
+    """
+    from ._compile import compile_model
+    from ._expr import OnnxOperator, Output
+
+    if runtime not in RUNTIMES:
+        raise CompileError(f"eval: runtime must be one of {RUNTIMES}, got {runtime!r}.")
+    if not isinstance(feeds, dict):
+        raise CompileError(f"eval: feeds must be a dict name -> numpy array, got {type(feeds).__name__}.")
+    arrays = {name: np.asarray(value) for name, value in feeds.items()}
+    owner = expr.op if isinstance(expr, Output) else expr
+    key = (
+        tuple((name, a.dtype.str, a.ndim) for name, a in arrays.items()),
+        runtime,
+        repr(target_opset),
+        expr.index if isinstance(expr, Output) else None,
+    )
+    cache = None
+    if isinstance(owner, OnnxOperator):
+        if owner._sessions is None:
+            owner._sessions = {}
+        cache = owner._sessions
+    entry = cache.get(key) if cache is not None else None
+    if entry is None:
+        model = compile_model([expr], arrays, target_opset=target_opset)
+        entry = (model, _session(model, runtime), [o.name for o in model.graph.output])
+        if cache is not None:
+            cache[key] = entry
+    _, session, names = entry
+    results = session.run(None, arrays)
+    return results[0] if len(names) == 1 else list(results)

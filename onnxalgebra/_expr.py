@@ -1,0 +1,450 @@
+"""Expressions: graph inputs (:class:`Var`), constants, operator nodes and their outputs.
+
+An expression is lazy: building one only checks it against its schema and,
+when the types of its inputs are known, infers its output types (so a type
+error surfaces at the line that builds the node). Compilation to a
+``ModelProto`` happens in :mod:`onnxalgebra._compile`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from onnx import defs
+
+from . import _numpy_ops
+from ._attributes import attributes_key
+from ._errors import OperatorError
+from ._graph import Graph
+from ._inference import constant_data_key, infer_outputs, type_from_type_str
+from ._schemas import max_opset, schema_at
+from ._signature import Signature, check_attributes, check_input_count, signature_of
+from ._types import Dim, TensorType, ValueType, elem_type_of, make_type
+
+__all__ = ["Expr", "Var", "Constant", "Output", "OnnxOperator", "resolve_constants"]
+
+_ATTR = defs.OpSchema.AttrType
+
+
+class Expr(_numpy_ops.NumpyOperators):
+    """Base class of everything that can be an input of an operator."""
+
+    __slots__ = ()
+    # numpy arrays on the left of an operator defer to our reflected methods.
+    __array_ufunc__ = None
+
+    @property
+    def type(self) -> ValueType | None:
+        """The inferred type of (the first output of) this expression, or None if unknown."""
+        return None
+
+    @property
+    def dtype(self) -> np.dtype | None:
+        """The numpy dtype of this tensor expression, or None if not known yet."""
+        vtype = self.type
+        return vtype.dtype if isinstance(vtype, TensorType) else None
+
+    @property
+    def shape(self) -> tuple[Dim, ...] | None:
+        """The inferred shape (ints, symbolic names, None for unknown), or None if the rank is unknown."""
+        vtype = self.type
+        return vtype.shape if isinstance(vtype, TensorType) else None
+
+    def to_onnx(self, inputs: Any = None, outputs: Any = None, target_opset: Any = None) -> Any:
+        """Compile this expression into an ``onnx.ModelProto``.
+
+        ``inputs`` gives the graph inputs' types: a dict name -> numpy sample
+        (first dimension made symbolic), a list of ``(name, dtype, shape)``,
+        or a list of ``onnx.ValueInfoProto``. ``outputs`` optionally names the
+        graph outputs or gives their types; ``target_opset`` is an int (the
+        default domain) or a dict domain -> opset.
+
+        >>> import numpy as np
+        >>> from onnxalgebra import OnnxAdd
+        >>> model = OnnxAdd("X", np.float32(1)).to_onnx({"X": np.zeros((2, 3), np.float32)})
+        >>> [n.op_type for n in model.graph.node]
+        ['Add']
+        """
+        from ._compile import compile_model
+
+        return compile_model([self], inputs, outputs_spec=outputs, target_opset=target_opset)
+
+    def eval(self, feeds: dict[str, Any], runtime: str = "onnxruntime", target_opset: Any = None) -> Any:
+        """Compile for the feeds' types and run: returns a numpy array (a list for several outputs).
+
+        ``runtime`` is ``'onnxruntime'`` or ``'reference'`` (``onnx.reference.ReferenceEvaluator``).
+        Sessions are cached per compiled model.
+
+        >>> import numpy as np
+        >>> from onnxalgebra import OnnxAdd
+        >>> OnnxAdd("X", 1.0).eval({"X": np.array([1, 2], np.float32)})
+        array([2., 3.], dtype=float32)
+        """
+        from ._evaluate import evaluate
+
+        return evaluate(self, feeds, runtime=runtime, target_opset=target_opset)
+
+
+class Var(Expr):
+    """A graph input, named and optionally typed.
+
+    >>> import numpy as np
+    >>> x = Var("X", np.float32, [None, 4])
+    >>> str(x.type)
+    'tensor(float)[?, 4]'
+    """
+
+    __slots__ = ("_type", "name")
+
+    def __init__(self, name: str, dtype: Any = None, shape: Sequence[Dim] | None = None):
+        if not isinstance(name, str) or not name:
+            raise OperatorError(f"Var: a name must be a non-empty str, got {name!r}.")
+        self.name = name
+        self._type = None if dtype is None else make_type(dtype, shape)
+
+    @property
+    def type(self) -> ValueType | None:
+        """The declared type, or None when it comes from ``to_onnx``'s inputs."""
+        return self._type
+
+    def __repr__(self) -> str:
+        return f"Var({self.name!r})" if self._type is None else f"Var({self.name!r}, {self._type})"
+
+
+class Constant(Expr):
+    """A constant tensor. A Python scalar or list without a dtype takes the
+    dtype of the operand it meets (``x + 1.0`` keeps ``x``'s dtype).
+
+    >>> Constant(np.array([1, 2], dtype=np.int64)).dtype
+    dtype('int64')
+    """
+
+    __slots__ = ("_type", "value")
+
+    def __init__(self, value: Any, dtype: Any = None):
+        if dtype is not None:
+            value = np.asarray(value, dtype=np.dtype(dtype))
+        if isinstance(value, (np.ndarray, np.generic)):
+            value = np.asarray(value)
+            if value.dtype.kind in "US":
+                value = value.astype(object)
+            self._type: TensorType | None = TensorType(elem_type_of(value.dtype), value.shape)
+        else:
+            probe = np.asarray(value)
+            if probe.dtype.kind not in "biufUS":
+                raise OperatorError(f"Constant: cannot make a tensor of {type(value).__name__} {value!r}.")
+            self._type = None
+        self.value = value
+
+    @property
+    def type(self) -> ValueType | None:
+        """The constant's type, or None while its dtype is deferred."""
+        return self._type
+
+    @property
+    def deferred(self) -> bool:
+        """True for a Python scalar or list whose dtype comes from its context."""
+        return self._type is None
+
+    def resolve(self, elem_type: int | None) -> np.ndarray:
+        """The constant as an array, ``elem_type`` deciding a deferred dtype."""
+        if not self.deferred:
+            return self.value
+        probe = np.asarray(self.value)
+        if elem_type is None:
+            default = {"b": np.bool_, "i": np.int64, "u": np.int64, "f": np.float32, "U": object, "S": object}
+            return probe.astype(default[probe.dtype.kind])
+        target = TensorType(elem_type).dtype
+        array = probe.astype(target)
+        if target.kind in "iu" and probe.dtype.kind == "f" and not np.array_equal(array, probe):
+            raise OperatorError(f"Constant: {self.value!r} is not representable as {target}.")
+        return array
+
+    def __repr__(self) -> str:
+        if self.deferred:
+            return f"Constant({self.value!r})"
+        array = self.value
+        if array.size <= 6:
+            return f"Constant({array.tolist()!r}, {array.dtype})"
+        return f"Constant(<{array.dtype} {list(array.shape)}>)"
+
+
+class Output(Expr):
+    """Output ``index`` of a multi-output operator: what ``expr[index]`` returns."""
+
+    __slots__ = ("index", "op")
+
+    def __init__(self, op: OnnxOperator, index: int):
+        self.op = op
+        self.index = index
+
+    @property
+    def type(self) -> ValueType | None:
+        """The inferred type of this output, or None if unknown."""
+        types = self.op.output_types
+        return None if types is None else types[self.index]
+
+    def __repr__(self) -> str:
+        return f"{self.op!r}[{self.index}]"
+
+
+def _as_input(value: Any, op: str, position: int) -> Var | Constant | Output | None:
+    if value is None or isinstance(value, (Var, Constant, Output)):
+        return value
+    if isinstance(value, OnnxOperator):
+        if value.n_outputs < 1:
+            raise OperatorError(f"{op}: input {position} is {value.op_type}, which has no output.")
+        return Output(value, 0)
+    if isinstance(value, str):
+        return Var(value)
+    if isinstance(value, (np.ndarray, np.generic, int, float, bool, list, tuple)):
+        return Constant(value)
+    raise OperatorError(
+        f"{op}: input {position} must be a str (graph input), a numpy array or scalar, an expression, "
+        f"expr[i] or None; got {type(value).__name__}."
+    )
+
+
+def _constant_elem_type(sig: Signature, index: int, input_types: Sequence[ValueType | None]) -> int | None:
+    """The element type a deferred constant at input ``index`` takes from its context."""
+    param = sig.input_param(index)
+    for j, vtype in enumerate(input_types):
+        if j != index and isinstance(vtype, TensorType) and sig.input_param(j) == param:
+            return vtype.elem_type
+    allowed = sig.constraints.get(param, (param,))
+    if len(allowed) == 1:
+        fixed = type_from_type_str(allowed[0])
+        if isinstance(fixed, TensorType):
+            return fixed.elem_type
+    return None
+
+
+def resolve_constants(
+    sig: Signature, inputs: Sequence[Any], input_types: Sequence[ValueType | None]
+) -> list[np.ndarray | None]:
+    """Arrays of the constant inputs (None elsewhere); deferred dtypes follow their siblings."""
+    arrays: list[np.ndarray | None] = []
+    for i, value in enumerate(inputs):
+        if isinstance(value, Constant):
+            arrays.append(value.resolve(_constant_elem_type(sig, i, input_types) if value.deferred else None))
+        else:
+            arrays.append(None)
+    return arrays
+
+
+def _describe_inputs(inputs: Sequence[Any], types: Sequence[ValueType | None]) -> str:
+    parts = []
+    for value, vtype in zip(inputs, types):
+        if value is None:
+            parts.append("<omitted>")
+            continue
+        name = value.name if isinstance(value, Var) else type(value).__name__
+        if isinstance(value, Output):
+            name = f"{value.op.op_type}[{value.index}]"
+        parts.append(f"{name}: {vtype if vtype is not None else '?'}")
+    return "(" + ", ".join(parts) + ")"
+
+
+class OnnxOperator(Expr):
+    """Base class of every ``Onnx<OpType>`` class: one node of the expression tree.
+
+    Subclasses are generated from ``onnx.defs``; do not subclass by hand.
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_sessions",
+        "_sig",
+        "_types",
+        "attr_key",
+        "attributes",
+        "inputs",
+        "n_outputs",
+        "op_version",
+        "output_names",
+    )
+
+    op_type: ClassVar[str] = ""
+    domain: ClassVar[str] = ""
+    pinned_version: ClassVar[int | None] = None
+
+    def __init__(
+        self,
+        *inputs: Any,
+        op_version: int | None = None,
+        output_names: Sequence[str] | None = None,
+        n_outputs: int | None = None,
+        **attributes: Any,
+    ):
+        cls = type(self)
+        name = cls.__name__
+        version = cls.pinned_version
+        if op_version is not None:
+            schema = schema_at(cls.domain, cls.op_type, int(op_version))
+            if schema is None:
+                raise OperatorError(f"{name}: {cls.op_type} does not exist at opset {op_version}.")
+            if version is not None and schema.since_version != version:
+                raise OperatorError(
+                    f"{name}: op_version={op_version} selects version {schema.since_version}, "
+                    f"but this class is pinned to version {version}."
+                )
+            version = schema.since_version
+        self.op_version = version
+        if version is None:
+            latest = schema_at(cls.domain, cls.op_type, max_opset(cls.domain))
+            assert latest is not None, cls.op_type  # the class exists only for known operators
+            version = latest.since_version
+        sig = signature_of(cls.domain, cls.op_type, version)
+        self._sig = sig
+        check_input_count(sig, name, len(inputs))
+        self.inputs = tuple(_as_input(v, name, i) for i, v in enumerate(inputs))
+        self.attributes = check_attributes(sig, name, attributes)
+        self.attr_key = attributes_key(self.attributes)
+        self.output_names = None if output_names is None else tuple(_check_names(name, output_names))
+        self.n_outputs = self._count_outputs(sig, n_outputs)
+        self._types: tuple[ValueType | None, ...] | None = None
+        self._sessions: dict[Any, Any] | None = None
+        self._infer_now(sig)
+
+    def _count_outputs(self, sig: Signature, n_outputs: int | None) -> int:
+        name = type(self).__name__
+        if self.output_names is not None:
+            count = len(self.output_names)
+            if n_outputs is not None and n_outputs != count:
+                raise OperatorError(f"{name}: n_outputs={n_outputs} but {count} output_names given.")
+        elif n_outputs is not None:
+            count = int(n_outputs)
+        elif not sig.variadic_outputs:
+            count = sig.min_outputs
+        elif sig.max_outputs != 2147483647:
+            count = max(sig.min_outputs, 1)  # optional outputs: ask for them with n_outputs
+        elif "num_outputs" in self.attributes:
+            count = self.attributes["num_outputs"]
+        else:
+            count = self._outputs_from_body(sig)
+        if not sig.min_outputs <= count <= sig.max_outputs:
+            raise OperatorError(
+                f"{name}: {sig.label} has {sig.min_outputs} to {sig.max_outputs} outputs, {count} requested."
+            )
+        return count
+
+    def _outputs_from_body(self, sig: Signature) -> int:
+        """Count the outputs of control flow from its body (Loop drops the condition)."""
+        for attr in ("body", "then_branch"):
+            body = self.attributes.get(attr)
+            if body is not None:
+                count = len(body.outputs) if isinstance(body, Graph) else len(body.output)
+                return count - 1 if self.op_type == "Loop" else count
+        raise OperatorError(
+            f"{type(self).__name__}: {sig.label} has a variable number of outputs; "
+            "pass output_names=[...] or n_outputs=N."
+        )
+
+    def _infer_now(self, sig: Signature) -> None:
+        """Infer output types at construction when every input type is known."""
+        if any(isinstance(v, Graph) for v in self.attributes.values()):
+            return  # bodies are typed when compiled, in their scope
+        types = [None if v is None else v.type for v in self.inputs]
+        for value, vtype in zip(self.inputs, types):
+            if value is not None and vtype is None and not (isinstance(value, Constant) and value.deferred):
+                return
+        arrays = resolve_constants(sig, self.inputs, types)
+        types = [TensorType(elem_type_of(a.dtype), a.shape) if a is not None else t for a, t in zip(arrays, types)]
+        present = tuple(v is not None for v in self.inputs)
+        opsets = ((sig.schema.domain, sig.schema.since_version),)
+        self._types = self.infer(sig, tuple(types), arrays, opsets, None, present)
+
+    def infer(
+        self,
+        sig: Signature,
+        input_types: tuple[ValueType | None, ...],
+        arrays: Sequence[np.ndarray | None],
+        opsets: tuple[tuple[str, int], ...],
+        attribute_protos: Any,
+        present: tuple[bool, ...],
+    ) -> tuple[ValueType | None, ...]:
+        """Output types for the given input types (None where unknown), with the node's attributes."""
+        from ._attributes import attribute_proto
+
+        def make_attributes() -> list[Any]:
+            if attribute_protos is not None:
+                return attribute_protos
+            return [attribute_proto(n, v, sig.attributes[n]) for n, v in self.attributes.items()]
+
+        return infer_outputs(
+            sig,
+            self.n_outputs,
+            self.attr_key,
+            make_attributes,
+            input_types,
+            present,
+            constant_data_key(sig, arrays),
+            opsets,
+            lambda: _describe_inputs(self.inputs, input_types),
+        )
+
+    @property
+    def signature(self) -> Signature:
+        """The schema this node was checked against."""
+        return self._sig
+
+    @property
+    def output_types(self) -> tuple[ValueType | None, ...] | None:
+        """Types of all outputs, or None while some input type is unknown."""
+        return self._types
+
+    @property
+    def type(self) -> ValueType | None:
+        """The type of the first output."""
+        return None if self._types is None or not self._types else self._types[0]
+
+    @property
+    def outputs(self) -> list[Output]:
+        """Every output of this node, as expressions."""
+        return [Output(self, i) for i in range(self.n_outputs)]
+
+    def __getitem__(self, index: int) -> Output:
+        """Output ``index`` (the seed API's meaning); use ``.at[...]`` for array indexing."""
+        if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
+            raise TypeError(
+                f"{type(self).__name__}[{index!r}]: an int selects an output; "
+                "for array indexing use expr.at[...] (or expr.getitem(key))."
+            )
+        i = int(index)
+        if i < 0:
+            i += self.n_outputs
+        if not 0 <= i < self.n_outputs:
+            raise IndexError(
+                f"{type(self).__name__} has {self.n_outputs} output(s), index {index} requested; "
+                "pass n_outputs=N or output_names=[...] to get optional outputs."
+            )
+        return Output(self, i)
+
+    def __iter__(self) -> Iterator[Output]:
+        """Iterate over the outputs: ``values, indices = OnnxTopK(x, k)``."""
+        return iter(self.outputs)
+
+    def __len__(self) -> int:
+        return self.n_outputs
+
+    def __repr__(self) -> str:
+        args = [repr(v) if not isinstance(v, OnnxOperator) else v.op_type + "(...)" for v in self.inputs]
+        args = [a if len(a) <= 40 else a[:37] + "..." for a in args]
+        for key, value in self.attributes.items():
+            text = repr(value)
+            args.append(f"{key}={text if len(text) <= 30 else text[:27] + '...'}")
+        return f"{type(self).__name__}({', '.join(args)})"
+
+
+def _check_names(op: str, names: Any) -> list[str]:
+    if isinstance(names, str):
+        names = [names]
+    names = list(names)
+    for n in names:
+        if not isinstance(n, str) or not n:
+            raise OperatorError(f"{op}: output_names must be non-empty strings, got {n!r}.")
+    if len(set(names)) != len(names):
+        raise OperatorError(f"{op}: output_names {names} has duplicates.")
+    return names

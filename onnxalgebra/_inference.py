@@ -1,0 +1,133 @@
+"""Output types of one node, from ONNX's own per-node inference (cached).
+
+ONNX's inference function is called through ``onnx.shape_inference.infer_node_outputs``
+(about 10 us a call); the result is cached on everything it depends on, so a
+chain of 100,000 ``Add`` of the same types calls it once. Where a schema has
+no inference function, or it leaves an output untyped, the element type is
+derived from the schema's type constraints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from onnx import TensorProto, checker, helper, numpy_helper, shape_inference
+
+from ._errors import OnnxTypeError
+from ._signature import Signature
+from ._types import OptionalType, SequenceType, TensorType, ValueType, type_from_proto, type_to_proto
+
+__all__ = ["infer_outputs", "type_from_type_str", "clear_cache"]
+
+# Constants at most this large are given to ONNX inference as data (a Reshape's
+# shape, a Slice's starts...), so that output shapes are known.
+_MAX_DATA_SIZE = 1024
+_CACHE: dict[tuple, tuple[ValueType | None, ...]] = {}
+
+
+def clear_cache() -> None:
+    """Forget every cached inference result."""
+    _CACHE.clear()
+
+
+def type_from_type_str(text: str) -> ValueType | None:
+    """Parse a schema type string such as ``tensor(int64)`` or ``seq(tensor(float))``."""
+    if text.startswith("tensor(") and text.endswith(")"):
+        name = text[7:-1].upper()
+        if name in TensorProto.DataType.keys():
+            return TensorType(TensorProto.DataType.Value(name), None)
+        return None
+    if text.startswith("seq(") and text.endswith(")"):
+        return SequenceType(type_from_type_str(text[4:-1]))
+    if text.startswith("optional(") and text.endswith(")"):
+        return OptionalType(type_from_type_str(text[9:-1]))
+    return None
+
+
+def _drop_shape(vtype: ValueType | None) -> ValueType | None:
+    if isinstance(vtype, TensorType):
+        return TensorType(vtype.elem_type, None)
+    return vtype
+
+
+def _from_constraints(sig: Signature, index: int, input_types: Sequence[ValueType | None]) -> ValueType | None:
+    """Output ``index``'s type as far as the type constraints alone determine it."""
+    param = sig.output_param(index)
+    for i, vtype in enumerate(input_types):
+        if vtype is not None and sig.input_param(i) == param:
+            return _drop_shape(vtype)
+    allowed = sig.constraints.get(param, (param,))
+    if len(allowed) == 1:
+        return type_from_type_str(allowed[0])
+    return None
+
+
+def wants_data(sig: Signature, index: int) -> bool:
+    """True when input ``index``'s value may decide output shapes (not a shared type parameter)."""
+    param = sig.input_param(index)
+    return param not in sig.output_params
+
+
+def constant_data_key(sig: Signature, values: Sequence[np.ndarray | None]) -> tuple:
+    """The constant inputs worth giving ONNX inference as data, as a hashable key."""
+    key = []
+    for i, value in enumerate(values):
+        if value is not None and value.size <= _MAX_DATA_SIZE and wants_data(sig, i) and value.dtype.kind not in "OUS":
+            key.append((i, value.dtype.str, value.shape, value.tobytes()))
+    return tuple(key)
+
+
+def infer_outputs(
+    sig: Signature,
+    n_outputs: int,
+    attr_key: tuple,
+    make_attributes: Callable[[], list[Any]],
+    input_types: tuple[ValueType | None, ...],
+    present: tuple[bool, ...],
+    data_key: tuple,
+    opsets: tuple[tuple[str, int], ...],
+    describe: Callable[[], str],
+) -> tuple[ValueType | None, ...]:
+    """Output types of a node, or raise :class:`OnnxTypeError` naming it and its inputs.
+
+    ``input_types`` has one entry per input, ``None`` where the type is
+    unknown or the optional input omitted (``present`` tells which). ONNX's
+    inference runs only when every present input is typed.
+    """
+    schema = sig.schema
+    key = (schema.domain, schema.name, schema.since_version, n_outputs, attr_key, input_types, present, data_key, opsets)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    inferred: dict[str, Any] = {}
+    typed = all(t is not None for t, p in zip(input_types, present) if p)
+    if schema.has_type_and_shape_inference_function and typed:
+        inputs = [f"i{i}" if p else "" for i, p in enumerate(present)]
+        node = helper.make_node(schema.name, inputs, [f"o{i}" for i in range(n_outputs)], domain=schema.domain)
+        node.attribute.extend(make_attributes())
+        types = {name: type_to_proto(t) for name, t in zip(inputs, input_types) if name}
+        data = {
+            f"i{i}": numpy_helper.from_array(np.frombuffer(raw, dtype=np.dtype(dt)).reshape(shape))
+            for i, dt, shape, raw in data_key
+        }
+        try:
+            inferred = shape_inference.infer_node_outputs(
+                schema,
+                node,
+                types,
+                input_data=data or None,
+                opset_imports=[helper.make_opsetid(d, v) for d, v in opsets],
+            )
+        except (shape_inference.InferenceError, checker.ValidationError) as exc:
+            message = " ".join(str(exc).split())
+            raise OnnxTypeError(f"{sig.label}: type inference failed for inputs {describe()}: {message}") from None
+    result = []
+    for i in range(n_outputs):
+        proto = inferred.get(f"o{i}")
+        vtype = type_from_proto(proto) if proto is not None else None
+        result.append(vtype if vtype is not None else _from_constraints(sig, i, input_types))
+    out = tuple(result)
+    _CACHE[key] = out
+    return out
