@@ -21,6 +21,7 @@ import onnx
 from onnx import GraphProto, ModelProto, defs, helper
 
 from ._attributes import attribute_proto
+from ._control_flow import refine_control_flow
 from ._errors import CompileError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var, resolve_constants
 from ._graph import Graph
@@ -222,6 +223,8 @@ class _Compiler:
             return
         present = tuple(n != "" for n in in_names)
         types = op.infer(sig, tuple(in_types), arrays or [None] * len(in_names), self.opset_key, protos, present)
+        graphs = {p.name: p.g for p in protos if p.type == onnx.AttributeProto.GRAPH}
+        types = refine_control_flow(op.op_type, types, graphs, op.attributes)
         node_name = self.names.fresh(op.op_type)
         out_names = []
         for i in range(op.n_outputs):
