@@ -7,7 +7,7 @@ body's output types; these rules complete what ONNX gave.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from onnx import GraphProto
 
