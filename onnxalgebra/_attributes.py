@@ -31,6 +31,8 @@ def _value_key(value: Any) -> Any:
         return (type(value).__name__, value.SerializeToString(deterministic=True))
     if isinstance(value, tuple):
         return tuple(_value_key(v) for v in value)
+    if isinstance(value, float):
+        return ("float32", np.float32(value).tobytes())  # ONNX stores float attributes as float32
     return value
 
 

@@ -13,8 +13,10 @@ child scope that sees the enclosing graph's values.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import Any
+import functools
+import gc
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import onnx
@@ -30,7 +32,7 @@ from ._opset import UsedOp, choose_opsets
 from ._passes.cse import NodeTable
 from ._passes.dedup_constants import InitializerTable
 from ._passes.naming import NameAllocator
-from ._schemas import schema_at
+from ._schemas import operator_table, schema_at
 from ._signature import Signature, check_attributes, check_input_count, signature_of
 from ._traverse import postorder
 from ._types import TensorType, ValueType, elem_type_of, make_type, value_info
@@ -46,7 +48,7 @@ def expand_outputs(values: Iterable[Any]) -> list[Expr]:
     result: list[Expr] = []
     for value in values:
         if isinstance(value, OnnxOperator):
-            result.extend(value.outputs)
+            result.extend(out for out in value.outputs if not value.omitted(out.index))
         elif isinstance(value, (Var, Constant, Output)):
             result.append(value)
         elif isinstance(value, str):
@@ -58,6 +60,24 @@ def expand_outputs(values: Iterable[Any]) -> list[Expr]:
 
 def _operator_inputs(op: OnnxOperator) -> list[OnnxOperator]:
     return [v.op for v in op.inputs if isinstance(v, Output)]
+
+
+def _ops_in_proto(graph: GraphProto) -> set[UsedOp]:
+    """The operators a ``GraphProto`` attribute uses, nested bodies included, that onnx knows
+    (their domains must be imported by the model too)."""
+    found: set[UsedOp] = set()
+    pending = [graph]
+    while pending:
+        for node in pending.pop().node:
+            domain = "" if node.domain == "ai.onnx" else node.domain
+            entry = operator_table().get(node.op_type)
+            if entry is not None and entry[0].domain == domain:
+                found.add(UsedOp(domain, node.op_type, None))
+            for attr in node.attribute:
+                if attr.type == onnx.AttributeProto.GRAPH:
+                    pending.append(attr.g)
+                pending.extend(attr.graphs)
+    return found
 
 
 class _Survey:
@@ -74,12 +94,11 @@ class _Survey:
                 if isinstance(value, Var) and value.name not in local:
                     self._free(value)
             roots = [v.op for v in values if isinstance(v, Output)]
-            fresh = [op for op in roots if id(op) not in seen]
-            for op in postorder(fresh, lambda o: [c for c in _operator_inputs(o) if id(c) not in seen]):
-                seen.add(id(op))
+            for op in postorder(roots, _operator_inputs, seen=seen):  # seen: operators of earlier bodies too
                 self.used.add(UsedOp(op.domain, op.op_type, op.op_version))
                 for name in op.output_names or ():
-                    names.reserve(name, f"output_names of {type(op).__name__}")
+                    if name:  # '' omits an optional output
+                        names.reserve(name, f"output_names of {type(op).__name__}")
                 for value in op.inputs:
                     if isinstance(value, Var) and value.name not in local:
                         self._free(value)
@@ -88,6 +107,8 @@ class _Survey:
                         for var in attr.inputs:
                             names.reserve(var.name, "a subgraph input")
                         pending.append((expand_outputs(attr.outputs), local | {v.name for v in attr.inputs}))
+                    elif isinstance(attr, GraphProto):
+                        self.used.update(_ops_in_proto(attr))
 
     def _free(self, var: Var) -> None:
         known = self.free_vars.get(var.name)
@@ -135,25 +156,32 @@ class _Compiler:
         self.initializers = InitializerTable(names)
         self.requested = requested  # (id(operator), output index) -> graph output name
         self.root: _Scope | None = None
+        self.signatures: dict[tuple[str, str, int | None], Signature] = {}  # (domain, op_type, op_version) -> in force
 
     # -- values ---------------------------------------------------------------------
 
     def compile_values(self, scope: _Scope, values: Sequence[Expr]) -> None:
         roots = [v.op for v in values if isinstance(v, Output) and scope.find_op(v.op) is None]
-        children = lambda op: [c for c in _operator_inputs(op) if scope.find_op(c) is None]  # noqa: E731
+        children = lambda op: [v.op for v in op.inputs if isinstance(v, Output) and scope.find_op(v.op) is None]  # noqa: E731
         for op in postorder(roots, children):
             self.node(scope, op)
 
     def constant(self, array: np.ndarray) -> str:
         name = self.initializers.name_for(array)
         assert self.root is not None
-        self.root.types[name] = TensorType(elem_type_of(array.dtype), array.shape)
+        if name not in self.root.types:
+            self.root.types[name] = TensorType(elem_type_of(array.dtype), array.shape)
         return name
 
     def value_name(self, scope: _Scope, value: Expr, owner: str) -> str:
         if isinstance(value, Output):
             names = scope.find_op(value.op)
             assert names is not None  # compile_values ran first
+            if not names[value.index]:
+                raise CompileError(
+                    f"{owner}: output {value.index} of {type(value.op).__name__} is omitted ('' in output_names); "
+                    "it cannot be used."
+                )
             return names[value.index]
         if isinstance(value, Var):
             known, _ = scope.find_type(value.name)
@@ -167,13 +195,16 @@ class _Compiler:
     # -- nodes ----------------------------------------------------------------------
 
     def signature(self, op: OnnxOperator) -> Signature:
-        if op.op_version is not None:
-            since = op.op_version
-        else:
-            schema = schema_at(op.domain, op.op_type, self.opsets[op.domain])
-            assert schema is not None  # choose_opsets checked it exists
-            since = schema.since_version
-        sig = signature_of(op.domain, op.op_type, since)
+        which = (op.domain, op.op_type, op.op_version)
+        sig = self.signatures.get(which)
+        if sig is None:
+            if op.op_version is not None:
+                since = op.op_version
+            else:
+                schema = schema_at(op.domain, op.op_type, self.opsets[op.domain])
+                assert schema is not None  # choose_opsets checked it exists
+                since = schema.since_version
+            sig = self.signatures[which] = signature_of(op.domain, op.op_type, since)
         if sig is not op.signature:
             label = f"{type(op).__name__} at opset {self.opsets[op.domain]}"
             check_input_count(sig, label, len(op.inputs))
@@ -204,7 +235,7 @@ class _Compiler:
             for i, array in enumerate(arrays):
                 if array is not None:
                     in_names[i] = self.constant(array)
-                    in_types[i] = TensorType(elem_type_of(array.dtype), array.shape)
+                    in_types[i] = self.root.types[in_names[i]]
         protos = []
         attr_key = op.attr_key
         for name, value in op.attributes.items():
@@ -215,13 +246,17 @@ class _Compiler:
             else:
                 proto = attribute_proto(name, value, kind)
             protos.append(proto)
+        if self.requested:
+            requests = tuple(self.requested.get((id(op), i)) for i in range(op.n_outputs))
+        else:
+            requests = (None,) * op.n_outputs
         key = (sig.schema.domain, op.op_type, sig.schema.since_version, attr_key, tuple(in_names),
-               op.output_names, op.n_outputs, tuple(self.requested.get((id(op), i)) for i in range(op.n_outputs)))
+               op.output_names, op.n_outputs, requests)
         found = scope.cse.find(key)
         if found is not None:
             scope.bound[id(op)] = found
             return
-        present = tuple(n != "" for n in in_names)
+        present = tuple([n != "" for n in in_names])
         types = op.infer(sig, tuple(in_types), arrays or [None] * len(in_names), self.opset_key, protos, present)
         graphs = {p.name: p.g for p in protos if p.type == onnx.AttributeProto.GRAPH}
         types = refine_control_flow(op.op_type, types, graphs, op.attributes)
@@ -229,15 +264,18 @@ class _Compiler:
         out_names = []
         for i in range(op.n_outputs):
             wanted = op.output_names[i] if op.output_names else self.requested.get((id(op), i))
-            if wanted is not None:
+            if wanted == "":
+                out_names.append("")  # an omitted optional output
+            elif wanted is not None:
                 out_names.append(self.names.take(wanted))
             elif op.n_outputs == 1:
                 out_names.append(node_name)
             else:
                 out_names.append(self.names.fresh(node_name))
         for name, vtype in zip(out_names, types):
-            scope.types[name] = vtype
-            scope.produced.add(name)
+            if name:
+                scope.types[name] = vtype
+                scope.produced.add(name)
         proto = scope.graph.node.add()
         proto.op_type = op.op_type
         proto.name = node_name
@@ -245,7 +283,8 @@ class _Compiler:
             proto.domain = op.domain
         proto.input.extend(in_names)
         proto.output.extend(out_names)
-        proto.attribute.extend(protos)
+        if protos:
+            proto.attribute.extend(protos)
         result = tuple(out_names)
         scope.bound[id(op)] = result
         scope.cse.add(key, result)
@@ -314,6 +353,31 @@ def _parse_output_spec(spec: Any, count: int) -> tuple[list[str | None], list[Va
     return names, types
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _gc_paused(func: _F) -> _F:
+    """Run ``func`` with the cyclic garbage collector paused.
+
+    Compiling allocates a few long-lived, acyclic objects per node (names,
+    keys, types, protos): on a 100,000-node graph, the collections they
+    trigger would each walk the whole expression again, for nothing to free.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not gc.isenabled():
+            return func(*args, **kwargs)
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return wrapper  # type: ignore[return-value]
+
+
+@_gc_paused
 def compile_model(
     outputs: Sequence[Any],
     inputs: Any = None,
@@ -328,9 +392,14 @@ def compile_model(
     names = NameAllocator()
     out_names, out_types = _parse_output_spec(outputs_spec, len(values))
     requested: dict[tuple[int, int], str] = {}
+    given = [n for n in out_names if n is not None]
+    if len(set(given)) != len(given):
+        raise CompileError(f"outputs= names {given} have duplicates: each graph output needs its own name.")
     for value, name in zip(values, out_names):
         if name is None:
             continue
+        if isinstance(value, Output) and value.op.output_names and value.op.output_names[value.index] == name:
+            continue  # the same name for the same value: output_names already reserves it
         names.reserve(name, "outputs=")
         if isinstance(value, Output) and not value.op.output_names:
             requested.setdefault((id(value.op), value.index), name)
@@ -407,7 +476,8 @@ def _finish(model: ModelProto, opsets: dict[str, int]) -> ModelProto:
 
     imports = [helper.make_opsetid(d, v) for d, v in sorted(opsets.items())]
     model.opset_import.extend(imports)
-    model.ir_version = helper.find_min_ir_version_for(imports, ignore_unknown=True)
+    # At least IR 4: before it, every initializer had to be a graph input too.
+    model.ir_version = max(helper.find_min_ir_version_for(imports, ignore_unknown=True), 4)
     model.producer_name = PRODUCER
     model.producer_version = __version__
     return model

@@ -28,7 +28,8 @@ def evaluate(expr: Any, feeds: dict[str, Any], runtime: str = "onnxruntime", tar
 
     Returns an array for a single output, a list of arrays otherwise. The
     compiled model and its session are cached on the operator, per input
-    signature (names, dtypes, ranks), runtime and target opset.
+    signature (names, dtypes, shapes but the first, batch, dimension), runtime
+    and target opset: the model declares every other dimension as in the feeds.
     """
     from ._compile import compile_model
     from ._expr import OnnxOperator, Output
@@ -40,7 +41,7 @@ def evaluate(expr: Any, feeds: dict[str, Any], runtime: str = "onnxruntime", tar
     arrays = {name: np.asarray(value) for name, value in feeds.items()}
     owner = expr.op if isinstance(expr, Output) else expr
     key = (
-        tuple((name, a.dtype.str, a.ndim) for name, a in arrays.items()),
+        tuple((name, a.dtype.str, a.shape[1:], a.ndim) for name, a in arrays.items()),
         runtime,
         repr(target_opset),
         expr.index if isinstance(expr, Output) else None,

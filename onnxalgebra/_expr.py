@@ -8,6 +8,7 @@ error surfaces at the line that builds the node). Compilation to a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -15,7 +16,7 @@ import numpy as np
 from onnx import defs
 
 from . import _numpy_ops
-from ._attributes import attributes_key
+from ._attributes import attribute_proto, attributes_key
 from ._errors import OperatorError
 from ._graph import Graph
 from ._inference import constant_data_key, infer_outputs, type_from_type_str
@@ -113,6 +114,12 @@ class Var(Expr):
         return f"Var({self.name!r})" if self._type is None else f"Var({self.name!r}, {self._type})"
 
 
+@functools.lru_cache(maxsize=1024)
+def _array_type(elem_type: int, shape: tuple[int, ...]) -> TensorType:
+    """The type of constant arrays: shared by constants of one dtype and shape (types are immutable)."""
+    return TensorType(elem_type, shape)
+
+
 class Constant(Expr):
     """A constant tensor. A Python scalar or list without a dtype takes the
     dtype of the operand it meets (``x + 1.0`` keeps ``x``'s dtype).
@@ -130,7 +137,7 @@ class Constant(Expr):
             value = np.asarray(value)
             if value.dtype.kind in "US":
                 value = value.astype(object)
-            self._type: TensorType | None = TensorType(elem_type_of(value.dtype), value.shape)
+            self._type: TensorType | None = _array_type(elem_type_of(value.dtype), value.shape)
         else:
             probe = np.asarray(value)
             if probe.dtype.kind not in "biufUS":
@@ -196,6 +203,8 @@ def _as_input(value: Any, op: str, position: int) -> Var | Constant | Output | N
     if isinstance(value, OnnxOperator):
         if value.n_outputs < 1:
             raise OperatorError(f"{op}: input {position} is {value.op_type}, which has no output.")
+        if value.omitted(0):
+            raise OperatorError(f"{op}: input {position} is output 0 of {value.op_type}, omitted by output_names.")
         return Output(value, 0)
     if isinstance(value, str):
         return Var(value)
@@ -207,7 +216,9 @@ def _as_input(value: Any, op: str, position: int) -> Var | Constant | Output | N
     )
 
 
-def _constant_elem_type(sig: Signature, index: int, input_types: Sequence[ValueType | None]) -> int | None:
+def _constant_elem_type(
+    sig: Signature, index: int, input_types: Sequence[ValueType | None], value: Any = None
+) -> int | None:
     """The element type a deferred constant at input ``index`` takes from its context."""
     param = sig.input_param(index)
     for j, vtype in enumerate(input_types):
@@ -218,6 +229,14 @@ def _constant_elem_type(sig: Signature, index: int, input_types: Sequence[ValueT
         fixed = type_from_type_str(allowed[0])
         if isinstance(fixed, TensorType):
             return fixed.elem_type
+    # No sibling of its type parameter (``2 ** x``: Pow's base and exponent differ):
+    # take the other operand's type if the parameter allows it and the value fits.
+    kind = np.asarray(value).dtype.kind if value is not None else None
+    fits = {"b": "b", "i": "iuf", "u": "iuf", "f": "f"}.get(kind or "", "")
+    for j, vtype in enumerate(input_types):
+        if j != index and isinstance(vtype, TensorType) and str(TensorType(vtype.elem_type)) in allowed:
+            if vtype.dtype.kind in fits:
+                return vtype.elem_type
     return None
 
 
@@ -228,7 +247,10 @@ def resolve_constants(
     arrays: list[np.ndarray | None] = []
     for i, value in enumerate(inputs):
         if isinstance(value, Constant):
-            arrays.append(value.resolve(_constant_elem_type(sig, i, input_types) if value.deferred else None))
+            try:
+                arrays.append(value.resolve(_constant_elem_type(sig, i, input_types, value.value) if value.deferred else None))
+            except OperatorError as exc:
+                raise OperatorError(f"{sig.label}, input {i}: {exc}") from None
         else:
             arrays.append(None)
     return arrays
@@ -328,7 +350,18 @@ class OnnxOperator(Expr):
             raise OperatorError(
                 f"{name}: {sig.label} has {sig.min_outputs} to {sig.max_outputs} outputs, {count} requested."
             )
+        declared = self.attributes.get("num_outputs")
+        if declared is not None and sig.variadic_outputs and count != declared:
+            raise OperatorError(f"{name}: attribute num_outputs={declared} but {count} outputs requested.")
+        for i, out in enumerate(self.output_names or ()):
+            if not out and not _optional_output(sig, i):
+                formal = sig.schema.outputs[min(i, len(sig.schema.outputs) - 1)].name
+                raise OperatorError(f"{name}: output {i} ({formal}) of {sig.label} is required; it cannot be omitted with ''.")
         return count
+
+    def omitted(self, index: int) -> bool:
+        """True when output ``index`` is an optional output left out with ``''`` in ``output_names``."""
+        return self.output_names is not None and self.output_names[index] == ""
 
     def _outputs_from_body(self, sig: Signature) -> int:
         """Count the outputs of control flow from its body (Loop drops the condition)."""
@@ -351,7 +384,7 @@ class OnnxOperator(Expr):
             if value is not None and vtype is None and not (isinstance(value, Constant) and value.deferred):
                 return
         arrays = resolve_constants(sig, self.inputs, types)
-        types = [TensorType(elem_type_of(a.dtype), a.shape) if a is not None else t for a, t in zip(arrays, types)]
+        types = [TensorType(elem_type_of(a.dtype), a.shape) if t is None and a is not None else t for a, t in zip(arrays, types)]
         present = tuple(v is not None for v in self.inputs)
         opsets = ((sig.schema.domain, sig.schema.since_version),)
         self._types = self.infer(sig, tuple(types), arrays, opsets, None, present)
@@ -366,7 +399,6 @@ class OnnxOperator(Expr):
         present: tuple[bool, ...],
     ) -> tuple[ValueType | None, ...]:
         """Output types for the given input types (None where unknown), with the node's attributes."""
-        from ._attributes import attribute_proto
 
         def make_attributes() -> list[Any]:
             if attribute_protos is not None:
@@ -420,6 +452,8 @@ class OnnxOperator(Expr):
                 f"{type(self).__name__} has {self.n_outputs} output(s), index {index} requested; "
                 "pass n_outputs=N or output_names=[...] to get optional outputs."
             )
+        if self.omitted(i):
+            raise IndexError(f"{type(self).__name__}: output {index} is omitted ('' in output_names).")
         return Output(self, i)
 
     def __iter__(self) -> Iterator[Output]:
@@ -430,7 +464,7 @@ class OnnxOperator(Expr):
         return self.n_outputs
 
     def __repr__(self) -> str:
-        args = [repr(v) if not isinstance(v, OnnxOperator) else v.op_type + "(...)" for v in self.inputs]
+        args = [_input_repr(v) for v in self.inputs]
         args = [a if len(a) <= 40 else a[:37] + "..." for a in args]
         for key, value in self.attributes.items():
             text = repr(value)
@@ -438,13 +472,30 @@ class OnnxOperator(Expr):
         return f"{type(self).__name__}({', '.join(args)})"
 
 
+def _optional_output(sig: Signature, index: int) -> bool:
+    """True when output ``index`` is an optional formal output, which a node may omit."""
+    formals = sig.schema.outputs
+    return index < len(formals) and formals[index].option == defs.OpSchema.FormalParameterOption.Optional
+
+
+def _input_repr(value: Any) -> str:
+    """An input in an operator's repr, one level deep: a deep expression prints at once, without recursion."""
+    if isinstance(value, Output):
+        index = f"[{value.index}]" if value.op.n_outputs > 1 else ""
+        return f"{value.op.op_type}(...){index}"
+    return repr(value)
+
+
 def _check_names(op: str, names: Any) -> list[str]:
     if isinstance(names, str):
         names = [names]
     names = list(names)
     for n in names:
-        if not isinstance(n, str) or not n:
-            raise OperatorError(f"{op}: output_names must be non-empty strings, got {n!r}.")
-    if len(set(names)) != len(names):
+        if not isinstance(n, str):
+            raise OperatorError(f"{op}: output_names must be strings ('' omits an optional output), got {n!r}.")
+    named = [n for n in names if n]
+    if not named:
+        raise OperatorError(f"{op}: output_names {names} names no output; '' only omits an optional output.")
+    if len(set(named)) != len(named):
         raise OperatorError(f"{op}: output_names {names} has duplicates.")
     return names

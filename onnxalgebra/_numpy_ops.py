@@ -44,8 +44,13 @@ def _dtype_of(*values: Any) -> np.dtype | None:
 def _mod(a: Any, b: Any) -> OnnxOperator:
     dtype = _dtype_of(a, b)
     if dtype is not None and dtype.kind == "f":
-        # numpy's % on floats takes the divisor's sign: a - floor(a / b) * b.
-        return _op("Sub", a, _op("Mul", _op("Floor", _op("Div", a, b)), b))
+        # numpy's % on floats is fmod, plus the divisor when a non-zero remainder has
+        # the other sign (exact, unlike a - floor(a / b) * b).
+        a, b = (np.asarray(v, dtype) if isinstance(v, (int, float)) and not isinstance(v, np.generic) else v for v in (a, b))
+        rem = _op("Mod", a, b, fmod=1)
+        other_sign = _op("Xor", _op("Less", rem, dtype.type(0)), _op("Less", b, dtype.type(0)))
+        fix = _op("And", _op("Not", _op("Equal", rem, dtype.type(0))), other_sign)
+        return _op("Where", fix, _op("Add", rem, b), rem)
     return _op("Mod", a, b, fmod=0)
 
 
@@ -155,6 +160,8 @@ class NumpyOperators:
         if axis is None:
             return _op(name, self, keepdims=int(keepdims))
         axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+        if not axes:
+            return _op("Identity", self)  # numpy reduces nothing; ONNX would reduce every axis
         return _op(name, self, _int64(axes), keepdims=int(keepdims))
 
     def sum(self, axis: Any = None, keepdims: bool = False) -> OnnxOperator:

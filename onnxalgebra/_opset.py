@@ -19,6 +19,8 @@ from ._schemas import max_opset, operator_table, schema_at
 
 __all__ = ["UsedOp", "choose_opsets", "onnxruntime_kernels"]
 
+_OPEN_ENDED = 2147483647  # the end version onnxruntime gives a kernel with no upper bound
+
 
 class UsedOp(NamedTuple):
     """An operator a graph uses: its domain, name and pinned version (None if unversioned)."""
@@ -48,7 +50,9 @@ def _runs_on_onnxruntime(domain: str, op: str, since: int) -> bool:
     if schema is not None and (schema.has_function or schema.has_context_dependent_function):
         return True  # onnxruntime inlines function bodies
     ranges = onnxruntime_kernels().get((domain, op), ())
-    return any(lo <= since <= hi for lo, hi in ranges)
+    # onnxruntime's own rule: an open-ended kernel (hi = INT_MAX) serves only the
+    # version it starts at, since a later version may be one it does not know.
+    return any(lo == since or (lo <= since <= hi and hi != _OPEN_ENDED) for lo, hi in ranges)
 
 
 def _pinned_range(domain: str, op: str, version: int) -> tuple[int, int]:

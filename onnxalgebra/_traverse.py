@@ -14,6 +14,7 @@ def postorder(
     roots: Iterable[T],
     children: Callable[[T], Iterable[T]],
     key: Callable[[T], Hashable] = id,
+    seen: set[Hashable] | None = None,
 ) -> Iterator[T]:
     """Yield every node reachable from ``roots``, each once, children before parents.
 
@@ -30,8 +31,12 @@ def postorder(
 
         for root in roots:
             yield from visit(root)
+
+    ``seen`` holds the keys of nodes visited so far; pass the set of an
+    earlier traversal to skip what it visited (it is updated in place).
     """
-    seen: set[Hashable] = set()
+    if seen is None:
+        seen = set()
     for root in roots:
         if key(root) in seen:
             continue

@@ -8,6 +8,7 @@ A dimension is an ``int``, a ``str`` (a symbolic dimension) or ``None``
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Union
@@ -88,21 +89,30 @@ class MapType:
 ValueType = Union[TensorType, SequenceType, OptionalType, MapType]
 
 
+# np.dtype -> element type, filled on first use (onnx's own lookup rebuilds a table per call).
+_ELEM_TYPES: dict[np.dtype, int] = {}
+
+
 def elem_type_of(dtype: Any) -> int:
     """Return the ``TensorProto`` element type of a numpy dtype (or type).
 
     >>> elem_type_of(np.float32)
     1
     """
-    if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, bool):
+    if isinstance(dtype, np.dtype):
+        known = _ELEM_TYPES.get(dtype)
+        if known is not None:
+            return known
+    elif isinstance(dtype, (int, np.integer)) and not isinstance(dtype, bool):
         if int(dtype) in TensorProto.DataType.values():
             return int(dtype)
     dt = np.dtype(dtype)
-    if dt.kind in "OUS":
-        return TensorProto.STRING
-    return helper.np_dtype_to_tensor_dtype(dt)
+    elem_type = TensorProto.STRING if dt.kind in "OUS" else int(helper.np_dtype_to_tensor_dtype(dt))
+    _ELEM_TYPES[dt] = elem_type
+    return elem_type
 
 
+@functools.cache
 def np_dtype_of(elem_type: int) -> np.dtype:
     """Return the numpy dtype of a ``TensorProto`` element type."""
     return np.dtype(helper.tensor_dtype_to_np_dtype(elem_type))
