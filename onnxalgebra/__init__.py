@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._dot import to_dot
 from ._errors import CompileError, OnnxAlgebraError, OnnxTypeError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
 from ._graph import Graph
+from ._networkx import to_networkx
+from ._render import Diagram, RenderError, show
 from ._types import MapType, OptionalType, SequenceType, TensorType, ValueType
 
 __version__ = "0.1.0"
@@ -30,6 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CompileError",
     "Constant",
+    "Diagram",
     "Expr",
     "Graph",
     "MapType",
@@ -39,11 +43,15 @@ __all__ = [
     "OperatorError",
     "OptionalType",
     "Output",
+    "RenderError",
     "SequenceType",
     "TensorType",
     "ValueType",
     "Var",
     "operator_class",
+    "show",
+    "to_dot",
+    "to_networkx",
     "to_onnx",
 ]
 

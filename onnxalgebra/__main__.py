@@ -1,4 +1,8 @@
-"""Command line: ``onnxalgebra demo [--output DIR]``."""
+"""Command line.
+
+``onnxalgebra show model.onnx -o model.svg``: draw any ONNX file (``--dot`` prints DOT).
+``onnxalgebra demo [--output DIR]``: the main job.
+"""
 
 from __future__ import annotations
 
@@ -46,15 +50,62 @@ def _demo(output: Path) -> int:
     return 0 if error < 1e-5 else 1
 
 
+def _load(path: Path) -> object:
+    """Load an ONNX file, or raise ValueError with a message for a human."""
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    data = path.read_bytes()
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(data)
+    except (DecodeError, RuntimeError, ValueError) as exc:
+        raise ValueError(f"{path}: not a valid ONNX model (protobuf could not decode it: {exc})") from None
+    if not model.HasField("graph") or not model.graph.node:
+        raise ValueError(f"{path}: not a valid ONNX model (it has no graph; is the file truncated or of another kind?)")
+    return model
+
+
+def _show(path: Path, output: Path | None, dot: bool, collapse: int | None) -> int:
+    from ._render import RenderError, show
+
+    try:
+        model = _load(path)
+    except ValueError as exc:
+        print(f"onnxalgebra show: {exc}", file=sys.stderr)
+        return 2
+    diagram = show(model, collapse=collapse)
+    if dot or output is None:
+        print(diagram.source, end="")
+    if output is not None:
+        try:
+            diagram.render(output)
+        except RenderError as exc:
+            print(f"onnxalgebra show: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``onnxalgebra`` command."""
     parser = argparse.ArgumentParser(prog="onnxalgebra", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="build, compile, check and time the talk's example")
     demo.add_argument("--output", "-o", type=Path, default=Path("demo-output"), help="folder for the models")
+    show = sub.add_parser("show", help="draw an ONNX file as a diagram")
+    show.add_argument("model", type=Path, help="the .onnx file")
+    show.add_argument("-o", "--output", type=Path, help="write the diagram here (.svg, .png, .pdf or .dot)")
+    show.add_argument("--dot", action="store_true", help="print the DOT source")
+    show.add_argument("--collapse", type=int, default=None,
+                      help="draw linear chains of at least N nodes as one box (0: never; default: automatic)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return _demo(args.output)
+    if args.command == "show":
+        return _show(args.model, args.output, args.dot, args.collapse)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

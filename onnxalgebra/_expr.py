@@ -72,6 +72,12 @@ class Expr(_numpy_ops.NumpyOperators):
 
         return compile_model([self], inputs, outputs_spec=outputs, target_opset=target_opset)
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter shows an expression as its diagram (a text summary without Graphviz)."""
+        from ._render import show
+
+        return show(self)._repr_mimebundle_(include, exclude)
+
     def eval(self, feeds: dict[str, Any], runtime: str = "onnxruntime", target_opset: Any = None) -> Any:
         """Compile for the feeds' types and run: returns a numpy array (a list for several outputs).
 

@@ -1,0 +1,205 @@
+"""Diagrams: DOT, SVG rendering (parsed as XML), Jupyter display, networkx export, the CLI."""
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import networkx as nx
+import numpy as np
+import onnx
+import pytest
+
+from onnxalgebra import (
+    OnnxAdd,
+    OnnxDiv,
+    OnnxExp,
+    OnnxGreater,
+    OnnxIf,
+    OnnxMatMul,
+    OnnxMul,
+    OnnxReduceSum,
+    RenderError,
+    Var,
+    show,
+    to_dot,
+    to_networkx,
+)
+
+X32 = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+BETA = np.random.default_rng(1).standard_normal((4, 3)).astype(np.float32)
+needs_dot = pytest.mark.skipif(not any(
+    os.access(os.path.join(p, "dot"), os.X_OK) for p in os.environ.get("PATH", "").split(os.pathsep)
+), reason="Graphviz's dot is not installed")
+
+
+def logistic():
+    exp = OnnxExp(OnnxMatMul("X", BETA))
+    return OnnxDiv(exp, OnnxAdd(exp, np.ones((1, 3), dtype=np.float32)))
+
+
+def with_branches():
+    x = Var("X", np.float32, [None, 4])
+    shared = OnnxMul(x, 3.0)
+    cond = OnnxGreater(OnnxReduceSum(x, keepdims=0), np.float32(0))
+    return OnnxIf(cond, then_branch=OnnxAdd(shared, 1.0), else_branch=shared)
+
+
+def svg_texts(svg: bytes) -> str:
+    root = ET.fromstring(svg)
+    return "\n".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+
+
+def names_of(model: onnx.ModelProto) -> list[str]:
+    g = model.graph
+    return ([n.op_type for n in g.node] + [i.name for i in g.input] + [o.name for o in g.output]
+            + [t.name for t in g.initializer])
+
+
+@needs_dot
+@pytest.mark.parametrize("build", [logistic, with_branches])
+def test_svg_shows_every_operator_input_output_and_initializer(build):
+    model = build().to_onnx({"X": X32})
+    texts = svg_texts(show(model).pipe("svg"))
+    for name in names_of(model):
+        assert name in texts
+    assert "float32[N,3]" in texts or "float32[N,4]" in texts  # edges carry types
+
+
+@needs_dot
+def test_render_writes_svg_png_pdf(tmp_path):
+    diagram = show(logistic().to_onnx({"X": X32}))
+    assert ET.parse(diagram.render(tmp_path / "m.svg")).getroot().tag.endswith("svg")
+    assert diagram.render(tmp_path / "m.png").read_bytes().startswith(b"\x89PNG")
+    assert diagram.render(tmp_path / "m.pdf").read_bytes().startswith(b"%PDF")
+    with pytest.raises(RenderError, match="unknown extension"):
+        diagram.render(tmp_path / "m.bmp")
+
+
+@needs_dot
+def test_jupyter_displays_expressions_and_models_as_svg():
+    for obj in (logistic(), show(logistic().to_onnx({"X": X32}))):
+        bundle = obj._repr_mimebundle_()
+        assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+        assert "MatMul" in bundle["text/plain"]
+
+
+def test_dot_is_deterministic_and_distinguishes_kinds():
+    model = logistic().to_onnx({"X": X32})
+    first = to_dot(model)
+    assert first == to_dot(logistic().to_onnx({"X": X32}))
+    assert to_dot(logistic()) == to_dot(logistic())
+    assert "invhouse" in first and "shape=house" in first and "shape=note" in first and "shape=box" in first
+    assert '"init_1\\nfloat32[1,3]\\n[1,1,1]"' in first  # tiny initializer values shown
+    for line in first.splitlines():
+        if "->" in line:
+            assert 'label=""' not in line  # every edge of a typed model carries its type
+
+
+def test_typed_expression_is_drawn_with_types_before_compiling():
+    x = Var("X", np.float32, [None, 4])
+    dot = to_dot(OnnxExp(OnnxMatMul(x, BETA)))
+    assert "float32[?,3]" in dot
+
+
+def test_subgraphs_are_clusters_with_outer_references():
+    dot = to_dot(with_branches().to_onnx())
+    assert dot.count("subgraph cluster_") == 2
+    assert "style=dashed" in dot  # the outer Mul used inside a branch
+    expr_dot = to_dot(with_branches())
+    assert expr_dot.count("subgraph cluster_") == 2
+
+
+def test_long_attribute_is_shortened():
+    dot = to_dot(OnnxReduceSum("X", np.arange(40, dtype=np.int64), keepdims=0))
+    assert "keepdims=0" in dot
+    assert max(len(line) for line in dot.splitlines()) < 400
+
+
+def chain_model(n):
+    x = Var("X", np.float32, [None, 4])
+    for i in range(n):
+        x = x + np.full(4, i, np.float32) if i % 2 else x * np.full(4, i, np.float32)
+    return x.to_onnx()
+
+
+@needs_dot
+def test_large_model_collapses_chains_and_renders():
+    model = chain_model(5000)
+    diagram = show(model)
+    assert diagram.source.count("shape=box") < 20
+    assert "5000 nodes" in diagram.source
+    texts = svg_texts(diagram.pipe("svg"))
+    assert "Add x2500, Mul x2500" in texts.replace("ops=", "")
+    full = show(chain_model(50), collapse=0).source
+    assert full.count("shape=box") == 50
+
+
+def _structure(model: onnx.ModelProto) -> nx.DiGraph:
+    """The ONNX graph's structure, built straight from the proto (the oracle)."""
+    g = nx.DiGraph()
+    for i, node in enumerate(model.graph.node):
+        g.add_node(("op", i))
+        for name in node.input:
+            g.add_edge(("v", name), ("op", i))
+        for name in node.output:
+            g.add_edge(("op", i), ("v", name))
+    for info in model.graph.input:
+        g.add_node(("v", info.name))
+    return g
+
+
+def test_networkx_is_isomorphic_to_the_onnx_graph():
+    model = logistic().to_onnx({"X": X32})
+    ours = to_networkx(model)
+    assert nx.is_isomorphic(ours, _structure(model))
+    kinds = nx.get_node_attributes(ours, "kind")
+    assert kinds["value:X"] == "input" and kinds["value:Div_0"] == "output"
+    assert ours.nodes["value:Div_0"]["dtype"] == "float32"
+    assert ours.nodes["value:Div_0"]["shape"] == ("N", 3)
+    assert "value:X" in nx.ancestors(ours, "value:Div_0")
+    assert nx.dag_longest_path_length(ours) == 8  # X -> MatMul -> Exp -> Add -> Div -> output, values between
+
+
+def test_networkx_from_expression():
+    g = to_networkx(logistic())
+    ops = sorted(d["op_type"] for _, d in g.nodes(data=True) if d["kind"] == "operator")
+    assert ops == ["Add", "Div", "Exp", "MatMul"]
+
+
+def test_without_dot_display_falls_back_and_render_explains(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    diagram = show(logistic())
+    bundle = diagram._repr_mimebundle_()
+    assert set(bundle) == {"text/plain"}
+    assert "4 node(s)" in bundle["text/plain"]
+    assert to_dot(logistic()).startswith("digraph")
+    with pytest.raises(RenderError, match="apt-get install graphviz"):
+        diagram.render(tmp_path / "x.svg")
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "onnxalgebra", *args], capture_output=True, text=True, timeout=120)
+
+
+@needs_dot
+def test_cli_show_good_file(tmp_path):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(logistic().to_onnx({"X": X32}).SerializeToString())
+    result = _cli("show", str(path), "-o", str(tmp_path / "model.svg"))
+    assert result.returncode == 0, result.stderr
+    assert "MatMul" in svg_texts((tmp_path / "model.svg").read_bytes())
+    dot = _cli("show", str(path), "--dot")
+    assert dot.returncode == 0 and dot.stdout.startswith("digraph")
+
+
+def test_cli_show_corrupted_truncated_and_missing_files(tmp_path):
+    data = logistic().to_onnx({"X": X32}).SerializeToString()
+    (tmp_path / "truncated.onnx").write_bytes(data[: len(data) // 3])
+    (tmp_path / "garbage.onnx").write_bytes(b"this is not protobuf \xff\xfe")
+    for name, message in [("truncated.onnx", "not a valid ONNX model"), ("garbage.onnx", "not a valid ONNX model"),
+                          ("missing.onnx", "no such file")]:
+        result = _cli("show", str(tmp_path / name))
+        assert result.returncode == 2
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr
