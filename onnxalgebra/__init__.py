@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._convert import OnnxSubEstimator, UnsupportedEstimatorError, convert_estimator, register_converter
 from ._dot import to_dot
 from ._errors import CompileError, OnnxAlgebraError, OnnxTypeError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
@@ -39,6 +40,7 @@ __all__ = [
     "MapType",
     "OnnxAlgebraError",
     "OnnxOperator",
+    "OnnxSubEstimator",
     "OnnxTypeError",
     "OperatorError",
     "OptionalType",
@@ -46,9 +48,12 @@ __all__ = [
     "RenderError",
     "SequenceType",
     "TensorType",
+    "UnsupportedEstimatorError",
     "ValueType",
     "Var",
+    "convert_estimator",
     "operator_class",
+    "register_converter",
     "show",
     "to_dot",
     "to_networkx",
@@ -56,10 +61,22 @@ __all__ = [
 ]
 
 
-def to_onnx(obj: Any, inputs: Any = None, *, outputs: Any = None, target_opset: Any = None) -> Any:
-    """Compile an expression, or a list/tuple of expressions (one graph output each), to ``onnx.ModelProto``.
+def to_onnx(
+    obj: Any,
+    X: Any = None,
+    *,
+    name: str = "X",
+    target_opset: Any = None,
+    options: dict[str, Any] | None = None,
+    outputs: Any = None,
+) -> Any:
+    """Compile an expression, a list/tuple of expressions, or a fitted estimator into ``onnx.ModelProto``.
 
-    ``inputs``, ``outputs`` and ``target_opset`` are as for :meth:`Expr.to_onnx`.
+    For expressions, ``X`` declares the graph inputs as for :meth:`Expr.to_onnx`
+    and ``outputs`` optionally names or types the graph outputs. For an
+    estimator, ``X`` is a numpy sample (its dtype is the computation dtype) or
+    a type, ``name`` names the graph input, and ``options`` go to the
+    converters (``{'zipmap': True}`` gives classifiers' probabilities as maps).
 
     >>> import numpy as np
     >>> from onnxalgebra import OnnxAbs, OnnxNeg
@@ -68,9 +85,18 @@ def to_onnx(obj: Any, inputs: Any = None, *, outputs: Any = None, target_opset: 
     ['Abs_0', 'Neg_0']
     """
     from ._compile import compile_model
+    from ._convert import OnnxSubEstimator, estimator_to_onnx
 
-    values = list(obj) if isinstance(obj, (list, tuple)) else [obj]
-    return compile_model(values, inputs, outputs_spec=outputs, target_opset=target_opset)
+    if isinstance(obj, OnnxSubEstimator):
+        obj = obj.outputs
+    items = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+    if items and all(isinstance(o, Expr) for o in items):
+        if options:
+            raise TypeError("to_onnx: options apply to estimators, not to expressions.")
+        return compile_model(items, X, outputs_spec=outputs, target_opset=target_opset)
+    if outputs is not None:
+        raise TypeError("to_onnx: an estimator's outputs are named by the output contract; do not pass outputs=.")
+    return estimator_to_onnx(obj, X, name=name, target_opset=target_opset, options=options)
 
 
 def operator_class(name: str) -> type[OnnxOperator]:

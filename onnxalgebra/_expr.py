@@ -17,6 +17,7 @@ from onnx import defs
 
 from . import _numpy_ops
 from ._attributes import attribute_proto, attributes_key
+from ._context import follow_float_dtype
 from ._errors import OperatorError
 from ._graph import Graph
 from ._inference import constant_data_key, infer_outputs, type_from_type_str
@@ -214,8 +215,13 @@ def _as_input(value: Any, op: str, position: int) -> Var | Constant | Output | N
         return Output(value, 0)
     if isinstance(value, str):
         return Var(value)
-    if isinstance(value, (np.ndarray, np.generic, int, float, bool, list, tuple)):
+    if isinstance(value, (np.ndarray, np.generic)):
+        return Constant(follow_float_dtype(np.asarray(value)))
+    if isinstance(value, (int, float, bool, list, tuple)):
         return Constant(value)
+    as_expression = getattr(value, "as_expression", None)  # e.g. OnnxSubEstimator
+    if as_expression is not None:
+        return _as_input(as_expression(), op, position)
     raise OperatorError(
         f"{op}: input {position} must be a str (graph input), a numpy array or scalar, an expression, "
         f"expr[i] or None; got {type(value).__name__}."

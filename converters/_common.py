@@ -1,0 +1,70 @@
+"""Small pieces shared by the converters, written with the algebra's public API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from onnxalgebra import (
+    Constant,
+    Expr,
+    OnnxArgMax,
+    OnnxConcat,
+    OnnxGather,
+    OnnxReduceSum,
+    OnnxSigmoid,
+    OnnxWhere,
+)
+
+
+def classes_constant(estimator: Any) -> Constant:
+    """``classes_`` as a constant: int64 for integer labels, bool, float64 or strings for the others."""
+    classes = np.asarray(estimator.classes_)
+    if classes.dtype.kind == "b":
+        return Constant(classes)
+    if classes.dtype.kind in "iu":
+        return Constant(classes.astype(np.int64))
+    if classes.dtype.kind == "f":
+        return Constant(classes.astype(np.float64))
+    return Constant(classes.astype(str).astype(object))
+
+
+def label_of(estimator: Any, index: Expr) -> Expr:
+    """The class labels at positions ``index`` ([N] int64)."""
+    return OnnxGather(classes_constant(estimator), index, axis=0)
+
+
+def argmax_label(estimator: Any, scores: Expr) -> Expr:
+    """The label of the largest score of each row (ties: the first, as numpy)."""
+    return label_of(estimator, OnnxArgMax(scores, axis=1, keepdims=0))
+
+
+def linear_label(estimator: Any, scores: Expr) -> Expr:
+    """scikit-learn's linear ``predict``: the sign of a single score, else the argmax."""
+    if scores.shape is not None and len(scores.shape) == 2 and scores.shape[1] == 1:
+        return label_of(estimator, (scores.reshape(-1) > 0).astype(np.int64))
+    return argmax_label(estimator, scores)
+
+
+def binary_columns(p1: Expr) -> Expr:
+    """[N, 1] probabilities of the positive class -> [N, 2] (negative, positive)."""
+    return OnnxConcat(1 - p1, p1, axis=1)
+
+
+def normalise_rows(prob: Expr) -> Expr:
+    """Rows scaled to sum to 1; an all-zero row becomes uniform (scikit-learn's OvR rule)."""
+    total = OnnxReduceSum(prob, np.array([1], dtype=np.int64), keepdims=1)
+    zero = total == 0
+    n_classes = prob.shape[1] if prob.shape is not None and isinstance(prob.shape[1], int) else None
+    if n_classes is None:
+        return prob / total
+    return OnnxWhere(zero, 1.0 / n_classes, prob / OnnxWhere(zero, 1.0, total))
+
+
+def ovr_probabilities(scores: Expr) -> Expr:
+    """One-vs-rest probabilities from decision scores, as ``_predict_proba_lr``."""
+    prob = OnnxSigmoid(scores)
+    if scores.shape is not None and scores.shape[1] == 1:
+        return binary_columns(prob)
+    return normalise_rows(prob)

@@ -1,0 +1,292 @@
+"""Fitted estimators to expressions: the converter registry, ``OnnxSubEstimator``, ``to_onnx``.
+
+A converter is a function ``fn(estimator, X)`` (optionally ``fn(estimator, X,
+options)``) returning the estimator's outputs as expressions of ``X``, in the
+order of the output contract:
+
+- classifier: ``label`` (values and dtype family of ``classes_``) and
+  ``probabilities`` [N, n_classes] (``scores``, the decision function, when the
+  estimator has no ``predict_proba``);
+- regressor and transformer: ``variable``;
+- clusterer and outlier detector: ``label`` and ``scores``.
+
+While a converter runs, float numpy arrays it combines with expressions take
+the computation dtype, the dtype of ``X``: ``(X - est.mean_) / est.scale_`` is
+float32 for a float32 ``X`` and float64 for a float64 ``X``, with no cast.
+Converters of other packages are found through the entry-point group
+``onnxalgebra.converters``; this package registers none itself.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ._context import FLOAT_DTYPE as _FLOAT_DTYPE
+from ._errors import OnnxAlgebraError
+from ._expr import Expr, Var
+from ._inputs import type_of_sample
+from ._numpy_ops import NumpyOperators
+from ._types import TensorType, ValueType
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "OnnxSubEstimator",
+    "UnsupportedEstimatorError",
+    "computation_dtype",
+    "convert_estimator",
+    "find_converter",
+    "output_names_for",
+    "register_converter",
+]
+
+ENTRY_POINT_GROUP = "onnxalgebra.converters"
+Converter = Callable[..., Any]
+
+_REGISTRY: dict[type, Converter] = {}
+_ENTRY_POINTS_LOADED = False
+
+
+class UnsupportedEstimatorError(OnnxAlgebraError, TypeError):
+    """No converter is registered for an estimator's class or any of its bases."""
+
+
+def computation_dtype() -> np.dtype | None:
+    """The float dtype of the converter running now (None outside converters)."""
+    return _FLOAT_DTYPE.get()
+
+
+def register_converter(cls: type, fn: Converter | None = None) -> Any:
+    """Register ``fn`` as the converter of ``cls`` (and its subclasses); usable as a decorator.
+
+    >>> class Doubler:
+    ...     pass
+    >>> @register_converter(Doubler)
+    ... def convert_doubler(est, X):
+    ...     return X * 2
+    >>> find_converter(Doubler()) is convert_doubler
+    True
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"register_converter: expected a class, got {cls!r}.")
+
+    def decorate(func: Converter) -> Converter:
+        if not callable(func):
+            raise TypeError(f"register_converter({cls.__name__}): the converter must be callable, got {func!r}.")
+        _REGISTRY[cls] = func
+        return func
+
+    return decorate if fn is None else decorate(fn)
+
+
+def _load_entry_points() -> None:
+    """Import the converter packages declared in the entry-point group (once)."""
+    global _ENTRY_POINTS_LOADED
+    if _ENTRY_POINTS_LOADED:
+        return
+    _ENTRY_POINTS_LOADED = True
+    from importlib.metadata import entry_points
+
+    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+        loaded = entry.load()
+        if callable(loaded) and not isinstance(loaded, type):
+            loaded()  # a function that registers its converters
+
+
+def find_converter(estimator: Any) -> Converter:
+    """The converter of ``estimator``'s class or of its nearest registered base class."""
+    for attempt in range(2):
+        for cls in type(estimator).__mro__:
+            fn = _REGISTRY.get(cls)
+            if fn is not None:
+                return fn
+        if attempt == 0:
+            _load_entry_points()
+    name = type(estimator).__name__
+    raise UnsupportedEstimatorError(
+        f"no converter for {type(estimator).__module__}.{name}. Register one written with the algebra:\n"
+        f"    from onnxalgebra import register_converter\n"
+        f"    @register_converter({name})\n"
+        f"    def convert_{name.lower()}(est, X):\n"
+        f"        return ...  # an expression of X, e.g. (X - est.mean_) / est.scale_\n"
+        f"or expose it in the entry-point group {ENTRY_POINT_GROUP!r}."
+    )
+
+
+def _kind(estimator: Any) -> str:
+    kind = getattr(estimator, "_estimator_type", None)
+    if kind is None:  # scikit-learn >= 1.6 keeps it in the tags
+        tags = getattr(estimator, "__sklearn_tags__", None)
+        if tags is not None:
+            try:
+                kind = tags().estimator_type
+            except Exception:
+                kind = None
+    if kind is None and hasattr(estimator, "transform"):
+        kind = "transformer"
+    return kind or "transformer"
+
+
+def output_names_for(estimator: Any) -> tuple[str, ...]:
+    """Names of the graph outputs of ``estimator``, from the output contract."""
+    kind = _kind(estimator)
+    if kind == "classifier":
+        return ("label", "probabilities") if hasattr(estimator, "predict_proba") else ("label", "scores")
+    if kind in ("clusterer", "outlier_detector", "density_estimator"):
+        return ("label", "scores")
+    return ("variable",)
+
+
+def _check_fitted(estimator: Any) -> None:
+    try:
+        from sklearn.base import BaseEstimator
+        from sklearn.utils.validation import check_is_fitted
+    except ImportError:  # pragma: no cover - converters of other libraries
+        return
+    if isinstance(estimator, BaseEstimator):
+        check_is_fitted(estimator)
+
+
+def _check_features(estimator: Any, X: Expr) -> None:
+    expected = getattr(estimator, "n_features_in_", None)
+    shape = X.shape
+    if expected is None or shape is None or len(shape) != 2 or not isinstance(shape[1], int):
+        return
+    if shape[1] != expected:
+        raise OnnxAlgebraError(
+            f"{type(estimator).__name__} was fitted on {expected} features but X has {shape[1]} "
+            f"(type {X.type}); give a sample of shape (n, {expected})."
+        )
+
+
+def convert_estimator(estimator: Any, X: Any, options: dict[str, Any] | None = None) -> tuple[Expr, ...]:
+    """The outputs of ``estimator``'s converter applied to the expression ``X``.
+
+    This is how converters convert their sub-estimators (pipeline steps,
+    ensemble members). ``X`` must have a known dtype.
+    """
+    if not isinstance(X, Expr):
+        raise OnnxAlgebraError(f"convert_estimator: X must be an expression, got {type(X).__name__}.")
+    _check_fitted(estimator)
+    fn = find_converter(estimator)
+    _check_features(estimator, X)
+    dtype = X.dtype
+    if dtype is None or dtype.kind != "f":
+        dtype = _FLOAT_DTYPE.get() or np.dtype(np.float32)
+    token = _FLOAT_DTYPE.set(np.dtype(dtype))
+    try:
+        if "options" in inspect.signature(fn).parameters:
+            result = fn(estimator, X, options=dict(options or {}))
+        else:
+            result = fn(estimator, X)
+    finally:
+        _FLOAT_DTYPE.reset(token)
+    outputs = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+    expected = output_names_for(estimator)
+    if len(outputs) != len(expected) or not all(isinstance(o, (Expr, OnnxSubEstimator)) for o in outputs):
+        raise OnnxAlgebraError(
+            f"the converter {getattr(fn, '__name__', fn)!r} of {type(estimator).__name__} returned "
+            f"{len(outputs)} value(s) ({', '.join(type(o).__name__ for o in outputs)}); "
+            f"the output contract expects {len(expected)} expression(s): {', '.join(expected)}."
+        )
+    return tuple(o.outputs[0] if isinstance(o, OnnxSubEstimator) else o for o in outputs)
+
+
+class OnnxSubEstimator(NumpyOperators):
+    """A fitted estimator inside a custom expression: ``OnnxSubEstimator(clr, 'X')[1]`` is its probabilities.
+
+    ``X`` is an expression or a graph input name; when its dtype is unknown,
+    ``dtype`` (default float32) decides the computation dtype. Used directly
+    as an input, it stands for its first output.
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> reg = LinearRegression().fit(np.arange(8.0).reshape(4, 2), np.arange(4.0))
+    >>> doubled = OnnxSubEstimator(reg, "X") * 2
+    """
+
+    __slots__ = ("estimator", "outputs")
+
+    def __init__(self, estimator: Any, X: Any, options: dict[str, Any] | None = None, dtype: Any = None):
+        if isinstance(X, str):
+            X = Var(X, np.dtype(dtype or np.float32), [None, getattr(estimator, "n_features_in_", None)])
+        self.estimator = estimator
+        self.outputs = list(convert_estimator(estimator, X, options))
+
+    def __getitem__(self, index: int) -> Expr:
+        return self.outputs[index]
+
+    def __iter__(self) -> Iterator[Expr]:
+        return iter(self.outputs)
+
+    def __len__(self) -> int:
+        return len(self.outputs)
+
+    def as_expression(self) -> Expr:
+        """The first output, what the sub-estimator stands for as an operator input."""
+        return self.outputs[0]
+
+    def __repr__(self) -> str:
+        return f"OnnxSubEstimator({type(self.estimator).__name__}, outputs={len(self.outputs)})"
+
+
+def input_type(X: Any, estimator: Any) -> ValueType:
+    """The graph input type described by ``X``: a numpy sample (first dim symbolic), a dtype, or a type."""
+    if isinstance(X, np.ndarray):
+        return type_of_sample(X)
+    if isinstance(X, TensorType):
+        return X
+    if X is None:
+        raise OnnxAlgebraError(
+            f"to_onnx({type(estimator).__name__}): give X, a numpy sample such as X[:1].astype(np.float32)."
+        )
+    try:
+        from ._inputs import parse_inputs
+
+        ((_, vtype),) = parse_inputs([("X", *X)] if isinstance(X, tuple) else [X])
+        return vtype
+    except Exception:
+        raise OnnxAlgebraError(
+            f"to_onnx({type(estimator).__name__}): X must be a numpy sample or (dtype, shape), got {X!r}."
+        ) from None
+
+
+def zipmap(estimator: Any, probabilities: Expr) -> Expr:
+    """Probabilities as a sequence of maps class -> probability (``options={'zipmap': True}``)."""
+    from ._operators import operator_class
+
+    classes = np.asarray(estimator.classes_)
+    proba = operator_class("Cast")(probabilities, to=1)  # ZipMap takes float
+    if classes.dtype.kind in "iub":
+        return operator_class("ZipMap")(proba, classlabels_int64s=[int(c) for c in classes])
+    return operator_class("ZipMap")(proba, classlabels_strings=[str(c) for c in classes])
+
+
+def estimator_to_onnx(
+    estimator: Any,
+    X: Any,
+    *,
+    name: str = "X",
+    target_opset: Any = None,
+    options: dict[str, Any] | None = None,
+) -> Any:
+    """Convert a fitted estimator into a ``ModelProto`` with the contract's output names."""
+    from ._compile import compile_model
+
+    _check_fitted(estimator)
+    vtype = input_type(X, estimator)
+    options = dict(options or {})
+    want_zipmap = bool(options.pop("zipmap", False))
+    names = output_names_for(estimator)
+    if want_zipmap and names[-1] != "probabilities":
+        raise OnnxAlgebraError(
+            f"to_onnx({type(estimator).__name__}): options={{'zipmap': True}} applies to classifiers with "
+            "predict_proba only."
+        )
+    outputs = list(convert_estimator(estimator, Var(name, vtype), options))
+    if want_zipmap:
+        outputs[-1] = zipmap(estimator, outputs[-1])
+    return compile_model(outputs, None, outputs_spec=list(names), target_opset=target_opset)
