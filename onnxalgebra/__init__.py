@@ -90,7 +90,7 @@ def to_onnx(
     if isinstance(obj, OnnxSubEstimator):
         obj = obj.outputs
     items = list(obj) if isinstance(obj, (list, tuple)) else [obj]
-    if items and all(isinstance(o, Expr) for o in items):
+    if items and all(isinstance(o, (Expr, str)) for o in items):
         if options:
             raise TypeError("to_onnx: options apply to estimators, not to expressions.")
         return compile_model(items, X, outputs_spec=outputs, target_opset=target_opset)
