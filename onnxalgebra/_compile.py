@@ -126,18 +126,12 @@ class _Scope:
         self.graph = graph
         self.types: dict[str, ValueType | None] = {}
         self.produced: set[str] = set()  # names computed by nodes of this graph
-        self.bound: dict[int, tuple[str, ...]] = {}  # id(operator) -> its output names
+        # id(operator) -> its output names, seen through to the enclosing graphs
+        self.bound = NodeTable(parent.bound if parent is not None else None)
         self.cse = NodeTable(parent.cse if parent is not None else None)
 
     def find_op(self, op: OnnxOperator) -> tuple[str, ...] | None:
-        scope: _Scope | None = self
-        key = id(op)
-        while scope is not None:
-            found = scope.bound.get(key)
-            if found is not None:
-                return found
-            scope = scope.parent
-        return None
+        return self.bound.find(id(op))
 
     def find_type(self, name: str) -> tuple[bool, ValueType | None]:
         scope: _Scope | None = self
@@ -254,7 +248,7 @@ class _Compiler:
                op.output_names, op.n_outputs, requests)
         found = scope.cse.find(key)
         if found is not None:
-            scope.bound[id(op)] = found
+            scope.bound.add(id(op), found)
             return
         present = tuple([n != "" for n in in_names])
         types = op.infer(sig, tuple(in_types), arrays or [None] * len(in_names), self.opset_key, protos, present)
@@ -286,7 +280,7 @@ class _Compiler:
         if protos:
             proto.attribute.extend(protos)
         result = tuple(out_names)
-        scope.bound[id(op)] = result
+        scope.bound.add(id(op), result)
         scope.cse.add(key, result)
 
     def identity(self, scope: _Scope, source: str, target: str | None) -> str:

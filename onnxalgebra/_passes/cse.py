@@ -13,7 +13,7 @@ __all__ = ["NodeTable"]
 
 
 class NodeTable:
-    """Maps a node's structural key to the names of its outputs.
+    """Maps a node's key (its structure, or its identity) to the names of its outputs.
 
     >>> outer = NodeTable()
     >>> outer.add(("Add", "X", "c"), ("Add_0",))
