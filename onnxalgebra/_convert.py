@@ -167,6 +167,14 @@ def convert_estimator(estimator: Any, X: Any, options: dict[str, Any] | None = N
 
     This is how converters convert their sub-estimators (pipeline steps,
     ensemble members). ``X`` must have a known dtype.
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from onnxalgebra import Var
+    >>> reg = LinearRegression().fit(np.arange(8.0).reshape(4, 2), np.arange(4.0))
+    >>> (prediction,) = convert_estimator(reg, Var("X", np.float64, [None, 2]))
+    >>> prediction.dtype, prediction.shape
+    (dtype('float64'), (None, 1))
     """
     if not isinstance(X, Expr):
         raise OnnxAlgebraError(f"convert_estimator: X must be an expression, got {type(X).__name__}.")

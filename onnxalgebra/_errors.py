@@ -6,16 +6,49 @@ __all__ = ["OnnxAlgebraError", "OperatorError", "OnnxTypeError", "CompileError"]
 
 
 class OnnxAlgebraError(Exception):
-    """Base class of every error raised by onnxalgebra."""
+    """Base class of every error raised by onnxalgebra.
+
+    >>> from onnxalgebra import OnnxAdd
+    >>> try:
+    ...     OnnxAdd("X")
+    ... except OnnxAlgebraError as exc:
+    ...     print(str(exc).split(": ")[0], "takes 2 inputs (A, B), 1 given" in str(exc))
+    OnnxAdd True
+    """
 
 
 class OperatorError(OnnxAlgebraError, ValueError):
-    """An operator was built with inputs or attributes its schema does not accept."""
+    """An operator was built with inputs or attributes its schema does not accept.
+
+    >>> from onnxalgebra import OnnxTranspose
+    >>> try:
+    ...     OnnxTranspose("X", perms=[1, 0])
+    ... except OperatorError as exc:
+    ...     print(str(exc).split(": ")[0], "Did you mean 'perm'?" in str(exc))
+    OnnxTranspose True
+    """
 
 
 class OnnxTypeError(OnnxAlgebraError, TypeError):
-    """Type inference rejected an operator's input types (raised when the node is built)."""
+    """Type inference rejected an operator's input types (raised when the node is built).
+
+    >>> import numpy as np
+    >>> from onnxalgebra import Var
+    >>> try:
+    ...     Var("X", np.float32, [None, 4]) @ np.ones((3, 2), np.float32)
+    ... except OnnxTypeError as exc:
+    ...     print("MatMul" in str(exc), "tensor(float)[?, 4]" in str(exc))
+    True True
+    """
 
 
 class CompileError(OnnxAlgebraError, ValueError):
-    """An expression cannot be compiled (missing input type, name clash, opset...)."""
+    """An expression cannot be compiled (missing input type, name clash, opset...).
+
+    >>> from onnxalgebra import OnnxAbs
+    >>> try:
+    ...     OnnxAbs("X").to_onnx()
+    ... except CompileError as exc:
+    ...     print(str(exc).split(":")[0])
+    the type of graph input(s) ['X'] is unknown
+    """

@@ -31,7 +31,13 @@ _ATTR = defs.OpSchema.AttrType
 
 
 class Expr(_numpy_ops.NumpyOperators):
-    """Base class of everything that can be an input of an operator."""
+    """Base class of everything that can be an input of an operator.
+
+    >>> import numpy as np
+    >>> x = Var("X", np.float32, [None, 2])
+    >>> isinstance(x * 2, Expr), (x * 2).shape
+    (True, (None, 2))
+    """
 
     __slots__ = ()
     # numpy arrays on the left of an operator defer to our reflected methods.
@@ -186,7 +192,14 @@ class Constant(Expr):
 
 
 class Output(Expr):
-    """Output ``index`` of a multi-output operator: what ``expr[index]`` returns."""
+    """Output ``index`` of a multi-output operator: what ``expr[index]`` returns.
+
+    >>> import numpy as np
+    >>> from onnxalgebra import OnnxTopK
+    >>> indices = OnnxTopK(Var("X", np.float32, [None, 5]), np.array([2]))[1]
+    >>> indices.dtype, indices.shape
+    (dtype('int64'), (None, 2))
+    """
 
     __slots__ = ("index", "op")
 
@@ -285,6 +298,11 @@ class OnnxOperator(Expr):
     """Base class of every ``Onnx<OpType>`` class: one node of the expression tree.
 
     Subclasses are generated from ``onnx.defs``; do not subclass by hand.
+
+    >>> from onnxalgebra import OnnxSplit
+    >>> split = OnnxSplit("X", axis=1, num_outputs=2)
+    >>> isinstance(split, OnnxOperator), split.n_outputs, split.op_type
+    (True, 2, 'Split')
     """
 
     __slots__ = (

@@ -40,6 +40,12 @@ class Diagram:
     """A graph ready to render: ``.source`` is its DOT, ``.render(path)`` writes SVG/PNG/PDF.
 
     In Jupyter it displays as an SVG; without Graphviz, as a text summary.
+
+    >>> from onnxalgebra import OnnxAbs
+    >>> print(Diagram(OnnxAbs("X")))
+    graph 'expression': 1 node(s) [Abs], 0 initializer(s)
+      inputs:  X: ?
+      outputs: Abs_0: ?
     """
 
     def __init__(self, obj: Any, collapse: int | None = None):

@@ -36,7 +36,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TensorType:
-    """A tensor of element type ``elem_type`` (an ``onnx.TensorProto`` code)."""
+    """A tensor of element type ``elem_type`` (an ``onnx.TensorProto`` code) and a shape.
+
+    >>> t = TensorType(onnx.TensorProto.FLOAT, ("N", 3))
+    >>> str(t), t.dtype
+    ('tensor(float)[N, 3]', dtype('float32'))
+    """
 
     elem_type: int
     shape: Shape = None
@@ -56,7 +61,11 @@ class TensorType:
 
 @dataclass(frozen=True)
 class SequenceType:
-    """A sequence whose elements all have type ``elem``."""
+    """A sequence whose elements all have type ``elem``.
+
+    >>> str(SequenceType(TensorType(onnx.TensorProto.INT64, (None,))))
+    'seq(tensor(int64)[?])'
+    """
 
     elem: ValueType | None
 
@@ -66,7 +75,11 @@ class SequenceType:
 
 @dataclass(frozen=True)
 class OptionalType:
-    """An optional value of type ``elem``."""
+    """An optional value of type ``elem``.
+
+    >>> str(OptionalType(TensorType(onnx.TensorProto.FLOAT)))
+    'optional(tensor(float))'
+    """
 
     elem: ValueType | None
 
@@ -76,7 +89,11 @@ class OptionalType:
 
 @dataclass(frozen=True)
 class MapType:
-    """A map from ``key_type`` (a ``TensorProto`` code) to ``value``."""
+    """A map from ``key_type`` (a ``TensorProto`` code) to ``value``.
+
+    >>> str(MapType(onnx.TensorProto.INT64, TensorType(onnx.TensorProto.FLOAT)))
+    'map(int64, tensor(float))'
+    """
 
     key_type: int
     value: ValueType | None
