@@ -11,9 +11,9 @@ from onnxalgebra import (
     Expr,
     OnnxArgMax,
     OnnxConcat,
+    OnnxExp,
     OnnxGather,
     OnnxReduceSum,
-    OnnxSigmoid,
     OnnxWhere,
 )
 
@@ -31,7 +31,10 @@ def classes_constant(estimator: Any) -> Constant:
 
 
 def label_of(estimator: Any, index: Expr) -> Expr:
-    """The class labels at positions ``index`` ([N] int64)."""
+    """The class labels at positions ``index`` ([N] int64): ``index`` itself when ``classes_`` is ``0..n-1``."""
+    classes = np.asarray(estimator.classes_)
+    if classes.dtype.kind in "iu" and index.dtype == np.int64 and np.array_equal(classes, np.arange(len(classes))):
+        return index
     return OnnxGather(classes_constant(estimator), index, axis=0)
 
 
@@ -64,7 +67,7 @@ def normalise_rows(prob: Expr) -> Expr:
 
 def ovr_probabilities(scores: Expr) -> Expr:
     """One-vs-rest probabilities from decision scores, as ``_predict_proba_lr``."""
-    prob = OnnxSigmoid(scores)
+    prob = 1 / (1 + OnnxExp(-scores))  # expit; onnxruntime's Sigmoid flushes to 0 below -17 (float), -36 (double)
     if scores.shape is not None and scores.shape[1] == 1:
         return binary_columns(prob)
     return normalise_rows(prob)

@@ -11,43 +11,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 
 def _demo(output: Path) -> int:
-    """Build the talk's logistic function with the algebra, compile, check and time it."""
-    from onnxruntime import InferenceSession
+    from ._demo import run_demo
 
-    from . import OnnxAdd, OnnxDiv, OnnxExp, OnnxMatMul
-
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((150, 4))
-    beta = rng.standard_normal((4, 3))
-    X32, beta32 = X.astype(np.float32), beta.astype(np.float32)
-    print("[1/3] building the talk's function f(X) = exp(X beta) / (exp(X beta) + 1)")
-    onnxExpM = OnnxExp(OnnxMatMul("X", beta32))
-    cst = np.ones((1, 3), dtype=np.float32)
-    onnxPred = OnnxDiv(onnxExpM, OnnxAdd(onnxExpM, cst))
-    model = onnxPred.to_onnx({"X": X32})
-    output.mkdir(parents=True, exist_ok=True)
-    path = output / "logistic.onnx"
-    path.write_bytes(model.SerializeToString())
-    print(f"      {len(model.graph.node)} nodes, saved to {path}")
-    print("[2/3] checking against numpy")
-    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    got = sess.run(None, {"X": X32})[0]
-    e = np.exp(X32 @ beta32)
-    error = float(np.abs(got - e / (e + 1)).max())
-    print(f"      max abs difference: {error:.2e}")
-    print("[3/3] one-off latency (1 row)")
-    one = X32[:1]
-    for label, fn in [("numpy", lambda: np.exp(one @ beta32)), ("onnxruntime", lambda: sess.run(None, {"X": one}))]:
-        n = 2000
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        print(f"      {label:<12} {(time.perf_counter() - start) / n * 1e6:8.1f} us")
-    return 0 if error < 1e-5 else 1
+    started = time.perf_counter()
+    run_demo(output, say=lambda line: print(line, flush=True))
+    print(f"done in {time.perf_counter() - started:.0f} s; everything is in {output.resolve()}")
+    return 0
 
 
 def _load(path: Path) -> object:

@@ -267,7 +267,9 @@ def zipmap(estimator: Any, probabilities: Expr) -> Expr:
     from ._operators import operator_class
 
     classes = np.asarray(estimator.classes_)
-    proba = operator_class("Cast")(probabilities, to=1)  # ZipMap takes float
+    proba = probabilities  # ZipMap takes float: a cast for other dtypes only
+    if probabilities.dtype != np.float32:
+        proba = operator_class("Cast")(probabilities, to=1)
     if classes.dtype.kind in "iub":
         return operator_class("ZipMap")(proba, classlabels_int64s=[int(c) for c in classes])
     return operator_class("ZipMap")(proba, classlabels_strings=[str(c) for c in classes])

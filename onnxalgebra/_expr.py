@@ -307,6 +307,8 @@ class OnnxOperator(Expr):
 
     __slots__ = (
         "__weakref__",
+        "_in_types",
+        "_protos",
         "_sessions",
         "_sig",
         "_types",
@@ -358,6 +360,8 @@ class OnnxOperator(Expr):
         self.n_outputs = self._count_outputs(sig, n_outputs)
         self._types: tuple[ValueType | None, ...] | None = None
         self._sessions: dict[Any, Any] | None = None
+        self._protos: list[Any] | None = None  # AttributeProtos built for inference, reused by the compiler
+        self._in_types: tuple[ValueType | None, ...] | None = None  # the input types _types were inferred for
         self._infer_now(sig)
 
     def _count_outputs(self, sig: Signature, n_outputs: int | None) -> int:
@@ -418,6 +422,7 @@ class OnnxOperator(Expr):
         present = tuple(v is not None for v in self.inputs)
         opsets = ((sig.schema.domain, sig.schema.since_version),)
         self._types = self.infer(sig, tuple(types), arrays, opsets, None, present)
+        self._in_types = tuple(types)
 
     def infer(
         self,
@@ -433,7 +438,12 @@ class OnnxOperator(Expr):
         def make_attributes() -> list[Any]:
             if attribute_protos is not None:
                 return attribute_protos
-            return [attribute_proto(n, v, sig.attributes[n]) for n, v in self.attributes.items()]
+            if self._protos is not None and sig is self._sig:
+                return self._protos
+            protos = [attribute_proto(n, v, sig.attributes[n]) for n, v in self.attributes.items()]
+            if sig is self._sig:
+                self._protos = protos  # long attribute lists (tree ensembles) are converted once
+            return protos
 
         return infer_outputs(
             sig,

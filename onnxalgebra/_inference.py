@@ -4,7 +4,8 @@ ONNX's inference function is called through ``onnx.shape_inference.infer_node_ou
 (about 10 us a call); the result is cached on everything it depends on, so a
 chain of 100,000 ``Add`` of the same types calls it once. Where a schema has
 no inference function, or it leaves an output untyped, the element type is
-derived from the schema's type constraints.
+derived from the schema's type constraints, and for ``ai.onnx.ml`` operators
+from the rules of ``_ml_shapes``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import numpy as np
 from onnx import TensorProto, checker, helper, numpy_helper, shape_inference
 
 from ._errors import OnnxTypeError
+from ._ml_shapes import complete as complete_ml_types
+from ._ml_shapes import has_rule
 from ._signature import Signature
 from ._types import OptionalType, SequenceType, TensorType, ValueType, type_from_proto, type_to_proto
 
@@ -106,7 +109,8 @@ def infer_outputs(
     if schema.has_type_and_shape_inference_function and typed:
         inputs = [f"i{i}" if p else "" for i, p in enumerate(present)]
         node = helper.make_node(schema.name, inputs, [f"o{i}" for i in range(n_outputs)], domain=schema.domain)
-        node.attribute.extend(make_attributes())
+        for attr in make_attributes():  # add + CopyFrom: several times faster than extend for long lists
+            node.attribute.add().CopyFrom(attr)
         types = {name: type_to_proto(t) for name, t in zip(inputs, input_types) if name}
         data = {
             f"i{i}": numpy_helper.from_array(np.frombuffer(raw, dtype=np.dtype(dt)).reshape(shape))
@@ -129,5 +133,7 @@ def infer_outputs(
         vtype = type_from_proto(proto) if proto is not None else None
         result.append(vtype if vtype is not None else _from_constraints(sig, i, input_types))
     out = tuple(result)
+    if schema.domain == "ai.onnx.ml" and has_rule(schema.name):
+        out = complete_ml_types(schema.name, out, make_attributes, input_types)
     _CACHE[key] = out
     return out

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from onnx import AttributeProto, GraphProto, SparseTensorProto, TensorProto, TypeProto, defs, helper
 
+from ._attributes import keyed_tuple
 from ._errors import OperatorError
 
 _ATTR = defs.OpSchema.AttrType
@@ -95,8 +96,11 @@ _REAL = (float, int, np.floating, np.integer)
 
 def _is_list_of(value: Any, kinds: tuple[type, ...]) -> bool:
     if isinstance(value, np.ndarray):
+        if value.ndim == 1 and ((value.dtype.kind in "iub" and int in kinds) or (value.dtype.kind == "f" and float in kinds)):
+            return True  # a numeric array, checked without a Python loop
         value = value.tolist()
-    return isinstance(value, (list, tuple)) and all(isinstance(v, kinds) for v in value)
+    # the distinct types, found in C, then checked: long lists (tree ensembles) cost little
+    return isinstance(value, (list, tuple)) and all(issubclass(t, kinds) for t in set(map(type, value)))
 
 
 def _is_graph(value: Any) -> bool:
@@ -137,9 +141,13 @@ def _normalise(kind: Any, value: Any) -> Any:
     if kind == _ATTR.INT:
         return int(value)
     if kind == _ATTR.FLOATS:
+        if isinstance(value, np.ndarray):
+            return keyed_tuple(value, floats=True)
         return tuple(float(v) for v in np.asarray(value).ravel().tolist()) if len(value) else ()
     if kind == _ATTR.INTS:
-        return tuple(int(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value))
+        if isinstance(value, np.ndarray):
+            return keyed_tuple(value, floats=False)
+        return tuple(int(v) for v in value)
     if kind == _ATTR.STRINGS:
         return tuple(value)
     if kind == _ATTR.TENSOR and not isinstance(value, TensorProto):

@@ -245,11 +245,6 @@ def test_declared_output_type_is_used():
     assert _signature(model.graph.output[0]) == (TensorProto.FLOAT, ["N", 4])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ai.onnx.ml operators without shape inference (LinearRegressor, Scaler, SVMRegressor...) give an "
-    "output of unknown rank; onnx.checker requires a shape on every graph output",
-)
 def test_output_of_an_ml_operator_without_shape_inference_passes_the_checker():
     expr = onnxalgebra.OnnxLinearRegressor("X", coefficients=[1.0, 2.0, 3.0], intercepts=[0.5])
     model = expr.to_onnx({"X": np.zeros((2, 3), np.float32)})

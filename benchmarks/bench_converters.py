@@ -1,0 +1,581 @@
+"""Convert scikit-learn estimators with onnxalgebra, next to skl2onnx, and time the models in onnxruntime.
+
+Estimators: LogisticRegression (three classes, and two), RandomForestClassifier
+with 100 trees, and every other class that has a converter when the script
+runs (the registry after loading the entry-point group
+``onnxalgebra.converters``). An estimator whose converter is missing, fails or
+cannot be fitted here is listed as skipped, with the reason.
+
+For each estimator, in the same process and on the same fitted model:
+
+* conversion: ``onnxalgebra.to_onnx(est, X[:1])`` of a model never converted
+  before ("cold": onnxalgebra's type-inference cache is emptied before each
+  call; the column ``warm`` converts the same model again, its node types
+  cached), the same with ``options={'zipmap': False}`` (the cost of passing
+  options) and ``options={'zipmap': True}`` (classifiers with
+  ``predict_proba``: one more node), and, when skl2onnx is importable,
+  skl2onnx's fastest path among ``to_onnx(est, X[:1])`` and ``to_onnx`` with
+  ``zipmap`` off and/or an explicit ``target_opset`` (the fastest one is kept);
+* latency of one row (one-off) and of a batch of 1,000 rows: our model and
+  skl2onnx's (``zipmap`` off, the same output contract as ours) in
+  onnxruntime, scikit-learn's ``predict_proba`` (classifiers), ``predict``
+  (regressors, clusterers) or ``transform`` (transformers), and onnxruntime's
+  floor: a model made of one ``Identity`` of the same input.
+
+Timing: every candidate of a measurement is run in turn in each round
+(the order rotates from round to round), each run calls it ``number`` times
+in a loop (``number`` calibrated so that a run lasts about ``--budget``
+seconds), and the table shows the minimum over ``--rounds`` rounds of the
+time per call (``--stat median`` for the median). Every onnxruntime session
+is created with the same ``SessionOptions`` (``--threads`` intra-op threads,
+all graph optimisations); scikit-learn runs under the same thread limit.
+Before timing, our model's outputs are compared with scikit-learn's (column
+``check``: ``ok``, or the number of different labels and the largest
+probability difference).
+
+Targets checked at the end: our latency at most skl2onnx's (ratio <= 1.0)
+everywhere (a ratio up to 1.03 is reported as "within noise": two identical
+graphs differ by that much here); one-off LogisticRegression within 1.15x of
+the Identity floor; cold conversion at most 0.7x skl2onnx's fastest path,
+RandomForestClassifier(100 trees) under 15 ms and LogisticRegression under
+4 ms; conversion with options within 1.10x of conversion without (options
+must not slow it down).
+
+Run it as ``python benchmarks/bench_converters.py [--rounds 15] [--only LogisticRegression ...]``.
+skl2onnx is optional (``pip install skl2onnx``); it is not a dependency of the project.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gc
+import inspect
+import platform
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+import onnxalgebra
+from onnxalgebra import _convert
+
+N_FEATURES = 10
+BATCH = 1_000
+TARGET_LATENCY_RATIO = 1.0
+TARGET_FLOOR_RATIO = 1.15
+TARGET_CONVERSION_RATIO = 0.7
+TARGET_ZIPMAP_RATIO = 1.10
+NOISE = 1.03  # identical graphs measure up to this ratio apart on a busy machine
+TARGET_CONVERSION_MS = {"RandomForestClassifier": 15.0, "LogisticRegression": 4.0}
+
+
+class Skip(Exception):
+    """This estimator cannot be benchmarked here (the message says why)."""
+
+
+# -- timing ----------------------------------------------------------------------------
+
+
+def _loop(fn: Callable[[], Any], number: int) -> float:
+    start = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return (time.perf_counter() - start) / number
+
+
+def _calibrate(fn: Callable[[], Any], budget: float) -> int:
+    """Calls per run so that a run lasts about ``budget`` seconds (after a warm-up)."""
+    fn()
+    number, elapsed = 1, _loop(fn, 1)
+    while elapsed * number < budget / 4 and number < 1_000_000:
+        number *= 4
+        elapsed = _loop(fn, number)
+    return max(1, min(1_000_000, round(budget / max(elapsed, 1e-9))))
+
+
+def measure(candidates: dict[str, Callable[[], Any]], rounds: int, budget: float, stat: str) -> dict[str, float]:
+    """Seconds per call of each candidate: interleaved runs, the min (or median) over rounds."""
+    numbers = {name: _calibrate(fn, budget) for name, fn in candidates.items()}
+    names = list(candidates)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            times[name].append(_loop(candidates[name], numbers[name]))
+    pick = min if stat == "min" else (lambda values: float(np.median(values)))
+    return {name: pick(values) for name, values in times.items()}
+
+
+# -- estimators ------------------------------------------------------------------------
+
+
+@dataclass
+class Case:
+    label: str
+    make: Callable[[], Any]  # an unfitted estimator
+    binary: bool = False
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+N_TRAIN = [2_000]  # --n-train
+
+
+def _data(binary: bool = False) -> dict[str, np.ndarray]:
+    from sklearn.datasets import make_classification
+
+    n = N_TRAIN[0]
+    X, y = make_classification(
+        n_samples=n + BATCH, n_features=N_FEATURES, n_informative=6, n_classes=2 if binary else 3, random_state=0
+    )
+    rng = np.random.default_rng(0)
+    y_reg = X @ rng.standard_normal(N_FEATURES) + 0.1 * rng.standard_normal(len(X))
+    X = X.astype(np.float32)
+    return {"X": X[:n], "y": y[:n], "y_reg": y_reg[:n], "X_test": X[n:]}
+
+
+def _cold(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """``fn`` with onnxalgebra's type-inference cache emptied first: the conversion of a model never seen."""
+    from onnxalgebra._inference import clear_cache
+
+    def call() -> Any:
+        clear_cache()
+        return fn()
+
+    return call
+
+
+def _inner(classifier: bool) -> Any:
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
+    return LogisticRegression(max_iter=1_000) if classifier else LinearRegression()
+
+
+def _required(cls: type) -> list[str]:
+    params = inspect.signature(cls.__init__).parameters.values()
+    return [p.name for p in params if p.name != "self" and p.default is p.empty and p.kind == p.POSITIONAL_OR_KEYWORD]
+
+
+def generic_factory(cls: type) -> Callable[[], Any]:
+    """A constructor of ``cls`` with small, deterministic settings (meta-estimators get linear models)."""
+    from sklearn.base import ClassifierMixin, RegressorMixin
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+    def make() -> Any:
+        params = inspect.signature(cls.__init__).parameters
+        classifier = not issubclass(cls, RegressorMixin) or issubclass(cls, ClassifierMixin)
+        kwargs: dict[str, Any] = {}
+        for name in _required(cls):
+            if name in ("estimator", "base_estimator"):
+                kwargs[name] = _inner(classifier)
+            elif name == "steps":
+                kwargs[name] = [("scaler", StandardScaler()), ("model", _inner(True))]
+            elif name == "estimators":
+                tree = DecisionTreeClassifier(max_depth=5, random_state=0) if classifier else DecisionTreeRegressor(max_depth=5)
+                kwargs[name] = [("linear", _inner(classifier)), ("tree", tree)]
+            elif name == "transformer_list":
+                kwargs[name] = [("std", StandardScaler()), ("minmax", MinMaxScaler())]
+            elif name == "transformers":
+                half = N_FEATURES // 2
+                kwargs[name] = [
+                    ("std", StandardScaler(), list(range(half))),
+                    ("minmax", MinMaxScaler(), list(range(half, N_FEATURES))),
+                ]
+            else:
+                raise Skip(f"needs the parameter {name!r}")
+        if "random_state" in params:
+            kwargs["random_state"] = 0
+        if "max_iter" in params and isinstance(params["max_iter"].default, int) and params["max_iter"].default < 1_000:
+            kwargs["max_iter"] = 1_000
+        return cls(**kwargs)
+
+    return make
+
+
+def discover_cases() -> tuple[list[Case], list[str]]:
+    """LogisticRegression (3 and 2 classes), RandomForestClassifier(100 trees), then every registered class."""
+    from sklearn.base import BaseEstimator
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+
+    _convert._load_entry_points()
+    registered = [cls for cls in _convert._REGISTRY if isinstance(cls, type)]
+    cases = [
+        Case("LogisticRegression", lambda: LogisticRegression(max_iter=1_000)),
+        Case("LogisticRegression (2 classes)", lambda: LogisticRegression(max_iter=1_000), binary=True),
+        Case("RandomForestClassifier", lambda: RandomForestClassifier(n_estimators=100, random_state=0)),
+    ]
+    notes = []
+    for cls in sorted(registered, key=lambda c: c.__name__):
+        if cls in (LogisticRegression, RandomForestClassifier):
+            continue
+        if not issubclass(cls, BaseEstimator) or inspect.isabstract(cls) or cls.__name__.startswith("_"):
+            notes.append(f"{cls.__module__}.{cls.__name__}: registered, not a concrete scikit-learn estimator")
+            continue
+        cases.append(Case(cls.__name__, generic_factory(cls)))
+    return cases, notes
+
+
+def _fit(est: Any, data: dict[str, np.ndarray]) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The fitted estimator and its training and test inputs (made non-negative when it needs so)."""
+    from sklearn.base import is_classifier, is_regressor
+
+    X, X_test = data["X"], data["X_test"]
+    target = data["y"] if is_classifier(est) or not is_regressor(est) else data["y_reg"]
+    errors = []
+    for shift in (False, True):
+        if shift:  # e.g. MultinomialNB: counts
+            low = X.min(axis=0)
+            X, X_test = X - low, np.maximum(X_test - low, 0).astype(np.float32)
+        for with_y in (True, False):
+            try:
+                est.fit(X, target) if with_y else est.fit(X)
+                return est, X, X_test
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+    raise Skip(f"cannot fit: {errors[-1][:100]}")
+
+
+def _sklearn_call(est: Any) -> tuple[str, Callable[[np.ndarray], Any]]:
+    from sklearn.base import is_classifier
+
+    if is_classifier(est) and hasattr(est, "predict_proba"):
+        return "predict_proba", est.predict_proba
+    if is_classifier(est):
+        return "decision_function", est.decision_function
+    if hasattr(est, "predict"):
+        return "predict", est.predict
+    return "transform", est.transform
+
+
+def check_outputs(est: Any, model: onnx.ModelProto, X: np.ndarray, session_options: ort.SessionOptions) -> str:
+    """``ok`` when our model gives scikit-learn's results on ``X``, else what differs."""
+    sess = ort.InferenceSession(model.SerializeToString(), session_options, providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"X": X})
+    names = [o.name for o in model.graph.output]
+    problems = []
+    for name, value in zip(names, got):
+        if name == "label":
+            expected = np.asarray(est.predict(X))
+            differ = int((np.asarray(value).reshape(-1).astype(str) != expected.reshape(-1).astype(str)).sum())
+            if differ:
+                problems.append(f"{differ} labels")
+            continue
+        if name == "probabilities":
+            expected = est.predict_proba(X)
+        elif name == "scores":
+            expected = est.decision_function(X) if hasattr(est, "decision_function") else est.score_samples(X)
+        else:
+            expected = est.predict(X) if hasattr(est, "predict") else est.transform(X)
+        expected = np.asarray(expected, dtype=np.float64)
+        value = np.asarray(value, dtype=np.float64)
+        if value.size != expected.size:
+            problems.append(f"{name} shape {value.shape} != {expected.shape}")
+            continue
+        diff = float(np.max(np.abs(value.reshape(-1) - expected.reshape(-1)))) if value.size else 0.0
+        scale = max(1.0, float(np.max(np.abs(expected)))) if expected.size else 1.0
+        if diff > 1e-4 * scale:
+            problems.append(f"{name} {diff:.1e}")
+    return "ok" if not problems else ", ".join(problems)
+
+
+# -- skl2onnx --------------------------------------------------------------------------
+
+
+def skl2onnx_version() -> str | None:
+    try:
+        import skl2onnx
+    except ImportError:
+        return None
+    return skl2onnx.__version__
+
+
+def _final_classifier(est: Any) -> Any:
+    steps = getattr(est, "steps", None)
+    return steps[-1][1] if steps else est
+
+
+def skl2onnx_paths(est: Any, X1: np.ndarray, opsets: dict[str, int]) -> dict[str, Callable[[], Any]]:
+    """skl2onnx's conversion calls, the model of each one with zipmap off first when it applies."""
+    from skl2onnx import to_onnx as skl_to_onnx
+    from sklearn.base import is_classifier
+
+    paths: dict[str, Callable[[], Any]] = {}
+    final = _final_classifier(est)
+    if is_classifier(final) and hasattr(final, "predict_proba"):
+        options = {id(final): {"zipmap": False}}
+        paths["zipmap off, target_opset"] = functools.partial(skl_to_onnx, est, X1, options=options, target_opset=opsets)
+        paths["zipmap off"] = functools.partial(skl_to_onnx, est, X1, options=options)
+    paths["target_opset"] = functools.partial(skl_to_onnx, est, X1, target_opset=opsets)
+    paths["default"] = functools.partial(skl_to_onnx, est, X1)
+    working = {}
+    for name, fn in paths.items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fn()
+        except Exception:
+            continue
+        working[name] = fn
+    return working
+
+
+# -- one estimator ---------------------------------------------------------------------
+
+
+def _opsets(model: onnx.ModelProto) -> dict[str, int]:
+    opsets = {o.domain or "": o.version for o in model.opset_import}
+    opsets.setdefault("ai.onnx.ml", 3)
+    return opsets
+
+
+def identity_model(n_features: int) -> onnx.ModelProto:
+    x = onnx.helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, [None, n_features])
+    y = onnx.helper.make_tensor_value_info("Y", onnx.TensorProto.FLOAT, [None, n_features])
+    graph = onnx.helper.make_graph([onnx.helper.make_node("Identity", ["X"], ["Y"])], "floor", [x], [y])
+    return onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", 21)])
+
+
+def bench_case(case: Case, args: argparse.Namespace, session_options: ort.SessionOptions, with_skl2onnx: bool) -> None:
+    from sklearn.base import is_classifier
+
+    res = case.result
+    data = _data(case.binary)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est, X, X_test = _fit(case.make(), data)
+    X1 = X[:1]
+    try:
+        model = onnxalgebra.to_onnx(est, X1)
+    except Exception as exc:
+        raise Skip(f"conversion fails: {type(exc).__name__}: {str(exc).splitlines()[0][:100]}") from None
+    res["nodes"] = len(model.graph.node)
+    res["check"] = check_outputs(est, model, X_test, session_options)
+
+    # conversion
+    conversions: dict[str, Callable[[], Any]] = {
+        "ours": _cold(functools.partial(onnxalgebra.to_onnx, est, X1)),
+        "ours warm": functools.partial(onnxalgebra.to_onnx, est, X1),
+        "ours options": _cold(functools.partial(onnxalgebra.to_onnx, est, X1, options={"zipmap": False})),
+    }
+    if is_classifier(est) and hasattr(est, "predict_proba"):
+        conversions["ours zipmap"] = _cold(functools.partial(onnxalgebra.to_onnx, est, X1, options={"zipmap": True}))
+        conversions["ours zipmap"]()
+    skl_paths = skl2onnx_paths(est, X1, _opsets(model)) if with_skl2onnx else {}
+    for name, fn in skl_paths.items():
+        conversions[f"skl2onnx {name}"] = fn
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        conv = measure(conversions, args.conversion_rounds, args.conversion_budget, args.stat)
+    res["conv"], res["conv_warm"], res["conv_options"] = conv["ours"], conv["ours warm"], conv["ours options"]
+    res["conv_zipmap"] = conv.get("ours zipmap")
+    skl_conv = {k[len("skl2onnx ") :]: v for k, v in conv.items() if k.startswith("skl2onnx ")}
+    if skl_conv:
+        best = min(skl_conv, key=skl_conv.__getitem__)
+        res["skl_conv"], res["skl_path"] = skl_conv[best], best
+
+    # latency
+    def session(m: onnx.ModelProto) -> ort.InferenceSession:
+        return ort.InferenceSession(m.SerializeToString(), session_options, providers=["CPUExecutionProvider"])
+
+    ours = session(model)
+    floor = session(identity_model(X.shape[1]))
+    skl_model = None
+    if skl_paths:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            skl_model = next(iter(skl_paths.values()))()  # zipmap off when it applies
+    theirs = session(skl_model) if skl_model is not None else None
+    skl_input = theirs.get_inputs()[0].name if theirs is not None else None
+    method, predict = _sklearn_call(est)
+    res["method"] = method
+    candidates: dict[str, Callable[[], Any]] = {}
+    for rows in (1, BATCH):
+        feed = X_test[:rows]
+        candidates[f"ours {rows}"] = functools.partial(ours.run, None, {"X": feed})
+        candidates[f"floor {rows}"] = functools.partial(floor.run, None, {"X": feed})
+        if theirs is not None:
+            candidates[f"skl2onnx {rows}"] = functools.partial(theirs.run, None, {skl_input: feed})
+        candidates[f"sklearn {rows}"] = functools.partial(predict, feed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res["latency"] = measure(candidates, args.rounds, args.budget, args.stat)
+
+
+# -- report ----------------------------------------------------------------------------
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{1e3 * seconds:.2f}"
+
+
+def _us(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{1e6 * seconds:.1f}"
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return "-" if a is None or b is None else f"{a / b:.2f}"
+
+
+def print_tables(cases: list[Case]) -> None:
+    done = [c for c in cases if "latency" in c.result]
+    width = max([len(c.label) for c in done] + [9])
+    print("\nConversion (ms per call; ours = cold; ratios options/plain, zipmap/plain and ours/skl2onnx)")
+    header = (
+        f"{'estimator':<{width}} | {'nodes':>5} | {'ours':>7} {'warm':>7} | {'options':>7} {'opt/pl':>6} "
+        f"{'zipmap':>7} {'zip/pl':>6} | {'skl2onnx':>8} {'ours/skl':>8} | skl2onnx fastest path"
+    )
+    print(header)
+    print("-" * len(header))
+    for c in done:
+        r = c.result
+        print(
+            f"{c.label:<{width}} | {r['nodes']:>5} | {_ms(r['conv']):>7} {_ms(r['conv_warm']):>7} | "
+            f"{_ms(r['conv_options']):>7} {_ratio(r['conv_options'], r['conv']):>6} "
+            f"{_ms(r.get('conv_zipmap')):>7} {_ratio(r.get('conv_zipmap'), r['conv']):>6} | {_ms(r.get('skl_conv')):>8} "
+            f"{_ratio(r['conv'], r.get('skl_conv')):>8} | {r.get('skl_path', '-')}"
+        )
+    for rows in (1, BATCH):
+        print(f"\nLatency, {rows:,} row(s) (us per call; ours/skl2onnx, ours/scikit-learn, ours/Identity floor)")
+        header = (
+            f"{'estimator':<{width}} | {'ours':>8} {'skl2onnx':>8} {'ours/skl':>8} | {'sklearn':>9} {'ours/skl-learn':>14} | "
+            f"{'floor':>6} {'ours/floor':>10} | check"
+        )
+        print(header)
+        print("-" * len(header))
+        for c in done:
+            lat = c.result["latency"]
+            o, s, k, f = lat[f"ours {rows}"], lat.get(f"skl2onnx {rows}"), lat[f"sklearn {rows}"], lat[f"floor {rows}"]
+            print(
+                f"{c.label:<{width}} | {_us(o):>8} {_us(s):>8} {_ratio(o, s):>8} | {_us(k):>9} {_ratio(o, k):>14} | "
+                f"{_us(f):>6} {_ratio(o, f):>10} | {c.result['check']}"
+            )
+
+
+def check_targets(cases: list[Case]) -> list[str]:
+    """One line per target: met or not, with the numbers."""
+    lines = []
+    done = [c for c in cases if "latency" in c.result]
+    slower, noise = [], []
+    for c in done:
+        lat = c.result["latency"]
+        for rows in (1, BATCH):
+            theirs = lat.get(f"skl2onnx {rows}")
+            if theirs is None or lat[f"ours {rows}"] <= TARGET_LATENCY_RATIO * theirs:
+                continue
+            ratio = lat[f"ours {rows}"] / theirs
+            (noise if ratio <= NOISE * TARGET_LATENCY_RATIO else slower).append(f"{c.label} {rows} row(s) {ratio:.2f}")
+    compared = sum(1 for c in done if "skl2onnx 1" in c.result["latency"])
+    verdict = "NOT met" if slower else "met within noise" if noise else "met"
+    detail = f"; above: {', '.join(slower)}" if slower else ""
+    detail += f"; within noise (<= {NOISE}): {', '.join(noise)}" if noise else ""
+    lines.append(f"[{verdict}] latency ours/skl2onnx <= {TARGET_LATENCY_RATIO} ({compared} estimators, 2 sizes){detail}")
+    for c in done:
+        if c.label == "LogisticRegression":
+            lat = c.result["latency"]
+            ratio = lat["ours 1"] / lat["floor 1"]
+            lines.append(
+                f"[{'met' if ratio <= TARGET_FLOOR_RATIO else 'NOT met'}] one-off LogisticRegression / Identity floor "
+                f"= {ratio:.2f} (target <= {TARGET_FLOOR_RATIO}; {_us(lat['ours 1'])} us vs {_us(lat['floor 1'])} us)"
+            )
+    slow_conv = [
+        f"{c.label} {c.result['conv'] / c.result['skl_conv']:.2f}"
+        for c in done
+        if c.result.get("skl_conv") and c.result["conv"] > TARGET_CONVERSION_RATIO * c.result["skl_conv"]
+    ]
+    lines.append(
+        f"[{'met' if not slow_conv else 'NOT met'}] conversion ours/skl2onnx fastest <= {TARGET_CONVERSION_RATIO}"
+        f"{': ' + '; '.join(slow_conv) if slow_conv else ''}"
+    )
+    for c in done:
+        limit = TARGET_CONVERSION_MS.get(c.label)
+        if limit is not None:
+            ms, warm = 1e3 * c.result["conv"], 1e3 * c.result["conv_warm"]
+            lines.append(
+                f"[{'met' if ms < limit else 'NOT met'}] conversion of {c.label} = {ms:.2f} ms cold, {warm:.2f} ms warm "
+                f"(target < {limit} ms)"
+            )
+    for key, what in (("conv_options", "options={'zipmap': False}"), ("conv_zipmap", "options={'zipmap': True}")):
+        slow = [
+            f"{c.label} {c.result[key] / c.result['conv']:.2f} (+{1e3 * (c.result[key] - c.result['conv']):.2f} ms)"
+            for c in done
+            if c.result.get(key) and c.result[key] > TARGET_ZIPMAP_RATIO * c.result["conv"]
+        ]
+        lines.append(
+            f"[{'met' if not slow else 'NOT met'}] conversion with {what} / without <= {TARGET_ZIPMAP_RATIO}"
+            f"{': ' + '; '.join(slow) if slow else ''}"
+        )
+    wrong = [f"{c.label}: {c.result['check']}" for c in done if c.result["check"] != "ok"]
+    detail = ": " + "; ".join(wrong) if wrong else ""
+    lines.append(f"[{'met' if not wrong else 'NOT met'}] our outputs equal scikit-learn's{detail}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", nargs="+", default=None, help="benchmark only these estimators (names as printed)")
+    parser.add_argument("--rounds", type=int, default=15, help="interleaved rounds of latency runs")
+    parser.add_argument("--budget", type=float, default=0.01, help="seconds per latency run")
+    parser.add_argument("--conversion-rounds", type=int, default=7, help="interleaved rounds of conversion runs")
+    parser.add_argument("--conversion-budget", type=float, default=0.05, help="seconds per conversion run")
+    parser.add_argument("--threads", type=int, default=1, help="onnxruntime intra-op threads (and scikit-learn's limit)")
+    parser.add_argument("--stat", choices=["min", "median"], default="min", help="statistic over rounds")
+    parser.add_argument("--no-skl2onnx", action="store_true", help="do not compare with skl2onnx")
+    parser.add_argument("--n-train", type=int, default=N_TRAIN[0], help="training rows (trees grow with it)")
+    args = parser.parse_args(argv)
+    N_TRAIN[0] = args.n_train
+
+    import sklearn
+    from threadpoolctl import threadpool_limits
+
+    version = None if args.no_skl2onnx else skl2onnx_version()
+    session_options = ort.SessionOptions()
+    session_options.intra_op_num_threads = args.threads
+    session_options.inter_op_num_threads = 1
+    session_options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    print(
+        f"python {platform.python_version()}, numpy {np.__version__}, onnx {onnx.__version__}, onnxruntime {ort.__version__}, "
+        f"scikit-learn {sklearn.__version__}, skl2onnx {version or 'not installed'}, onnxalgebra {onnxalgebra.__version__}"
+    )
+    print(
+        f"data: make_classification, {args.n_train:,} training rows x {N_FEATURES} features, 3 classes (2 for the "
+        f"binary model), batch of {BATCH:,} held-out rows; {args.threads} thread(s)"
+    )
+    print(
+        f"latency: {args.stat} of {args.rounds} interleaved rounds of ~{1e3 * args.budget:.0f} ms; "
+        f"conversion: {args.stat} of {args.conversion_rounds} rounds of ~{1e3 * args.conversion_budget:.0f} ms"
+    )
+    cases, notes = discover_cases()
+    if args.only:
+        cases = [c for c in cases if c.label in args.only or c.label.split(" ")[0] in args.only]
+    skipped = list(notes)
+    with threadpool_limits(args.threads):
+        for case in cases:
+            gc.collect()
+            started = time.perf_counter()
+            try:
+                bench_case(case, args, session_options, version is not None)
+            except Skip as exc:
+                skipped.append(f"{case.label}: {exc}")
+                continue
+            print(f"  {case.label}: done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    print_tables(cases)
+    if skipped:
+        print("\nSkipped:")
+        for line in skipped:
+            print(f"  {line}")
+    print("\nTargets:")
+    for line in check_targets(cases):
+        print(f"  {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

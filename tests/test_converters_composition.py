@@ -1,0 +1,186 @@
+"""Pipeline, FeatureUnion and ColumnTransformer converters against scikit-learn on held-out data."""
+
+from functools import cache
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto
+from onnxruntime import InferenceSession
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.naive_bayes import BernoulliNB
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
+from sklearn.preprocessing import Binarizer, FunctionTransformer, RobustScaler, StandardScaler
+from sklearn.svm import LinearSVC
+
+from onnxalgebra import to_onnx
+
+pytestmark = pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
+
+# --- comparison with scikit-learn (the same helper opens each converter test file) ---
+
+TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
+_FLOAT_TYPES = {TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.FLOAT, TensorProto.DOUBLE}
+
+
+def float_types(model):
+    """Float element types the graph mentions: inputs, outputs, initializers, Cast targets, tensor attributes."""
+    types = {v.type.tensor_type.elem_type for v in (*model.graph.input, *model.graph.output)}
+    types.update(t.data_type for t in model.graph.initializer)
+    for node in model.graph.node:
+        for att in node.attribute:
+            if node.op_type == "Cast" and att.name == "to":
+                types.add(att.i)
+            elif att.type == onnx.AttributeProto.TENSOR:
+                types.add(att.t.data_type)
+    return types & _FLOAT_TYPES
+
+
+def run_onnx(model, feeds):
+    onnx.checker.check_model(model, full_check=True)
+    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, feeds)
+
+
+def sklearn_outputs(est, X, names):
+    if names[0] == "label":
+        second = est.predict_proba(X) if names[1] == "probabilities" else est.decision_function(X)
+        return [est.predict(X), second]
+    return [est.predict(X) if hasattr(est, "predict") else est.transform(X)]
+
+
+def check(est, X, dtype, tolerance=None):
+    """Convert ``est`` for ``dtype``, run on ``X`` and compare with scikit-learn: labels equal, floats within
+    the tolerance relative to the output's scale. Returns the relative differences by output name."""
+    X = X.astype(dtype)
+    model = to_onnx(est, X[:1])
+    assert float_types(model) == {onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))}, "a hidden cast"
+    names = [o.name for o in model.graph.output]
+    got = run_onnx(model, {"X": X})
+    diffs = {}
+    for name, g, e in zip(names, got, sklearn_outputs(est, X, names), strict=True):
+        if name == "variable" and e.ndim == 1 and hasattr(est, "predict"):
+            assert g.shape == (len(e), 1), g.shape  # a regressor's output is [N, n_targets]
+            g = g.ravel()
+        assert g.shape == e.shape, name
+        if name == "label":
+            assert (g.dtype.kind in "iu") == (e.dtype.kind in "iu"), (g.dtype, e.dtype)
+            np.testing.assert_array_equal(g, e)
+            continue
+        assert g.dtype == dtype, name
+        diffs[name] = float(np.abs(g - e).max() / max(np.abs(e).max(), np.finfo(dtype).tiny))
+        assert diffs[name] <= (tolerance or TOLERANCE[dtype]), (name, diffs[name])
+    print(type(est).__name__, np.dtype(dtype).name, diffs)
+    return diffs
+
+
+# --- data: a held-out part the models never see ---
+
+DTYPES = [np.float32, np.float64]
+NAMES = np.array(["setosa", "versicolor", "virginica"])
+
+
+@cache
+def iris(labels="int"):
+    X, y = load_iris(return_X_y=True)
+    return train_test_split(X, NAMES[y] if labels == "str" else y, random_state=0)
+
+
+@cache
+def wide():
+    """Six columns of different scales, a binary target."""
+    X, y = make_classification(300, 6, n_informative=4, random_state=2)
+    return train_test_split(X * [1.0, 10.0, 0.1, 100.0, 1.0, 5.0] + [0.0, 20.0, -1.0, 500.0, 0.0, 2.0], y, random_state=0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("labels", ["int", "str"])
+def test_pipeline_scaler_logistic_regression(labels, dtype):
+    # the talk's pipeline: scale, then a logistic regression, on iris
+    X_train, X_test, y_train, _ = iris(labels)
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    diffs = check(pipe, X_test, dtype)
+    assert set(diffs) == {"probabilities"}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pipeline_passthrough_steps(dtype):
+    X_train, X_test, y_train, _ = wide()
+    pipe = Pipeline(
+        [("a", "passthrough"), ("scale", RobustScaler()), ("b", None), ("same", FunctionTransformer()), ("svc", LinearSVC())]
+    ).fit(X_train, y_train)
+    diffs = check(pipe, X_test, dtype)
+    assert set(diffs) == {"scores"}  # LinearSVC has no predict_proba
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pipeline_of_transformers_and_regressor(dtype):
+    X_train, X_test, y_train, _ = wide()
+    check(make_pipeline(StandardScaler(), RobustScaler(), Binarizer(threshold=0.2)).fit(X_train), X_test, dtype)
+    check(make_pipeline(RobustScaler(), LinearRegression()).fit(X_train, y_train * 3.0 + 1.0), X_test, dtype)
+    check(Pipeline([("a", "passthrough"), ("b", "passthrough")]).fit(X_train), X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_feature_union(dtype):
+    X_train, X_test, _, _ = wide()
+    union = FeatureUnion(
+        [
+            ("standard", StandardScaler()),
+            ("dropped", "drop"),
+            ("robust", RobustScaler(with_centering=False)),
+            ("raw", "passthrough"),
+            ("binary", make_pipeline(StandardScaler(), Binarizer())),
+        ],
+        transformer_weights={"standard": 2.0, "raw": 0.5, "binary": 3},
+    ).fit(X_train)
+    assert union.transform(X_test).shape[1] == 4 * X_train.shape[1]
+    check(union, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    ("transformers", "remainder", "weights"),
+    [
+        ([("s", StandardScaler(), [0, 3]), ("p", "passthrough", slice(1, 3)), ("d", "drop", [4])], "drop", None),
+        ([("s", StandardScaler(), [5, 0, 2]), ("r", RobustScaler(), slice(3, 5))], "passthrough", {"r": 10.0}),
+        ([("s", StandardScaler(), [True, False, True, False, False, True])], RobustScaler(), None),
+        ([("b", Binarizer(threshold=1.0), np.array([4, 1])), ("p", "passthrough", [0])], "drop", {"b": 0.5, "p": 2}),
+        ([("r", RobustScaler(), slice(0, 6)), ("empty", StandardScaler(), [])], "passthrough", None),
+        ([("s", StandardScaler(), lambda X: [2, 3]), ("d", "drop", slice(0, 2))], "passthrough", None),
+    ],
+)
+def test_column_transformer(transformers, remainder, weights, dtype):
+    X_train, X_test, _, _ = wide()
+    ct = ColumnTransformer(transformers, remainder=remainder, transformer_weights=weights).fit(X_train)
+    check(ct, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nested_pipeline_in_column_transformer_in_pipeline(dtype):
+    X_train, X_test, y_train, _ = wide()
+    inner = make_pipeline(StandardScaler(), FeatureUnion([("r", RobustScaler()), ("b", Binarizer())]))
+    columns = ColumnTransformer([("inner", inner, [0, 1, 2]), ("scaled", StandardScaler(), [5, 4])], remainder="passthrough")
+    pipe = make_pipeline(columns, StandardScaler(), LogisticRegression(max_iter=2000)).fit(X_train, y_train)
+    check(pipe, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_calibrated_pipeline(method, dtype):
+    # the calibrators see the pipeline's decision function: the option goes through to the last step
+    X_train, X_test, y_train, _ = iris("str")
+    base = make_pipeline(StandardScaler(), LogisticRegression())
+    check(CalibratedClassifierCV(base, method=method, cv=3).fit(X_train, y_train), X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pipeline_ending_in_bernoulli_nb(dtype):
+    X_train, X_test, y_train, _ = iris("str")
+    pipe = make_pipeline(StandardScaler(), BernoulliNB(binarize=0.0)).fit(X_train, y_train)
+    check(pipe, X_test, dtype)

@@ -1,0 +1,163 @@
+"""Linear converters against scikit-learn on held-out data, in float32 and float64."""
+
+from functools import cache
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto
+from onnxruntime import InferenceSession
+from sklearn.datasets import load_iris, make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import Lasso, LassoLars, LinearRegression, LogisticRegression, Ridge, SGDClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.svm import LinearSVC
+
+from onnxalgebra import to_onnx
+
+pytestmark = pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
+
+# --- comparison with scikit-learn (the same helper opens each converter test file) ---
+
+TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
+_FLOAT_TYPES = {TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.FLOAT, TensorProto.DOUBLE}
+
+
+def float_types(model):
+    """Float element types the graph mentions: inputs, outputs, initializers, Cast targets, tensor attributes."""
+    types = {v.type.tensor_type.elem_type for v in (*model.graph.input, *model.graph.output)}
+    types.update(t.data_type for t in model.graph.initializer)
+    for node in model.graph.node:
+        for att in node.attribute:
+            if node.op_type == "Cast" and att.name == "to":
+                types.add(att.i)
+            elif att.type == onnx.AttributeProto.TENSOR:
+                types.add(att.t.data_type)
+    return types & _FLOAT_TYPES
+
+
+def run_onnx(model, feeds):
+    onnx.checker.check_model(model, full_check=True)
+    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, feeds)
+
+
+def sklearn_outputs(est, X, names):
+    if names[0] == "label":
+        second = est.predict_proba(X) if names[1] == "probabilities" else est.decision_function(X)
+        return [est.predict(X), second]
+    return [est.predict(X) if hasattr(est, "predict") else est.transform(X)]
+
+
+def check(est, X, dtype, tolerance=None):
+    """Convert ``est`` for ``dtype``, run on ``X`` and compare with scikit-learn: labels equal, floats within
+    the tolerance relative to the output's scale. Returns the relative differences by output name."""
+    X = X.astype(dtype)
+    model = to_onnx(est, X[:1])
+    assert float_types(model) == {onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))}, "a hidden cast"
+    names = [o.name for o in model.graph.output]
+    got = run_onnx(model, {"X": X})
+    diffs = {}
+    for name, g, e in zip(names, got, sklearn_outputs(est, X, names), strict=True):
+        if name == "variable" and e.ndim == 1 and hasattr(est, "predict"):
+            assert g.shape == (len(e), 1), g.shape  # a regressor's output is [N, n_targets]
+            g = g.ravel()
+        assert g.shape == e.shape, name
+        if name == "label":
+            assert (g.dtype.kind in "iu") == (e.dtype.kind in "iu"), (g.dtype, e.dtype)
+            np.testing.assert_array_equal(g, e)
+            continue
+        assert g.dtype == dtype, name
+        diffs[name] = float(np.abs(g - e).max() / max(np.abs(e).max(), np.finfo(dtype).tiny))
+        assert diffs[name] <= (tolerance or TOLERANCE[dtype]), (name, diffs[name])
+    print(type(est).__name__, np.dtype(dtype).name, diffs)
+    return diffs
+
+
+# --- data: a held-out half the models never see ---
+
+NAMES = np.array(["setosa", "versicolor", "virginica"])
+
+
+@cache
+def binary():
+    X, y = make_classification(300, 6, n_informative=4, random_state=0)
+    return train_test_split(X, y, random_state=0)
+
+
+@cache
+def multiclass():
+    X, y = make_classification(400, 8, n_informative=5, n_classes=4, random_state=1)
+    return train_test_split(X, y * 10 + 3, random_state=0)  # labels 3, 13, 23, 33
+
+
+@cache
+def iris_names():
+    X, y = load_iris(return_X_y=True)
+    return train_test_split(X, NAMES[y], random_state=0)
+
+
+@cache
+def regression(n_targets):
+    X, y = make_regression(200, 5, n_targets=n_targets, noise=1.0, random_state=0)
+    return train_test_split(X, y, random_state=0)
+
+
+CLASSIFICATION = {"binary": binary, "multiclass": multiclass, "strings": iris_names}
+DTYPES = [np.float32, np.float64]
+
+
+def fitted(est, data):
+    X_train, X_test, y_train, _ = data()
+    return est.fit(X_train, y_train), X_test
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("data", ["binary", "multiclass", "strings"])
+def test_logistic_regression_lbfgs(data, dtype):
+    est, X_test = fitted(LogisticRegression(max_iter=2000), CLASSIFICATION[data])
+    check(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_logistic_regression_liblinear(dtype):
+    # scikit-learn >= 1.8 refuses liblinear for more than two classes
+    est, X_test = fitted(LogisticRegression(solver="liblinear"), binary)
+    check(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_targets", [1, 3])
+@pytest.mark.parametrize("model", [LinearRegression(), Ridge(alpha=2.0), Lasso(alpha=0.5), LassoLars(alpha=0.1)])
+def test_linear_regressors(model, n_targets, dtype):
+    est, X_test = fitted(model, lambda: regression(n_targets))
+    diffs = check(est, X_test, dtype)
+    assert set(diffs) == {"variable"}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("data", ["binary", "multiclass", "strings"])
+@pytest.mark.parametrize("loss", ["hinge", "log_loss", "modified_huber"])
+def test_sgd_classifier(loss, data, dtype):
+    est, X_test = fitted(SGDClassifier(loss=loss, random_state=0), CLASSIFICATION[data])
+    diffs = check(est, X_test, dtype)
+    assert set(diffs) == ({"scores"} if loss == "hinge" else {"probabilities"})
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("data", ["binary", "multiclass", "strings"])
+def test_linear_svc(data, dtype):
+    est, X_test = fitted(LinearSVC(), CLASSIFICATION[data])
+    check(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("est", [LogisticRegression(max_iter=2000), SGDClassifier(loss="log_loss", random_state=0)])
+def test_decision_function_option(est):
+    for data in (binary, multiclass):
+        est, X_test = fitted(est, data)
+        X = X_test.astype(np.float64)
+        model = to_onnx(est, X[:1], options={"decision_function": True})
+        assert [o.name for o in model.graph.output] == ["label", "probabilities"]  # the names stay the contract's
+        label, scores = run_onnx(model, {"X": X})
+        np.testing.assert_array_equal(label, est.predict(X))
+        np.testing.assert_allclose(scores, est.decision_function(X), rtol=1e-10, atol=1e-12)

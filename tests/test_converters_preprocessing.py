@@ -1,0 +1,243 @@
+"""Preprocessing, naive Bayes and calibration converters against scikit-learn on held-out data."""
+
+from functools import cache
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto
+from onnxruntime import InferenceSession
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.datasets import load_digits, load_iris, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.naive_bayes import BernoulliNB
+from sklearn.preprocessing import Binarizer, LabelEncoder, RobustScaler, StandardScaler
+from sklearn.svm import LinearSVC
+
+from converters.calibration import isotonic_calibration
+from onnxalgebra import Var, to_onnx
+
+pytestmark = pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
+
+# --- comparison with scikit-learn (the same helper opens each converter test file) ---
+
+TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
+_FLOAT_TYPES = {TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.FLOAT, TensorProto.DOUBLE}
+
+
+def float_types(model):
+    """Float element types the graph mentions: inputs, outputs, initializers, Cast targets, tensor attributes."""
+    types = {v.type.tensor_type.elem_type for v in (*model.graph.input, *model.graph.output)}
+    types.update(t.data_type for t in model.graph.initializer)
+    for node in model.graph.node:
+        for att in node.attribute:
+            if node.op_type == "Cast" and att.name == "to":
+                types.add(att.i)
+            elif att.type == onnx.AttributeProto.TENSOR:
+                types.add(att.t.data_type)
+    return types & _FLOAT_TYPES
+
+
+def run_onnx(model, feeds):
+    onnx.checker.check_model(model, full_check=True)
+    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return sess.run(None, feeds)
+
+
+def sklearn_outputs(est, X, names):
+    if names[0] == "label":
+        second = est.predict_proba(X) if names[1] == "probabilities" else est.decision_function(X)
+        return [est.predict(X), second]
+    return [est.predict(X) if hasattr(est, "predict") else est.transform(X)]
+
+
+def check(est, X, dtype, tolerance=None):
+    """Convert ``est`` for ``dtype``, run on ``X`` and compare with scikit-learn: labels equal, floats within
+    the tolerance relative to the output's scale. Returns the relative differences by output name."""
+    X = X.astype(dtype)
+    model = to_onnx(est, X[:1])
+    assert float_types(model) == {onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))}, "a hidden cast"
+    names = [o.name for o in model.graph.output]
+    got = run_onnx(model, {"X": X})
+    diffs = {}
+    for name, g, e in zip(names, got, sklearn_outputs(est, X, names), strict=True):
+        if name == "variable" and e.ndim == 1 and hasattr(est, "predict"):
+            assert g.shape == (len(e), 1), g.shape  # a regressor's output is [N, n_targets]
+            g = g.ravel()
+        assert g.shape == e.shape, name
+        if name == "label":
+            assert (g.dtype.kind in "iu") == (e.dtype.kind in "iu"), (g.dtype, e.dtype)
+            np.testing.assert_array_equal(g, e)
+            continue
+        assert g.dtype == dtype, name
+        diffs[name] = float(np.abs(g - e).max() / max(np.abs(e).max(), np.finfo(dtype).tiny))
+        assert diffs[name] <= (tolerance or TOLERANCE[dtype]), (name, diffs[name])
+    print(type(est).__name__, np.dtype(dtype).name, diffs)
+    return diffs
+
+
+# --- data: a held-out part the models never see ---
+
+DTYPES = [np.float32, np.float64]
+NAMES = np.array(["setosa", "versicolor", "virginica"])
+
+
+@cache
+def binary():
+    X, y = make_classification(300, 6, n_informative=4, random_state=0)
+    return train_test_split(X, y, random_state=0)
+
+
+@cache
+def multiclass():
+    X, y = make_classification(400, 8, n_informative=5, n_classes=4, random_state=1)
+    return train_test_split(X, y * 10 + 3, random_state=0)  # labels 3, 13, 23, 33
+
+
+@cache
+def iris_names():
+    X, y = load_iris(return_X_y=True)
+    return train_test_split(X, NAMES[y], random_state=0)
+
+
+@cache
+def digits(labels="int"):
+    X, y = load_digits(return_X_y=True)
+    y = np.array(list("abcdefghij"))[y] if labels == "str" else y
+    return train_test_split(X / 16, y, random_state=0)
+
+
+@cache
+def scales():
+    """Columns of very different offsets and spreads, one constant."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 5)) * [1.0, 10.0, 0.01, 1000.0, 0.0] + [0.0, -50.0, 3.0, 1e4, 7.0]
+    return X[:150], X[150:]
+
+
+CLASSIFICATION = {"binary": binary, "multiclass": multiclass, "strings": iris_names}
+
+
+def fitted(est, data):
+    X_train, X_test, y_train, _ = data()
+    return est.fit(X_train, y_train), X_test
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("threshold", [0.0, 0.7, -0.5])
+def test_binarizer(threshold, dtype):
+    X_train, X_test, _, _ = binary()
+    check(Binarizer(threshold=threshold).fit(X_train), X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("with_std", [True, False])
+@pytest.mark.parametrize("with_mean", [True, False])
+def test_standard_scaler(with_mean, with_std, dtype):
+    X_train, X_test = scales()
+    check(StandardScaler(with_mean=with_mean, with_std=with_std).fit(X_train), X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"with_centering": False},
+        {"with_scaling": False},
+        {"with_centering": False, "with_scaling": False},
+        {"quantile_range": (10.0, 90.0), "unit_variance": True},
+    ],
+)
+def test_robust_scaler(params, dtype):
+    X_train, X_test = scales()
+    check(RobustScaler(**params).fit(X_train), X_test, dtype)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([7, 3, 3, 12, -4, 7]),
+        np.array(["spam", "eggs", "ham", "eggs"]),
+        np.array([0.5, -1.25, 0.5, 3.0]),
+    ],
+)
+def test_label_encoder(labels):
+    le = LabelEncoder().fit(labels)
+    held_out = labels[::-1].copy()
+    model = to_onnx(le, labels[:1])
+    assert [o.name for o in model.graph.output] == ["variable"]
+    (got,) = run_onnx(model, {"X": held_out})
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, le.transform(held_out))
+
+
+def test_label_encoder_int32_input():
+    le = LabelEncoder().fit(np.array([5, 1, 9]))
+    y = np.array([9, 9, 1, 5], dtype=np.int32)
+    (got,) = run_onnx(to_onnx(le, y[:1]), {"X": y})
+    np.testing.assert_array_equal(got, le.transform(y))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    ("data", "binarize"),
+    [("int", 0.5), ("str", 0.3), ("binary", 0.0), ("binary", 1.0), ("binarized", None)],
+)
+def test_bernoulli_nb(data, binarize, dtype):
+    if data == "binary":
+        X_train, X_test, y_train, _ = binary()
+    else:
+        X_train, X_test, y_train, _ = digits("str" if data == "str" else "int")
+        if data == "binarized":
+            X_train, X_test = (X_train > 0.5).astype(float), (X_test > 0.5).astype(float)
+    est = BernoulliNB(binarize=binarize).fit(X_train, y_train)
+    diffs = check(est, X_test, dtype)
+    assert set(diffs) == {"probabilities"}
+
+
+BASES = {
+    "LinearSVC": lambda: LinearSVC(),
+    "LogisticRegression": lambda: LogisticRegression(max_iter=2000),
+    "SGD-hinge": lambda: SGDClassifier(random_state=0),
+    "SGD-log_loss": lambda: SGDClassifier(loss="log_loss", random_state=0),
+    "BernoulliNB": lambda: BernoulliNB(),  # no decision_function: calibrates its probabilities
+}
+
+
+@pytest.mark.parametrize("data", ["binary", "multiclass", "strings"])
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+@pytest.mark.parametrize("base", list(BASES))
+def test_calibrated_classifier(base, method, data):
+    est, X_test = fitted(CalibratedClassifierCV(BASES[base](), method=method, cv=3), CLASSIFICATION[data])
+    assert len(est.calibrated_classifiers_) == 3
+    for dtype in DTYPES:
+        # BernoulliNB's probabilities take few distinct values, the isotonic thresholds sit on them, and the
+        # steep segments between amplify float32's rounding of those probabilities (~5e-8) about 1000 times.
+        steep = base == "BernoulliNB" and method == "isotonic" and dtype == np.float32
+        check(est, X_test, dtype, tolerance=1e-3 if steep else None)
+
+
+@pytest.mark.parametrize("data", ["binary", "multiclass"])
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+def test_calibrated_classifier_without_ensemble(method, data):
+    est, X_test = fitted(CalibratedClassifierCV(LinearSVC(), method=method, ensemble=False), CLASSIFICATION[data])
+    assert len(est.calibrated_classifiers_) == 1
+    for dtype in DTYPES:
+        check(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("n_points", [1, 2, 3, 40])
+def test_isotonic_interpolation(n_points):
+    rng = np.random.default_rng(n_points)
+    x = np.sort(rng.uniform(-3, 3, n_points))
+    y = np.arange(n_points, dtype=np.float64) ** 1.5  # increasing: every point is a threshold
+    calibrator = IsotonicRegression(out_of_bounds="clip").fit(x, y)
+    assert len(calibrator.X_thresholds_) == n_points
+    t = np.concatenate([x, rng.uniform(-5, 5, 50)]).reshape(-1, 1)
+    expr = isotonic_calibration(calibrator, Var("t", np.float64, [None, 1]))
+    (got,) = run_onnx(to_onnx(expr, {"t": t}), {"t": t})
+    np.testing.assert_allclose(got.ravel(), calibrator.predict(t.ravel()), rtol=1e-12, atol=1e-12)

@@ -1,0 +1,405 @@
+"""Trees, forests and AdaBoost against scikit-learn on held-out data, in float32 and float64.
+
+Also: paths at and next to every threshold, missing values, one-leaf trees,
+one pass over the trees in float32 (one TreeEnsembleRegressor, not the forest
+once per class) next to other ai.onnx.ml operators, the conversion time of a
+forest, and the output types of ai.onnx.ml operators (``onnxalgebra._ml_shapes``).
+"""
+
+import time
+from functools import cache
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto
+from onnx.reference import ReferenceEvaluator
+from onnxruntime import InferenceSession
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.ensemble import (
+    AdaBoostClassifier,
+    AdaBoostRegressor,
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+import onnxalgebra
+from converters.trees import split_points
+from onnxalgebra import CompileError, Var, convert_estimator, to_onnx
+
+TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
+_FLOAT_TYPES = {TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.FLOAT, TensorProto.DOUBLE}
+
+
+def float_types(model):
+    """Float element types the graph mentions: inputs, outputs, initializers, Cast targets, tensor attributes."""
+    types = {v.type.tensor_type.elem_type for v in (*model.graph.input, *model.graph.output)}
+    types.update(t.data_type for t in model.graph.initializer)
+    for node in model.graph.node:
+        for att in node.attribute:
+            if node.op_type == "Cast" and att.name == "to":
+                types.add(att.i)
+            elif att.type == onnx.AttributeProto.TENSOR:
+                types.add(att.t.data_type)
+    return types & _FLOAT_TYPES
+
+
+def session(model):
+    return InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+
+
+def expected_outputs(est, X):
+    if hasattr(est, "predict_proba"):
+        return [est.predict(X), est.predict_proba(X)]
+    value = est.predict(X)
+    return [value.reshape(len(X), -1)]  # [N, 1] or [N, n_targets]
+
+
+def compare(est, got, expected, dtype):
+    """Labels equal (same dtype family), floats within the tolerance relative to the output's scale."""
+    diff = 0.0
+    for g, e in zip(got, expected, strict=True):
+        assert g.shape == e.shape
+        if e.dtype.kind in "OUSiub":  # a label
+            assert (g.dtype.kind in "iu") == (e.dtype.kind in "iu"), (g.dtype, e.dtype)
+            np.testing.assert_array_equal(g.astype(e.dtype), e)
+            continue
+        assert g.dtype == dtype
+        d = float(np.abs(g - e).max() / max(np.abs(e).max(), np.finfo(dtype).tiny))
+        assert d <= TOLERANCE[dtype], d
+        diff = max(diff, d)
+    return diff
+
+
+def check(est, X, dtype, reference_rows=0):
+    """Convert for ``dtype``; check the model; compare onnxruntime (and the reference evaluator) with scikit-learn."""
+    X = X.astype(dtype)
+    model = to_onnx(est, X[:1])
+    onnx.checker.check_model(model, full_check=True)
+    assert float_types(model) == {onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))}, "a hidden cast"
+    assert sum(n.op_type.startswith("TreeEnsemble") for n in model.graph.node) <= 1
+    expected = expected_outputs(est, X)
+    diff = compare(est, session(model).run(None, {"X": X}), expected, dtype)
+    if reference_rows:
+        rows = X[:reference_rows]
+        compare(est, ReferenceEvaluator(model).run(None, {"X": rows}), expected_outputs(est, rows), dtype)
+    print(type(est).__name__, np.dtype(dtype).name, f"{diff:.2e}")
+    return model
+
+
+# --- data: fit on one half, check on the other ---
+
+
+def _split(X, y):
+    return train_test_split(X, y, test_size=0.5, random_state=0)
+
+
+@cache
+def classification(kind):
+    """(X_train, X_test, y_train, y_test) for 'binary' or 'multiclass', int or str labels."""
+    problem, labels = kind.split("-")
+    if problem == "binary":
+        X, y = load_breast_cancer(return_X_y=True)
+        names = np.array(["benign", "malignant"])
+    else:
+        X, y = load_iris(return_X_y=True)
+        names = np.array(["setosa", "versicolor", "virginica"])
+    if labels == "str":
+        y = names[y]
+    elif labels == "int":
+        y = y * 3 + 1  # labels that are not positions
+    return _split(X, y)
+
+
+@cache
+def regression(targets):
+    X, y = load_diabetes(return_X_y=True)
+    if targets == 2:
+        y = np.column_stack([y, np.sqrt(y) * X[:, 2]])
+    return _split(X, y)
+
+
+CLASSIFIERS = {
+    "DecisionTree": lambda: DecisionTreeClassifier(max_depth=6, random_state=0),
+    "RandomForest": lambda: RandomForestClassifier(n_estimators=15, max_depth=5, random_state=0),
+    "ExtraTrees": lambda: ExtraTreesClassifier(n_estimators=15, min_samples_leaf=3, random_state=0),
+    "AdaBoost": lambda: AdaBoostClassifier(n_estimators=20, random_state=0),
+    "AdaBoostDepth3": lambda: AdaBoostClassifier(DecisionTreeClassifier(max_depth=3), n_estimators=10, random_state=0),
+}
+REGRESSORS = {
+    "DecisionTree": lambda: DecisionTreeRegressor(max_depth=8, random_state=0),
+    "RandomForest": lambda: RandomForestRegressor(n_estimators=15, max_depth=6, random_state=0),
+    "ExtraTrees": lambda: ExtraTreesRegressor(n_estimators=15, min_samples_leaf=2, random_state=0),
+    "AdaBoost": lambda: AdaBoostRegressor(n_estimators=20, random_state=0),
+}
+DTYPES = [np.float32, np.float64]
+
+
+@cache
+def fitted(factory_name, kind):
+    factory = CLASSIFIERS[factory_name] if kind in CLASSIFIERS_KINDS else REGRESSORS[factory_name]
+    data = classification(kind) if kind in CLASSIFIERS_KINDS else regression(int(kind))
+    return factory().fit(data[0], data[2]), data[1]
+
+
+CLASSIFIERS_KINDS = ["binary-int", "binary-str", "multiclass-int", "multiclass-str"]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("kind", CLASSIFIERS_KINDS)
+@pytest.mark.parametrize("name", list(CLASSIFIERS))
+def test_classifier_matches_sklearn(name, kind, dtype):
+    est, X_test = fitted(name, kind)
+    model = check(est, X_test, dtype, reference_rows=8 if name != "ExtraTrees" else 0)
+    label_type = model.graph.output[0].type.tensor_type.elem_type
+    assert label_type == (TensorProto.STRING if kind.endswith("str") else TensorProto.INT64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("targets", ["1", "2"])
+@pytest.mark.parametrize("name", list(REGRESSORS))
+def test_regressor_matches_sklearn(name, targets, dtype):
+    if name == "AdaBoost" and targets == "2":
+        pytest.skip("AdaBoostRegressor takes one target")
+    est, X_test = fitted(name, targets)
+    model = check(est, X_test, dtype, reference_rows=8 if name != "ExtraTrees" else 0)
+    assert [d.dim_value for d in model.graph.output[0].type.tensor_type.shape.dim][1] == int(targets)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_adaboost_over_other_estimators(dtype):
+    X_train, X_test, y_train, _ = classification("multiclass-str")
+    clf = AdaBoostClassifier(LogisticRegression(max_iter=1000), n_estimators=4, random_state=0).fit(X_train, y_train)
+    check(clf, X_test, dtype)
+    X_train, X_test, y_train, _ = regression(1)
+    reg = AdaBoostRegressor(LinearRegression(), n_estimators=5, random_state=0).fit(X_train, y_train)
+    check(reg, X_test, dtype)
+
+
+# --- thresholds: scikit-learn compares float32(x) <= threshold (a float64) ---
+
+
+def _rows_around_thresholds(est, X, dtype):
+    """For every split: rows equal to X's median but for the split feature, set at and next to the threshold."""
+    trees = [est.tree_] if hasattr(est, "tree_") else [e.tree_ for e in est.estimators_]
+    features = np.concatenate([t.feature[t.children_left != -1] for t in trees])
+    thresholds = np.concatenate([t.threshold[t.children_left != -1] for t in trees])
+    t32 = split_points(thresholds, np.float32)
+    if dtype == np.float32:
+        candidates = [t32, np.nextafter(t32, np.float32(np.inf)), np.nextafter(t32, np.float32(-np.inf)), thresholds]
+    else:
+        split = split_points(thresholds, np.float64)
+        up = np.nextafter(t32, np.float32(np.inf)).astype(np.float64)
+        midpoint = (t32.astype(np.float64) + up) / 2
+        candidates = [
+            thresholds, np.nextafter(thresholds, np.inf), np.nextafter(thresholds, -np.inf),
+            split, np.nextafter(split, np.inf), np.nextafter(split, -np.inf),
+            midpoint, np.nextafter(midpoint, np.inf), np.nextafter(midpoint, -np.inf),
+            t32.astype(np.float64), up,
+        ]  # fmt: skip
+    values = np.concatenate(candidates).astype(dtype)
+    rows = np.repeat(np.median(X, axis=0, keepdims=True), len(values), axis=0).astype(dtype)
+    rows[np.arange(len(values)), np.tile(features, len(candidates))] = values
+    return rows, values, np.tile(thresholds, len(candidates))
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize(
+    "est",
+    [
+        DecisionTreeClassifier(random_state=0),
+        RandomForestClassifier(n_estimators=5, random_state=0),
+        DecisionTreeRegressor(random_state=0),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_rows_at_and_next_to_thresholds_follow_sklearn(est, dtype):
+    X, y = load_iris(return_X_y=True)
+    X = X + np.random.default_rng(0).normal(scale=1e-3, size=X.shape)  # thresholds between close values
+    if isinstance(est, DecisionTreeRegressor):
+        y = X[:, 0] * y
+    est.fit(X, y)
+    rows, values, thresholds = _rows_around_thresholds(est, X, dtype)
+    # the rows do test the boundary: thresholds merely rounded to dtype would send some of them the wrong way
+    assert ((values.astype(np.float32) <= thresholds) != (values <= thresholds.astype(dtype))).any()
+    got = session(to_onnx(est, rows[:1])).run(None, {"X": rows})
+    expected = expected_outputs(est, rows)
+    for g, e in zip(got, expected, strict=True):
+        if e.dtype.kind == "f":
+            np.testing.assert_allclose(g, e, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype])
+        else:
+            np.testing.assert_array_equal(g, e)
+
+
+def test_split_points_reproduce_the_float32_cast():
+    rng = np.random.default_rng(0)
+    t = np.concatenate([rng.normal(size=2000), rng.normal(size=500) * 1e-40, [0.0, -0.0, 1.5, -1.5, 2.0**-149]])
+    s32, s64 = split_points(t, np.float32), split_points(t, np.float64)
+    assert s32.dtype == np.float32 and s64.dtype == np.float64
+    # the largest value that passes: s itself passes, the next value up does not
+    for s, dtype in ((s32, np.float32), (s64, np.float64)):
+        assert (s.astype(np.float32) <= t).all()
+        above = np.nextafter(s, dtype(np.inf))
+        assert not (above.astype(np.float32) <= t).any()
+
+
+# --- missing values, one-leaf trees ---
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize(
+    "est", [DecisionTreeClassifier(max_depth=5, random_state=0), RandomForestRegressor(n_estimators=5, random_state=0)]
+)
+def test_missing_values_go_where_sklearn_sends_them(est, dtype):
+    X_train, X_test, y_train, _ = classification("multiclass-int")
+    rng = np.random.default_rng(0)
+    X_train, X_test = X_train.copy(), X_test.copy()
+    X_train[rng.random(X_train.shape) < 0.15] = np.nan
+    X_test[rng.random(X_test.shape) < 0.3] = np.nan
+    est.fit(X_train, y_train)
+    check(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_a_tree_that_is_one_leaf(dtype):
+    X = load_iris().data
+    reg = DecisionTreeRegressor().fit(X, np.full(len(X), 2.5))
+    assert reg.tree_.node_count == 1
+    check(reg, X, dtype, reference_rows=3)
+    forest = RandomForestRegressor(n_estimators=4, max_depth=1, random_state=0).fit(X[:3], [1.0, 1.0, 1.0])
+    check(forest, X, dtype, reference_rows=3)
+
+
+# --- float32: one pass over the trees ---
+
+
+def _tree_nodes(model):
+    return [n for n in model.graph.node if n.op_type.startswith("TreeEnsemble")]
+
+
+@pytest.mark.parametrize("name", ["RandomForest", "AdaBoostDepth3"])
+def test_a_float32_forest_classifier_is_one_pass_over_its_trees(name):
+    """float32: one TreeEnsembleRegressor whose leaves feed every class; float64: TreeEnsemble, once per class."""
+    est, X_test = fitted(name, "multiclass-str")
+    trees = [e.tree_ for e in est.estimators_]
+    model = check(est, X_test, np.float32, reference_rows=8)
+    (node,) = _tree_nodes(model)
+    assert node.op_type == "TreeEnsembleRegressor"
+    attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    assert attributes["n_targets"] == 3
+    assert len(attributes["nodes_treeids"]) == sum(t.node_count for t in trees)  # each tree once
+    assert sorted(set(attributes["nodes_treeids"])) == list(range(len(trees)))
+    assert {o.domain: o.version for o in model.opset_import}["ai.onnx.ml"] == 4  # v3 is deprecated at 5
+    (node,) = _tree_nodes(check(est, X_test, np.float64, reference_rows=8))
+    assert node.op_type == "TreeEnsemble"
+
+
+def test_float32_trees_compile_and_run_next_to_other_ai_onnx_ml_operators():
+    """TreeEnsembleRegressor (v3 up to ai.onnx.ml 4), LinearClassifier (v1) and LabelEncoder (v4): opset 4."""
+    X_train, X_test, y_train, _ = classification("multiclass-int")
+    float_labels = y_train.astype(np.float64)  # float classes: the encoder's keys are a tensor (LabelEncoder v4)
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X_train, float_labels)
+    encoder = LabelEncoder().fit(float_labels)
+    logistic = LogisticRegression(max_iter=1000).fit(X_train, y_train)
+    X = Var("X", np.float32, ["N", X_train.shape[1]])
+    label, proba = convert_estimator(forest, X)
+    (codes,) = convert_estimator(encoder, label)
+    model = to_onnx([codes, proba, *convert_estimator(logistic, X)], None)
+    onnx.checker.check_model(model, full_check=True)
+    ops = {n.op_type for n in model.graph.node}
+    assert {"TreeEnsembleRegressor", "LabelEncoder", "LinearClassifier"} <= ops, ops
+    assert {o.domain: o.version for o in model.opset_import}["ai.onnx.ml"] == 4
+    rows = X_test.astype(np.float32)
+    got = session(model).run(None, {"X": rows})
+    np.testing.assert_array_equal(got[0], encoder.transform(forest.predict(rows)))
+    np.testing.assert_allclose(got[1], forest.predict_proba(rows), atol=1e-6)
+    np.testing.assert_array_equal(got[2], logistic.predict(rows))
+    # TreeEnsemble (float64) exists at ai.onnx.ml 5 only: no opset fits both in one graph
+    with pytest.raises(CompileError, match="TreeEnsembleRegressor_3 is in force at opsets 3 to 4"):
+        to_onnx([proba, convert_estimator(forest, Var("X64", np.float64, ["N", X_train.shape[1]]))[1]], None)
+
+
+def test_multi_output_classifiers_are_refused():
+    X, y = load_iris(return_X_y=True)
+    clf = DecisionTreeClassifier().fit(X, np.column_stack([y, y % 2]))
+    with pytest.raises(onnxalgebra.OnnxAlgebraError, match="outputs"):
+        to_onnx(clf, X[:1].astype(np.float32))
+
+
+def test_random_forest_of_100_trees_converts_in_under_15_ms():
+    X, y = load_iris(return_X_y=True)
+    rf = RandomForestClassifier(n_estimators=100, random_state=0).fit(X, y)
+    sample = X[:1].astype(np.float32)
+    to_onnx(rf, sample)
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        to_onnx(rf, sample)
+        times.append(time.perf_counter() - start)
+    print(f"RandomForestClassifier(100 trees, {sum(e.tree_.node_count for e in rf.estimators_)} nodes): "
+          f"{min(times) * 1e3:.2f} ms")  # fmt: skip
+    assert min(times) < 0.015
+
+
+# --- output types of ai.onnx.ml operators (onnxalgebra._ml_shapes) ---
+
+F = np.float32
+ML_OPERATORS = {
+    "LinearRegressor": lambda X: onnxalgebra.OnnxLinearRegressor(X, coefficients=[1.0] * 6, intercepts=[0, 1.0], targets=2),
+    "Scaler": lambda X: onnxalgebra.OnnxScaler(X, offset=[0.5], scale=[2.0]),
+    "Normalizer": lambda X: onnxalgebra.OnnxNormalizer(X, norm="L2"),
+    "Imputer": lambda X: onnxalgebra.OnnxImputer(X, imputed_value_floats=[0.0], replaced_value_float=1.0),
+    "FeatureVectorizer": lambda X: onnxalgebra.OnnxFeatureVectorizer(X, X, inputdimensions=[3, 3]),
+    "SVMRegressor": lambda X: onnxalgebra.OnnxSVMRegressor(
+        X, coefficients=[1.0], support_vectors=[1.0, 2.0, 3.0], n_supports=1, rho=[0.0], kernel_type="RBF",
+        kernel_params=[0.1, 0.0, 3.0],
+    ),
+    "SVMClassifier": lambda X: onnxalgebra.OnnxSVMClassifier(
+        X, coefficients=[1.0] * 6, support_vectors=[1.0, 2.0, 3.0] * 3, vectors_per_class=[1, 1, 1], rho=[0.0] * 3,
+        kernel_type="LINEAR", kernel_params=[0.1, 0.0, 3.0], classlabels_strings=["a", "b", "c"], n_outputs=2,
+    ),
+    "TreeEnsembleRegressor_1": lambda X: onnxalgebra.OnnxTreeEnsembleRegressor_1(
+        X, nodes_treeids=[0], nodes_nodeids=[0], nodes_featureids=[0], nodes_modes=["LEAF"], nodes_values=[0.0],
+        nodes_truenodeids=[0], nodes_falsenodeids=[0], target_treeids=[0], target_nodeids=[0], target_ids=[1],
+        target_weights=[1.0], n_targets=2,
+    ),
+    "TreeEnsembleRegressor_3": lambda X: onnxalgebra.OnnxTreeEnsembleRegressor_3(
+        X, nodes_treeids=[0, 0, 0], nodes_nodeids=[0, 1, 2], nodes_featureids=[1, 0, 0],
+        nodes_modes=["BRANCH_LEQ", "LEAF", "LEAF"], nodes_values=[0.5, 0.0, 0.0], nodes_truenodeids=[1, 0, 0],
+        nodes_falsenodeids=[2, 0, 0], target_treeids=[0, 0, 0], target_nodeids=[1, 1, 2], target_ids=[0, 2, 1],
+        target_weights=[1.0, 2.0, 3.0], n_targets=3, aggregate_function="AVERAGE",
+    ),
+    "TreeEnsemble": lambda X: onnxalgebra.OnnxTreeEnsemble(
+        X, tree_roots=[0], nodes_featureids=[0], nodes_modes=np.array([0], np.uint8), nodes_splits=np.array([0.5], F),
+        nodes_truenodeids=[0], nodes_trueleafs=[1], nodes_falsenodeids=[1], nodes_falseleafs=[1],
+        leaf_targetids=[0, 2], leaf_weights=np.array([1.0, 2.0], F), n_targets=3,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(ML_OPERATORS))
+def test_ml_operator_outputs_are_typed_as_onnxruntime_computes_them(name):
+    model = to_onnx(ML_OPERATORS[name](Var("X", F, ["N", 3])).outputs, None)
+    onnx.checker.check_model(model, full_check=True)
+    X = np.arange(12, dtype=F).reshape(4, 3) / 10
+    for declared, value in zip(model.graph.output, session(model).run(None, {"X": X}), strict=True):
+        dims = declared.type.tensor_type.shape.dim
+        assert len(dims) == value.ndim, name
+        for dim, size in zip(dims, value.shape):
+            assert not dim.HasField("dim_value") or dim.dim_value == size, (name, declared, value.shape)
+            if dim.dim_param:
+                assert dim.dim_param == "N" and size == 4
+
+
+@pytest.mark.parametrize(
+    "name", ["LinearRegressor", "SVMRegressor", "FeatureVectorizer", "TreeEnsembleRegressor_3", "TreeEnsemble"]
+)
+def test_ml_operator_outputs_have_a_rank_even_when_the_input_has_none(name):
+    (vtype,) = ML_OPERATORS[name](Var("X", F)).output_types
+    assert vtype.dtype == F and vtype.shape is not None and len(vtype.shape) == 2 and vtype.shape[0] is None
