@@ -165,7 +165,7 @@ def _required(cls: type) -> list[str]:
 def generic_factory(cls: type) -> Callable[[], Any]:
     """A constructor of ``cls`` with small, deterministic settings (meta-estimators get linear models)."""
     from sklearn.base import ClassifierMixin, RegressorMixin
-    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+    from sklearn.preprocessing import RobustScaler, StandardScaler
     from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
     def make() -> Any:
@@ -181,12 +181,12 @@ def generic_factory(cls: type) -> Callable[[], Any]:
                 tree = DecisionTreeClassifier(max_depth=5, random_state=0) if classifier else DecisionTreeRegressor(max_depth=5)
                 kwargs[name] = [("linear", _inner(classifier)), ("tree", tree)]
             elif name == "transformer_list":
-                kwargs[name] = [("std", StandardScaler()), ("minmax", MinMaxScaler())]
+                kwargs[name] = [("std", StandardScaler()), ("robust", RobustScaler())]
             elif name == "transformers":
                 half = N_FEATURES // 2
                 kwargs[name] = [
                     ("std", StandardScaler(), list(range(half))),
-                    ("minmax", MinMaxScaler(), list(range(half, N_FEATURES))),
+                    ("robust", RobustScaler(), list(range(half, N_FEATURES))),
                 ]
             else:
                 raise Skip(f"needs the parameter {name!r}")

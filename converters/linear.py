@@ -1,4 +1,9 @@
-"""Linear models: each converter is the model's formula, ``X @ coef.T + intercept`` and a link."""
+"""Linear models: each converter is the model's formula, ``X @ coef.T + intercept`` (one Gemm) and a link.
+
+For float32 inputs and int or str classes, classifiers use one ``ai.onnx.ml``
+LinearClassifier node instead (the same scores and link, the fastest graph in
+onnxruntime); float64 keeps standard operators, so it stays float64 throughout.
+"""
 
 from __future__ import annotations
 
