@@ -1,4 +1,8 @@
-"""Naive Bayes: the joint log likelihood, then probabilities normalised by its log-sum-exp."""
+"""Naive Bayes: the joint log likelihood (one Gemm), then probabilities as its softmax.
+
+``exp(jll - logsumexp(jll))`` is ``softmax(jll)``: onnxruntime's Softmax
+subtracts the row maximum first, so no exp overflows.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import Expr, OnnxExp, OnnxLog
+from onnxalgebra import Expr, OnnxGemm, OnnxSoftmax
 
 from ._common import argmax_label
 from .preprocessing import binarize
-
-
-def log_sum_exp(scores: Expr) -> Expr:
-    """``log(sum(exp(scores), axis=1))`` as [N, 1], shifted by the row maximum so no exp overflows."""
-    top = scores.max(axis=1, keepdims=True)
-    return top + OnnxLog(OnnxExp(scores - top).sum(axis=1, keepdims=True))
 
 
 def convert_bernoulli_nb(est: Any, X: Expr) -> tuple[Expr, Expr]:
@@ -24,5 +22,9 @@ def convert_bernoulli_nb(est: Any, X: Expr) -> tuple[Expr, Expr]:
         X = binarize(X, est.binarize)
     log_p = est.feature_log_prob_
     log_not_p = np.log(1 - np.exp(log_p))
-    jll = X @ (log_p - log_not_p).T + (est.class_log_prior_ + log_not_p.sum(axis=1))
-    return argmax_label(est, jll), OnnxExp(jll - log_sum_exp(jll))
+    weights, bias = log_p - log_not_p, est.class_log_prior_ + log_not_p.sum(axis=1)
+    if X.shape is not None and len(X.shape) == 2:
+        jll = OnnxGemm(X, weights, bias, transB=1)
+    else:
+        jll = X @ weights.T + bias
+    return argmax_label(est, jll), OnnxSoftmax(jll, axis=1)

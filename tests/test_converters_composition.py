@@ -161,6 +161,37 @@ def test_column_transformer(transformers, remainder, weights, dtype):
     check(ct, X_test, dtype)
 
 
+def op_types(est, X, dtype):
+    """The operators of ``est``'s graph for ``dtype``, in order."""
+    return [node.op_type for node in to_onnx(est, X[:1].astype(dtype)).graph.node]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_side_by_side_scalers_merge(dtype):
+    # consecutive scalers and passthroughs: one selection of their columns (none when all, in order), one scaling
+    X_train, X_test, _, _ = wide()
+    scaling = {np.float32: ["Scaler"], np.float64: ["Sub", "Div"]}[dtype]
+    in_order = ColumnTransformer([("s", StandardScaler(), [0, 1, 2]), ("r", RobustScaler(), [3, 4, 5])]).fit(X_train)
+    shuffled = ColumnTransformer(
+        [("s", StandardScaler(), [4, 0]), ("p", "passthrough", [1]), ("r", RobustScaler(), [5, 2, 3])],
+        transformer_weights={"p": 2.0, "r": 0.5},
+    ).fit(X_train)
+    union = FeatureUnion([("s", StandardScaler()), ("r", RobustScaler())]).fit(X_train)  # 12 columns: Sub and Div
+    for est, expected in (
+        (in_order, scaling),
+        (shuffled, ["ArrayFeatureExtractor", *scaling]),
+        (union, ["ArrayFeatureExtractor", "Sub", "Div"]),
+    ):
+        check(est, X_test, dtype)
+        assert op_types(est, X_test, dtype) == expected
+    # another transformer in between: three blocks; one taking every column in order needs no selection
+    parts = [("s", StandardScaler(), [0, 1]), ("b", Binarizer(), slice(0, 6)), ("r", RobustScaler(), [2])]
+    mixed = ColumnTransformer(parts).fit(X_train)
+    check(mixed, X_test, dtype)
+    ops = op_types(mixed, X_test, dtype)
+    assert ops.count("Concat") == 1 and ops.count("ArrayFeatureExtractor") == 2, ops
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_nested_pipeline_in_column_transformer_in_pipeline(dtype):
     X_train, X_test, y_train, _ = wide()

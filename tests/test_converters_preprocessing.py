@@ -17,7 +17,7 @@ from sklearn.naive_bayes import BernoulliNB
 from sklearn.preprocessing import Binarizer, LabelEncoder, RobustScaler, StandardScaler
 from sklearn.svm import LinearSVC
 
-from converters.calibration import isotonic_calibration
+from converters.calibration import isotonic_calibration, isotonic_columns
 from onnxalgebra import Var, to_onnx
 
 pytestmark = pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
@@ -126,6 +126,11 @@ def fitted(est, data):
     return est.fit(X_train, y_train), X_test
 
 
+def op_types(est, X, dtype):
+    """The operators of ``est``'s graph for ``dtype``, in order."""
+    return [node.op_type for node in to_onnx(est, X[:1].astype(dtype)).graph.node]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("threshold", [0.0, 0.7, -0.5])
 def test_binarizer(threshold, dtype):
@@ -155,6 +160,34 @@ def test_standard_scaler(with_mean, with_std, dtype):
 def test_robust_scaler(params, dtype):
     X_train, X_test = scales()
     check(RobustScaler(**params).fit(X_train), X_test, dtype)
+
+
+@pytest.mark.parametrize("threshold", [0.1, np.float64(0.1), np.float32(0.1), 0.7, np.float64(0.7), 3, np.int64(16777217)])
+def test_binarizer_threshold_at_float32_rounding(threshold):
+    # float32 values around the threshold: scikit-learn compares in float32 with a Python number, in float64 with a
+    # float64 (or int64) threshold (numpy's promotion); Binarizer's float32 threshold must give the same result
+    t32 = np.float32(threshold)
+    near = [np.nextafter(t32, np.float32(-np.inf)), t32, np.nextafter(t32, np.float32(np.inf))]
+    X = np.array([near, near[::-1]], dtype=np.float32)
+    est = Binarizer(threshold=threshold).fit(X)
+    assert op_types(est, X, np.float32) == ["Binarizer"]
+    check(est, X, np.float32)
+    check(est, X, np.float64)
+
+
+def test_preprocessing_graphs():
+    X_train, _ = scales()  # 5 columns
+    wide = np.hstack([X_train, X_train, X_train])  # 15 columns
+    for est in (StandardScaler(), RobustScaler(), StandardScaler(with_mean=False), RobustScaler(with_scaling=False)):
+        # float32: one ai.onnx.ml Scaler; float64: Sub and Div only (check() asserts no float32 anywhere)
+        assert op_types(est.fit(X_train), X_train, np.float32) == ["Scaler"]
+        assert set(op_types(est, X_train, np.float64)) <= {"Sub", "Div"}
+        # wider than ML_NODE_MAX_COLUMNS: Scaler loops value by value, Sub and Div are vectorised
+        assert set(op_types(est.fit(wide), wide, np.float32)) <= {"Sub", "Div"}
+    assert op_types(StandardScaler(with_mean=False, with_std=False).fit(X_train), X_train, np.float32) == ["Identity"]
+    assert op_types(Binarizer().fit(X_train), X_train, np.float32) == ["Binarizer"]
+    assert op_types(Binarizer().fit(X_train), X_train, np.float64) == ["Greater", "Cast"]
+    assert op_types(Binarizer().fit(wide), wide, np.float32) == ["Greater", "Cast"]
 
 
 @pytest.mark.parametrize(
@@ -197,6 +230,8 @@ def test_bernoulli_nb(data, binarize, dtype):
     est = BernoulliNB(binarize=binarize).fit(X_train, y_train)
     diffs = check(est, X_test, dtype)
     assert set(diffs) == {"probabilities"}
+    ops = op_types(est, X_test, dtype)
+    assert ops.count("Gemm") == 1 and ops[-1] == "Softmax", ops  # the joint log likelihood, then its softmax
 
 
 BASES = {
@@ -228,6 +263,50 @@ def test_calibrated_classifier_without_ensemble(method, data):
     assert len(est.calibrated_classifiers_) == 1
     for dtype in DTYPES:
         check(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("base", ["LogisticRegression", "LinearSVC", "BernoulliNB"])
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+@pytest.mark.parametrize("data", ["binary", "multiclass"])
+def test_calibrated_classifier_graph(data, method, base):
+    # every calibrated classifier in the same few nodes: the graph does not grow with cv
+    graphs = {}
+    for cv in (2, 5):
+        est, X_test = fitted(CalibratedClassifierCV(BASES[base](), method=method, cv=cv), CLASSIFICATION[data])
+        for dtype in DTYPES:
+            graphs[cv, dtype] = ops = op_types(est, X_test, dtype)
+            if base != "BernoulliNB":  # linear bases: one Gemm for all, the sigmoid's a and b inside
+                assert ops.count("Gemm") == 1 + (data == "binary") and "Concat" not in ops, ops
+            else:  # one Concat of the members' probabilities (and one column selection for two classes)
+                assert ops.count("Concat") == 1 and ops.count("ArrayFeatureExtractor") == (data == "binary"), ops
+            if method == "isotonic":  # every column's segment found by one tree ensemble
+                assert ops.count("TreeEnsembleRegressor" if dtype == np.float32 else "TreeEnsemble") == 1, ops
+            else:
+                assert ops.count("Exp") == 1, ops
+    for dtype in DTYPES:
+        if base != "BernoulliNB":
+            assert graphs[2, dtype] == graphs[5, dtype]
+        assert len(graphs[5, dtype]) <= 30, graphs[5, dtype]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_isotonic_columns(dtype):
+    # several calibrators at once, of 1, 2, 3 and 40 thresholds: one search tree each, in one tree ensemble
+    rng = np.random.default_rng(7)
+    calibrators, columns = [], []
+    for n_points in (1, 2, 3, 40, 2, 1):
+        x = np.sort(rng.uniform(-3, 3, n_points))
+        y = np.arange(n_points, dtype=np.float64) ** 1.5 / max(n_points - 1, 1) ** 1.5
+        calibrators.append(IsotonicRegression(out_of_bounds="clip").fit(x, y))
+        columns.append(np.concatenate([x, rng.uniform(-5, 5, 60 - n_points), [-np.inf, np.inf]]))
+    t = np.stack(columns, axis=1).astype(dtype)
+    expr = isotonic_columns(calibrators, Var("t", dtype, [None, len(calibrators)]))
+    (got,) = run_onnx(to_onnx(expr, {"t": t}), {"t": t})
+    assert got.dtype == dtype
+    # IsotonicRegression.predict rejects infinities: it would clip them to the thresholds' range
+    within = [np.clip(t[:, j].astype(np.float64), c.X_min_, c.X_max_) for j, c in enumerate(calibrators)]
+    expected = np.stack([c.predict(v) for v, c in zip(within, calibrators, strict=True)], axis=1)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=TOLERANCE[dtype])
 
 
 @pytest.mark.parametrize("n_points", [1, 2, 3, 40])
