@@ -3,10 +3,8 @@
 from functools import cache
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto
-from onnxruntime import InferenceSession
+from converter_checks import check
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_iris, make_classification
@@ -21,63 +19,6 @@ from sklearn.svm import LinearSVC
 from onnxalgebra import to_onnx
 
 pytestmark = pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
-
-# --- comparison with scikit-learn (the same helper opens each converter test file) ---
-
-TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
-_FLOAT_TYPES = {TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.FLOAT, TensorProto.DOUBLE}
-
-
-def float_types(model):
-    """Float element types the graph mentions: inputs, outputs, initializers, Cast targets, tensor attributes."""
-    types = {v.type.tensor_type.elem_type for v in (*model.graph.input, *model.graph.output)}
-    types.update(t.data_type for t in model.graph.initializer)
-    for node in model.graph.node:
-        for att in node.attribute:
-            if node.op_type == "Cast" and att.name == "to":
-                types.add(att.i)
-            elif att.type == onnx.AttributeProto.TENSOR:
-                types.add(att.t.data_type)
-    return types & _FLOAT_TYPES
-
-
-def run_onnx(model, feeds):
-    onnx.checker.check_model(model, full_check=True)
-    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return sess.run(None, feeds)
-
-
-def sklearn_outputs(est, X, names):
-    if names[0] == "label":
-        second = est.predict_proba(X) if names[1] == "probabilities" else est.decision_function(X)
-        return [est.predict(X), second]
-    return [est.predict(X) if hasattr(est, "predict") else est.transform(X)]
-
-
-def check(est, X, dtype, tolerance=None):
-    """Convert ``est`` for ``dtype``, run on ``X`` and compare with scikit-learn: labels equal, floats within
-    the tolerance relative to the output's scale. Returns the relative differences by output name."""
-    X = X.astype(dtype)
-    model = to_onnx(est, X[:1])
-    assert float_types(model) == {onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))}, "a hidden cast"
-    names = [o.name for o in model.graph.output]
-    got = run_onnx(model, {"X": X})
-    diffs = {}
-    for name, g, e in zip(names, got, sklearn_outputs(est, X, names), strict=True):
-        if name == "variable" and e.ndim == 1 and hasattr(est, "predict"):
-            assert g.shape == (len(e), 1), g.shape  # a regressor's output is [N, n_targets]
-            g = g.ravel()
-        assert g.shape == e.shape, name
-        if name == "label":
-            assert (g.dtype.kind in "iu") == (e.dtype.kind in "iu"), (g.dtype, e.dtype)
-            np.testing.assert_array_equal(g, e)
-            continue
-        assert g.dtype == dtype, name
-        diffs[name] = float(np.abs(g - e).max() / max(np.abs(e).max(), np.finfo(dtype).tiny))
-        assert diffs[name] <= (tolerance or TOLERANCE[dtype]), (name, diffs[name])
-    print(type(est).__name__, np.dtype(dtype).name, diffs)
-    return diffs
-
 
 # --- data: a held-out part the models never see ---
 
