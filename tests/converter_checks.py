@@ -1,9 +1,13 @@
 """Shared by the converter tests: convert, run in onnxruntime, compare with scikit-learn."""
 
+from functools import cache
+
 import numpy as np
 import onnx
 from onnx import TensorProto
 from onnxruntime import InferenceSession
+from sklearn.datasets import load_iris, make_classification
+from sklearn.model_selection import train_test_split
 
 from onnxalgebra import to_onnx
 
@@ -60,3 +64,26 @@ def check(est, X, dtype, tolerance=None):
         assert diffs[name] <= (tolerance or TOLERANCE[dtype]), (name, diffs[name])
     print(type(est).__name__, np.dtype(dtype).name, diffs)
     return diffs
+
+
+# --- data: a held-out part the models never see ---
+
+NAMES = np.array(["setosa", "versicolor", "virginica"])
+
+
+@cache
+def binary():
+    X, y = make_classification(300, 6, n_informative=4, random_state=0)
+    return train_test_split(X, y, random_state=0)
+
+
+@cache
+def multiclass():
+    X, y = make_classification(400, 8, n_informative=5, n_classes=4, random_state=1)
+    return train_test_split(X, y * 10 + 3, random_state=0)  # labels 3, 13, 23, 33
+
+
+@cache
+def iris_names():
+    X, y = load_iris(return_X_y=True)
+    return train_test_split(X, NAMES[y], random_state=0)

@@ -4,8 +4,8 @@ from functools import cache
 
 import numpy as np
 import pytest
-from converter_checks import check, run_onnx
-from sklearn.datasets import load_iris, make_classification, make_regression
+from converter_checks import binary, check, iris_names, multiclass, run_onnx
+from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Lasso, LassoLars, LinearRegression, LogisticRegression, Ridge, SGDClassifier
 from sklearn.model_selection import train_test_split
@@ -17,25 +17,6 @@ pytestmark = pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
 
 # --- data: a held-out half the models never see ---
 
-NAMES = np.array(["setosa", "versicolor", "virginica"])
-
-
-@cache
-def binary():
-    X, y = make_classification(300, 6, n_informative=4, random_state=0)
-    return train_test_split(X, y, random_state=0)
-
-
-@cache
-def multiclass():
-    X, y = make_classification(400, 8, n_informative=5, n_classes=4, random_state=1)
-    return train_test_split(X, y * 10 + 3, random_state=0)  # labels 3, 13, 23, 33
-
-
-@cache
-def iris_names():
-    X, y = load_iris(return_X_y=True)
-    return train_test_split(X, NAMES[y], random_state=0)
 
 
 @cache

@@ -12,6 +12,7 @@ from functools import cache
 import numpy as np
 import onnx
 import pytest
+from converter_checks import TOLERANCE, float_types
 from onnx import TensorProto
 from onnx.reference import ReferenceEvaluator
 from onnxruntime import InferenceSession
@@ -32,22 +33,6 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 import onnxalgebra
 from converters.trees import split_points
 from onnxalgebra import CompileError, Var, convert_estimator, to_onnx
-
-TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
-_FLOAT_TYPES = {TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.FLOAT, TensorProto.DOUBLE}
-
-
-def float_types(model):
-    """Float element types the graph mentions: inputs, outputs, initializers, Cast targets, tensor attributes."""
-    types = {v.type.tensor_type.elem_type for v in (*model.graph.input, *model.graph.output)}
-    types.update(t.data_type for t in model.graph.initializer)
-    for node in model.graph.node:
-        for att in node.attribute:
-            if node.op_type == "Cast" and att.name == "to":
-                types.add(att.i)
-            elif att.type == onnx.AttributeProto.TENSOR:
-                types.add(att.t.data_type)
-    return types & _FLOAT_TYPES
 
 
 def session(model):
