@@ -22,6 +22,8 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_chain.py
+	$(PY) benchmarks/bench_render.py
+	$(PY) benchmarks/bench_converters.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
