@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from onnx import AttributeProto, GraphProto, SparseTensorProto, TensorProto, TypeProto, defs, helper
 
-from ._attributes import keyed_tuple
+from ._attributes import KeyedTuple, keyed_tuple
 from ._errors import OperatorError
 
 _ATTR = defs.OpSchema.AttrType
@@ -140,6 +140,9 @@ def _normalise(kind: Any, value: Any) -> Any:
         return float(value)
     if kind == _ATTR.INT:
         return int(value)
+    if kind in (_ATTR.FLOATS, _ATTR.INTS) and isinstance(value, KeyedTuple):
+        if value.key[0] == ("floats" if kind == _ATTR.FLOATS else "ints"):
+            return value  # normalised already (a check again at compile time): no second walk
     if kind == _ATTR.FLOATS:
         if isinstance(value, np.ndarray):
             return keyed_tuple(value, floats=True)
