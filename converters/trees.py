@@ -129,7 +129,7 @@ def _tree_ensemble_regressor(
         nodes_treeids=tree,
         nodes_nodeids=local,
         nodes_featureids=np.maximum(nodes["feature"], 0),
-        nodes_modes=np.where(split, "BRANCH_LEQ", "LEAF").tolist(),
+        nodes_modes=np.where(split, b"BRANCH_LEQ", b"LEAF"),
         nodes_values=np.where(split, split_points(nodes["threshold"], np.float32), np.float32(0)),
         nodes_truenodeids=np.where(split, local[nodes["left"]], 0),
         nodes_falsenodeids=np.where(split, local[nodes["right"]], 0),

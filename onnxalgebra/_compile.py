@@ -22,7 +22,7 @@ import numpy as np
 import onnx
 from onnx import GraphProto, ModelProto, defs, helper
 
-from ._attributes import attribute_proto
+from ._attributes import attribute_bytes, attribute_proto
 from ._control_flow import refine_control_flow
 from ._errors import CompileError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var, resolve_constants
@@ -230,17 +230,21 @@ class _Compiler:
                 if array is not None:
                     in_names[i] = self.constant(array)
                     in_types[i] = self.root.types[in_names[i]]
-        protos = []
+        wires: list[bytes] = []  # the serialised attributes
+        graphs: dict[str, GraphProto] = {}
         attr_key = op.attr_key
-        built = op._protos if sig is op.signature else None  # built when the node was typed, if it was
+        built = op._wires if sig is op.signature else None  # encoded when the node was typed, if it was
         for i, (name, value) in enumerate(op.attributes.items()):
             kind = sig.attributes[name]
             if kind == _GRAPH and isinstance(value, Graph):
                 proto = attribute_proto(name, value, kind, lambda g, n: self.subgraph(scope, g, n))
+                graphs[name] = proto.g
                 attr_key = (*attr_key, (name, proto.g.SerializeToString(deterministic=True)))
+                wires.append(proto.SerializeToString())
             else:
-                proto = built[i] if built is not None else attribute_proto(name, value, kind)
-            protos.append(proto)
+                if isinstance(value, GraphProto):
+                    graphs[name] = value
+                wires.append(built[i] if built is not None else attribute_bytes(name, value, kind))
         if self.requested:
             requests = tuple(self.requested.get((id(op), i)) for i in range(op.n_outputs))
         else:
@@ -255,8 +259,7 @@ class _Compiler:
         if op._in_types is not None and sig is op.signature and op._in_types == tuple(in_types):
             types = op.output_types  # typed when built, for the same input types: no second inference
         else:
-            types = op.infer(sig, tuple(in_types), arrays or [None] * len(in_names), self.opset_key, protos, present)
-        graphs = {p.name: p.g for p in protos if p.type == onnx.AttributeProto.GRAPH}
+            types = op.infer(sig, tuple(in_types), arrays or [None] * len(in_names), self.opset_key, wires, present)
         types = refine_control_flow(op.op_type, types, graphs, op.attributes)
         node_name = self.names.fresh(op.op_type)
         out_names = []
@@ -281,8 +284,8 @@ class _Compiler:
             proto.domain = op.domain
         proto.input.extend(in_names)
         proto.output.extend(out_names)
-        for attr in protos:  # add + CopyFrom: several times faster than extend for long lists
-            proto.attribute.add().CopyFrom(attr)
+        for wire in wires:  # parsed in place: no copy of long lists
+            proto.attribute.add().ParseFromString(wire)
         result = tuple(out_names)
         scope.bound.add(id(op), result)
         scope.cse.add(key, result)

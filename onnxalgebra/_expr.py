@@ -16,7 +16,7 @@ import numpy as np
 from onnx import defs
 
 from . import _numpy_ops
-from ._attributes import attribute_proto, attributes_key
+from ._attributes import attribute_bytes, attributes_key
 from ._context import follow_float_dtype
 from ._errors import OperatorError
 from ._graph import Graph
@@ -308,10 +308,10 @@ class OnnxOperator(Expr):
     __slots__ = (
         "__weakref__",
         "_in_types",
-        "_protos",
         "_sessions",
         "_sig",
         "_types",
+        "_wires",
         "attr_key",
         "attributes",
         "inputs",
@@ -360,7 +360,7 @@ class OnnxOperator(Expr):
         self.n_outputs = self._count_outputs(sig, n_outputs)
         self._types: tuple[ValueType | None, ...] | None = None
         self._sessions: dict[Any, Any] | None = None
-        self._protos: list[Any] | None = None  # AttributeProtos built for inference, reused by the compiler
+        self._wires: list[bytes] | None = None  # serialised AttributeProtos built for inference, reused by the compiler
         self._in_types: tuple[ValueType | None, ...] | None = None  # the input types _types were inferred for
         self._infer_now(sig)
 
@@ -430,32 +430,40 @@ class OnnxOperator(Expr):
         input_types: tuple[ValueType | None, ...],
         arrays: Sequence[np.ndarray | None],
         opsets: tuple[tuple[str, int], ...],
-        attribute_protos: Any,
+        attribute_wires: Sequence[bytes] | None,
         present: tuple[bool, ...],
     ) -> tuple[ValueType | None, ...]:
-        """Output types for the given input types (None where unknown), with the node's attributes."""
+        """Output types for the given input types (None where unknown), with the node's attributes.
 
-        def make_attributes() -> list[Any]:
-            if attribute_protos is not None:
-                return attribute_protos
-            if self._protos is not None and sig is self._sig:
-                return self._protos
-            protos = [attribute_proto(n, v, sig.attributes[n]) for n, v in self.attributes.items()]
+        ``attribute_wires`` are the serialised attributes when the compiler has
+        them (compiled subgraphs), else they are encoded from :attr:`attributes`.
+        """
+
+        def wires() -> Sequence[bytes]:
+            if attribute_wires is not None:
+                return attribute_wires
             if sig is self._sig:
-                self._protos = protos  # long attribute lists (tree ensembles) are converted once
-            return protos
+                return self._attribute_wires()
+            return [attribute_bytes(n, v, sig.attributes[n]) for n, v in self.attributes.items()]
 
         return infer_outputs(
             sig,
             self.n_outputs,
             self.attr_key,
-            make_attributes,
+            self.attributes,
+            wires,
             input_types,
             present,
             constant_data_key(sig, arrays),
             opsets,
             lambda: _describe_inputs(self.inputs, input_types),
         )
+
+    def _attribute_wires(self) -> list[bytes]:
+        """The serialised ``AttributeProto`` of each attribute (not graphs), encoded once."""
+        if self._wires is None:
+            self._wires = [attribute_bytes(n, v, self._sig.attributes[n]) for n, v in self.attributes.items()]
+        return self._wires
 
     @property
     def signature(self) -> Signature:

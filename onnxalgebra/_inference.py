@@ -10,17 +10,19 @@ from the rules of ``_ml_shapes``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from onnx import TensorProto, checker, helper, numpy_helper, shape_inference
+import onnx
+from onnx import NodeProto, TensorProto, TypeProto, checker, helper, numpy_helper, shape_inference
 
 from ._errors import OnnxTypeError
 from ._ml_shapes import complete as complete_ml_types
 from ._ml_shapes import has_rule
 from ._signature import Signature
 from ._types import OptionalType, SequenceType, TensorType, ValueType, type_from_proto, type_to_proto
+from ._wire import length_delimited
 
 __all__ = ["infer_outputs", "type_from_type_str", "clear_cache"]
 
@@ -86,7 +88,8 @@ def infer_outputs(
     sig: Signature,
     n_outputs: int,
     attr_key: tuple,
-    make_attributes: Callable[[], list[Any]],
+    attributes: Mapping[str, Any],
+    attribute_bytes: Callable[[], Sequence[bytes]],
     input_types: tuple[ValueType | None, ...],
     present: tuple[bool, ...],
     data_key: tuple,
@@ -95,35 +98,30 @@ def infer_outputs(
 ) -> tuple[ValueType | None, ...]:
     """Output types of a node, or raise :class:`OnnxTypeError` naming it and its inputs.
 
-    ``input_types`` has one entry per input, ``None`` where the type is
-    unknown or the optional input omitted (``present`` tells which). ONNX's
-    inference runs only when every present input is typed.
+    ``attributes`` are the node's normalised attributes, ``attribute_bytes``
+    gives their serialised ``AttributeProto`` (called only when ONNX's
+    inference runs). ``input_types`` has one entry per input, ``None`` where
+    the type is unknown or the optional input omitted (``present`` tells
+    which). ONNX's inference runs only when every present input is typed.
     """
     schema = sig.schema
     key = (schema.domain, schema.name, schema.since_version, n_outputs, attr_key, input_types, present, data_key, opsets)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    inferred: dict[str, Any] = {}
+    inferred: dict[str, TypeProto] = {}
     typed = all(t is not None for t, p in zip(input_types, present) if p)
     if schema.has_type_and_shape_inference_function and typed:
         inputs = [f"i{i}" if p else "" for i, p in enumerate(present)]
-        node = helper.make_node(schema.name, inputs, [f"o{i}" for i in range(n_outputs)], domain=schema.domain)
-        for attr in make_attributes():  # add + CopyFrom: several times faster than extend for long lists
-            node.attribute.add().CopyFrom(attr)
+        header = helper.make_node(schema.name, inputs, [f"o{i}" for i in range(n_outputs)], domain=schema.domain)
+        node = header.SerializeToString() + b"".join(length_delimited(5, a) for a in attribute_bytes())
         types = {name: type_to_proto(t) for name, t in zip(inputs, input_types) if name}
         data = {
             f"i{i}": numpy_helper.from_array(np.frombuffer(raw, dtype=np.dtype(dt)).reshape(shape))
             for i, dt, shape, raw in data_key
         }
         try:
-            inferred = shape_inference.infer_node_outputs(
-                schema,
-                node,
-                types,
-                input_data=data or None,
-                opset_imports=[helper.make_opsetid(d, v) for d, v in opsets],
-            )
+            inferred = _infer_node(schema, node, types, data, dict(opsets))
         except (shape_inference.InferenceError, checker.ValidationError) as exc:
             message = " ".join(str(exc).split())
             raise OnnxTypeError(f"{sig.label}: type inference failed for inputs {describe()}: {message}") from None
@@ -134,6 +132,35 @@ def infer_outputs(
         result.append(vtype if vtype is not None else _from_constraints(sig, i, input_types))
     out = tuple(result)
     if schema.domain == "ai.onnx.ml" and has_rule(schema.name):
-        out = complete_ml_types(schema.name, out, make_attributes, input_types)
+        out = complete_ml_types(schema.name, out, attributes, input_types)
     _CACHE[key] = out
     return out
+
+
+def _infer_node(
+    schema: Any, node: bytes, types: dict[str, TypeProto], data: dict[str, TensorProto], opsets: dict[str, int]
+) -> dict[str, TypeProto]:
+    """ONNX's inference of the serialised node ``node`` (inputs ``i0, i1...``, outputs ``o0, o1...``).
+
+    ``onnx.shape_inference.infer_node_outputs`` serialises its ``NodeProto``
+    and calls the schema's ``_infer_node_outputs``; handing that the bytes the
+    node is made of skips a parse and a serialisation of long attribute lists.
+    """
+    infer = getattr(schema, "_infer_node_outputs", None)
+    if infer is None:  # another onnx release: the public function
+        return shape_inference.infer_node_outputs(
+            schema,
+            NodeProto.FromString(node),
+            types,
+            input_data=data or None,
+            opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()],
+        )
+    outputs = infer(
+        node,
+        {name: t.SerializeToString() for name, t in types.items()},
+        {name: t.SerializeToString() for name, t in data.items()},
+        {},
+        opsets,
+        onnx.IR_VERSION,
+    )
+    return {name: TypeProto.FromString(raw) for name, raw in outputs.items()}

@@ -10,16 +10,16 @@ shapeless.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from onnx import TensorProto, helper
+from onnx import TensorProto
 
 from ._types import Dim, TensorType, ValueType
 
 __all__ = ["complete", "has_rule"]
 
-Attributes = dict[str, Any]
+Attributes = Mapping[str, Any]
 Rule = Callable[[Attributes, Sequence[ValueType | None]], tuple[ValueType | None, ...]]
 _RULES: dict[str, Rule] = {}
 
@@ -114,23 +114,19 @@ def _incomplete(vtype: ValueType | None) -> bool:
 def complete(
     op_type: str,
     inferred: tuple[ValueType | None, ...],
-    make_attributes: Callable[[], Sequence[Any]],
+    attributes: Mapping[str, Any],
     input_types: Sequence[ValueType | None],
 ) -> tuple[ValueType | None, ...]:
     """``inferred`` with its untyped or shapeless outputs replaced by the rule's types.
 
-    ``make_attributes`` returns the node's ``AttributeProto`` list; it is called
-    only when some output is incomplete.
+    ``attributes`` are the node's attributes, by name.
 
-    >>> from onnx import helper
     >>> x = TensorType(TensorProto.FLOAT, ("N", 3))
-    >>> attrs = lambda: [helper.make_attribute("targets", 2)]
-    >>> [str(t) for t in complete("LinearRegressor", (TensorType(TensorProto.FLOAT),), attrs, (x,))]
+    >>> [str(t) for t in complete("LinearRegressor", (TensorType(TensorProto.FLOAT),), {"targets": 2}, (x,))]
     ['tensor(float)[N, 2]']
     """
     rule = _RULES.get(op_type)
     if rule is None or not any(_incomplete(t) for t in inferred):
         return inferred
-    attributes = {a.name: helper.get_attribute_value(a) for a in make_attributes()}
     ruled = rule(attributes, input_types)
     return tuple(ruled[i] if _incomplete(t) and i < len(ruled) and ruled[i] is not None else t for i, t in enumerate(inferred))

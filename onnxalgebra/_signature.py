@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from onnx import AttributeProto, GraphProto, SparseTensorProto, TensorProto, TypeProto, defs, helper
 
-from ._attributes import KeyedTuple, keyed_tuple
+from ._attributes import AttributeList
 from ._errors import OperatorError
 
 _ATTR = defs.OpSchema.AttrType
@@ -95,9 +95,15 @@ _REAL = (float, int, np.floating, np.integer)
 
 
 def _is_list_of(value: Any, kinds: tuple[type, ...]) -> bool:
+    if isinstance(value, AttributeList):  # normalised already (a check again at compile time)
+        if str in kinds:
+            return value.kind == "strings"
+        return (value.kind == "ints" and int in kinds) or (value.kind == "floats" and float in kinds)
     if isinstance(value, np.ndarray):
-        if value.ndim == 1 and ((value.dtype.kind in "iub" and int in kinds) or (value.dtype.kind == "f" and float in kinds)):
-            return True  # a numeric array, checked without a Python loop
+        kind = value.dtype.kind
+        numeric = (kind in "iub" and int in kinds) or (kind == "f" and float in kinds)
+        if value.ndim == 1 and (numeric or (kind in "US" and str in kinds)):
+            return True  # a numeric or text array, checked without a Python loop
         value = value.tolist()
     # the distinct types, found in C, then checked: long lists (tree ensembles) cost little
     return isinstance(value, (list, tuple)) and all(issubclass(t, kinds) for t in set(map(type, value)))
@@ -134,25 +140,18 @@ _ACCEPTS = {
 }
 
 
+_LISTS = {_ATTR.INTS: "ints", _ATTR.FLOATS: "floats", _ATTR.STRINGS: "strings"}
+
+
 def _normalise(kind: Any, value: Any) -> Any:
     """Canonical Python form of an attribute value (so that equal values compare equal)."""
     if kind == _ATTR.FLOAT:
         return float(value)
     if kind == _ATTR.INT:
         return int(value)
-    if kind in (_ATTR.FLOATS, _ATTR.INTS) and isinstance(value, KeyedTuple):
-        if value.key[0] == ("floats" if kind == _ATTR.FLOATS else "ints"):
-            return value  # normalised already (a check again at compile time): no second walk
-    if kind == _ATTR.FLOATS:
-        if isinstance(value, np.ndarray):
-            return keyed_tuple(value, floats=True)
-        return tuple(float(v) for v in np.asarray(value).ravel().tolist()) if len(value) else ()
-    if kind == _ATTR.INTS:
-        if isinstance(value, np.ndarray):
-            return keyed_tuple(value, floats=False)
-        return tuple(int(v) for v in value)
-    if kind == _ATTR.STRINGS:
-        return tuple(value)
+    if kind in _LISTS:
+        wanted = _LISTS[kind]
+        return value if isinstance(value, AttributeList) and value.kind == wanted else AttributeList(value, wanted)
     if kind == _ATTR.TENSOR and not isinstance(value, TensorProto):
         return np.asarray(value)
     if kind == _ATTR.GRAPH and not isinstance(value, GraphProto):
