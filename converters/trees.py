@@ -122,6 +122,7 @@ def _tree_ensemble_regressor(
     tree = nodes["tree"]
     local = np.arange(len(tree)) - nodes["starts"][tree]  # node ids restart at 0 in every tree
     split = ~is_leaf
+    missing = (nodes["missing_left"] & split).astype(np.int64)
     return OnnxTreeEnsembleRegressor_3(
         X,
         n_targets=n_targets,
@@ -133,7 +134,7 @@ def _tree_ensemble_regressor(
         nodes_values=np.where(split, split_points(nodes["threshold"], np.float32), np.float32(0)),
         nodes_truenodeids=np.where(split, local[nodes["left"]], 0),
         nodes_falsenodeids=np.where(split, local[nodes["right"]], 0),
-        nodes_missing_value_tracks_true=(nodes["missing_left"] & split).astype(np.int64),
+        nodes_missing_value_tracks_true=missing if missing.any() else None,  # all zeros: the default
         target_treeids=tree[target_nodes],
         target_nodeids=local[target_nodes],
         target_ids=target_ids,

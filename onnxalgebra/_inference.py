@@ -17,9 +17,10 @@ import numpy as np
 import onnx
 from onnx import NodeProto, TensorProto, TypeProto, checker, helper, numpy_helper, shape_inference
 
+from ._attributes import AttributeList
 from ._errors import OnnxTypeError
+from ._ml_shapes import check_lists, has_rule, ignored_by_inference
 from ._ml_shapes import complete as complete_ml_types
-from ._ml_shapes import has_rule
 from ._signature import Signature
 from ._types import OptionalType, SequenceType, TensorType, ValueType, type_from_proto, type_to_proto
 from ._wire import length_delimited
@@ -111,10 +112,20 @@ def infer_outputs(
         return cached
     inferred: dict[str, TypeProto] = {}
     typed = all(t is not None for t, p in zip(input_types, present) if p)
+    ignored = None
+    if schema.domain == "ai.onnx.ml":
+        check_lists(sig.label, schema.name, attributes)
+        ignored = ignored_by_inference(schema.name, schema.since_version)
     if schema.has_type_and_shape_inference_function and typed:
         inputs = [f"i{i}" if p else "" for i, p in enumerate(present)]
         header = helper.make_node(schema.name, inputs, [f"o{i}" for i in range(n_outputs)], domain=schema.domain)
-        node = header.SerializeToString() + b"".join(length_delimited(5, a) for a in attribute_bytes())
+        wires = attribute_bytes()
+        if ignored:  # present but empty: a long list costs nothing to parse
+            wires = [
+                AttributeList((), v.kind).wire(n) if n in ignored and isinstance(v, AttributeList) else w
+                for (n, v), w in zip(attributes.items(), wires)
+            ]
+        node = header.SerializeToString() + b"".join(length_delimited(5, a) for a in wires)
         types = {name: type_to_proto(t) for name, t in zip(inputs, input_types) if name}
         data = {
             f"i{i}": numpy_helper.from_array(np.frombuffer(raw, dtype=np.dtype(dt)).reshape(shape))

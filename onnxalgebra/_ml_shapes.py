@@ -6,6 +6,13 @@ graph output without a shape fails ``onnx.checker``. The rules here give what
 onnxruntime produces: a batch of ``N`` rows in, ``N`` rows out (a 1-D input
 is one row). :func:`complete` fills only the outputs ONNX left untyped or
 shapeless.
+
+The tree ensembles before ``TreeEnsemble`` (v5) carry their trees in lists of
+tens of thousands of values that ONNX's inference never reads (it reads
+``n_targets``, the class labels, and whether a list is present):
+:func:`ignored_by_inference` names them, so that they are handed to it empty,
+and :func:`check_lists` checks what ONNX does not, that the lists describing
+one node (or one leaf weight) have one value each.
 """
 
 from __future__ import annotations
@@ -15,9 +22,10 @@ from typing import Any
 
 from onnx import TensorProto
 
+from ._errors import OnnxTypeError
 from ._types import Dim, TensorType, ValueType
 
-__all__ = ["complete", "has_rule"]
+__all__ = ["check_lists", "complete", "has_rule", "ignored_by_inference"]
 
 Attributes = Mapping[str, Any]
 Rule = Callable[[Attributes, Sequence[ValueType | None]], tuple[ValueType | None, ...]]
@@ -130,3 +138,55 @@ def complete(
         return inferred
     ruled = rule(attributes, input_types)
     return tuple(ruled[i] if _incomplete(t) and i < len(ruled) and ruled[i] is not None else t for i, t in enumerate(inferred))
+
+
+_TREE_ENSEMBLES = {"TreeEnsembleRegressor": "target_", "TreeEnsembleClassifier": "class_"}
+_READ_BY_INFERENCE = {"classlabels_int64s", "classlabels_strings", "base_values", "base_values_as_tensor"}
+
+
+def ignored_by_inference(op_type: str, since_version: int) -> frozenset[str] | None:
+    """The list attributes of ``op_type`` whose values ONNX's inference never reads (None: it may read all).
+
+    >>> sorted(ignored_by_inference("TreeEnsembleRegressor", 3))[:2]
+    ['nodes_falsenodeids', 'nodes_featureids']
+    >>> ignored_by_inference("TreeEnsemble", 5) is None
+    True
+    """
+    prefix = _TREE_ENSEMBLES.get(op_type)
+    if prefix is None or since_version > 3:
+        return None
+    return _LISTS[op_type]
+
+
+def _list_names(op_type: str) -> frozenset[str]:
+    from onnx import defs
+
+    schema = defs.get_schema(op_type, 3, "ai.onnx.ml")
+    lists = (defs.OpSchema.AttrType.INTS, defs.OpSchema.AttrType.FLOATS, defs.OpSchema.AttrType.STRINGS)
+    return frozenset(n for n, a in schema.attributes.items() if a.type in lists and n not in _READ_BY_INFERENCE)
+
+
+_LISTS = {op_type: _list_names(op_type) for op_type in _TREE_ENSEMBLES}
+
+
+def check_lists(label: str, op_type: str, attributes: Attributes) -> None:
+    """Raise :class:`OnnxTypeError` when a tree ensemble's ``nodes_*`` (or weight) lists differ in length.
+
+    >>> check_lists("TreeEnsembleRegressor", "TreeEnsembleRegressor", {"nodes_treeids": [0, 0], "nodes_modes": ["LEAF"]})
+    Traceback (most recent call last):
+    ...
+    onnxalgebra._errors.OnnxTypeError: TreeEnsembleRegressor: the nodes_* attributes describe one node per position \
+and must have the same length; got nodes_modes: 1, nodes_treeids: 2.
+    """
+    prefix = _TREE_ENSEMBLES.get(op_type)
+    if prefix is None:
+        return
+    for group in ("nodes_", prefix):
+        lengths = {n: len(v) for n, v in attributes.items() if n.startswith(group) and not n.endswith("_as_tensor")}
+        if len(set(lengths.values())) > 1:
+            what = "node" if group == "nodes_" else "leaf weight"
+            listed = ", ".join(f"{n}: {k}" for n, k in sorted(lengths.items()))
+            raise OnnxTypeError(
+                f"{label}: the {group}* attributes describe one {what} per position "
+                f"and must have the same length; got {listed}."
+            )

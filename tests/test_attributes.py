@@ -122,3 +122,18 @@ def test_long_lists_in_a_model_match_numpy():
     X = np.ones((2, 2), dtype=np.float32)
     expected = onnx.reference.ReferenceEvaluator(model).run(None, {"X": X})[0]
     assert float(expected[0, 0]) == pytest.approx(float((ids % 7).sum()))
+
+
+def test_tree_ensemble_lists_of_different_lengths_are_refused_when_built():
+    x = onnxalgebra.Var("X", np.float32, (None, 2))
+    lengths = r"nodes_\* attributes .* nodes_modes: 1, nodes_nodeids: 1, nodes_treeids: 2"
+    with pytest.raises(onnxalgebra.OnnxTypeError, match=lengths):
+        onnxalgebra.OnnxTreeEnsembleRegressor_3(
+            x, n_targets=1, nodes_treeids=[0, 0], nodes_nodeids=[0], nodes_modes=["LEAF"],
+            target_treeids=[0], target_nodeids=[0], target_ids=[0], target_weights=[1.0],
+        )
+    with pytest.raises(onnxalgebra.OnnxTypeError, match=r"class_\* attributes .* class_ids: 2, class_nodeids: 1"):
+        onnxalgebra.OnnxTreeEnsembleClassifier_3(
+            x, classlabels_int64s=[0, 1], nodes_treeids=[0], nodes_nodeids=[0], nodes_modes=["LEAF"],
+            class_treeids=[0], class_nodeids=[0], class_ids=[0, 1], class_weights=[1.0],
+        )
