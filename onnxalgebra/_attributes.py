@@ -46,9 +46,11 @@ class AttributeList(Sequence):
             self._payload: bytes | None = packed_strings(9, array)
             self.key: tuple = ("strings", self._payload)  # str and bytes of the same text are one ONNX value
         else:
-            array = np.array(values, dtype=np.int64 if kind == "ints" else "<f4").ravel()
+            dtype = np.dtype(np.int64 if kind == "ints" else "<f4")
+            raw = np.ascontiguousarray(values, dtype=dtype).tobytes()  # the one copy: the key, and the array's memory
+            array = np.frombuffer(raw, dtype=dtype)  # read-only, as its buffer is bytes
             self._payload = None  # encoded when first needed
-            self.key = (kind, array.tobytes())
+            self.key = (kind, raw)
         array.flags.writeable = False
         self.array = array
         self.kind = kind

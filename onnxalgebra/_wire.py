@@ -89,34 +89,32 @@ def packed_strings(number: int, values: np.ndarray) -> bytes:
     if not values.size:
         return b""
     chars = _ascii_matrix(values)
-    if chars is not None:
-        present = chars != 0
-        if not (present[:, 1:] & ~present[:, :-1]).any():  # no NUL inside a string: its length is its nonzero count
-            width = chars.shape[1]
-            records = np.empty((len(values), width + 2), dtype=np.uint8)
-            records[:, 0] = number << 3 | _LENGTH_DELIMITED
-            records[:, 1] = present.sum(axis=1, dtype=np.uint8)
-            records[:, 2:] = chars
-            keep = np.ones(records.shape, dtype=bool)
-            keep[:, 2:] = present
-            return records.ravel().compress(keep.ravel()).tobytes()
-    return _strings_one_by_one(number, values.tolist())
+    if chars is None:
+        return _strings_one_by_one(number, values.tolist())
+    width = chars.shape[1]
+    lengths = np.strings.str_len(values)  # NULs inside a string count, trailing ones are not kept by numpy
+    records = np.empty((len(values), width + 2), dtype=np.uint8)
+    records[:, 0] = number << 3 | _LENGTH_DELIMITED
+    records[:, 1] = lengths
+    records[:, 2:] = chars
+    keep = np.arange(width + 2) < (lengths + 2)[:, None]
+    return records.ravel().compress(keep.ravel()).tobytes()
 
 
 def _ascii_matrix(values: np.ndarray) -> np.ndarray | None:
     """One row of bytes per string (NUL-padded) when every element is short ASCII text, else None."""
     if values.dtype.kind == "U":
         codes = values.view(np.uint32)  # numpy's str is UCS-4
-        limit = 0x80
+        if codes.size and codes.max() >= 0x80:
+            return None
     elif values.dtype.kind == "S":
         codes = values.view(np.uint8)
-        limit = 0x100
     else:
         return None
     width = values.dtype.itemsize // codes.itemsize
-    if not 0 < width < 0x80 or codes.max() >= limit:
+    if not 0 < width < 0x80:
         return None
-    return codes.reshape(len(values), width).astype(np.uint8)
+    return codes.reshape(len(values), width).astype(np.uint8, copy=False)
 
 
 def _strings_one_by_one(number: int, values: Iterable[str | bytes]) -> bytes:
