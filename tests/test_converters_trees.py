@@ -1,8 +1,8 @@
 """Trees, forests and AdaBoost against scikit-learn on held-out data, in float32 and float64.
 
 Also: paths at and next to every threshold, missing values, one-leaf trees,
-one pass over the trees in float32 (one TreeEnsembleRegressor, not the forest
-once per class) next to other ai.onnx.ml operators, the conversion time of a
+one pass over the trees in float32 (one TreeEnsembleClassifier or
+TreeEnsembleRegressor, not the forest once per class), ties next to other ai.onnx.ml operators, the conversion time of a
 forest, and the output types of ai.onnx.ml operators (``onnxalgebra._ml_shapes``).
 """
 
@@ -239,7 +239,12 @@ def test_split_points_reproduce_the_float32_cast():
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize(
-    "est", [DecisionTreeClassifier(max_depth=5, random_state=0), RandomForestRegressor(n_estimators=5, random_state=0)]
+    "est",
+    [
+        DecisionTreeClassifier(max_depth=5, random_state=0),
+        RandomForestRegressor(n_estimators=5, random_state=0),
+        RandomForestClassifier(n_estimators=5, random_state=0),
+    ],
 )
 def test_missing_values_go_where_sklearn_sends_them(est, dtype):
     X_train, X_test, y_train, _ = classification("multiclass-int")
@@ -268,21 +273,49 @@ def _tree_nodes(model):
     return [n for n in model.graph.node if n.op_type.startswith("TreeEnsemble")]
 
 
-@pytest.mark.parametrize("name", ["RandomForest", "AdaBoostDepth3"])
-def test_a_float32_forest_classifier_is_one_pass_over_its_trees(name):
-    """float32: one TreeEnsembleRegressor whose leaves feed every class; float64: TreeEnsemble, once per class."""
-    est, X_test = fitted(name, "multiclass-str")
+def test_a_float32_forest_classifier_is_one_tree_ensemble_classifier_over_its_trees():
+    """float32, 3 classes: one TreeEnsembleClassifier (label and probabilities), each tree once, nonzero fractions only."""
+    est, X_test = fitted("RandomForest", "multiclass-str")
     trees = [e.tree_ for e in est.estimators_]
     model = check(est, X_test, np.float32, reference_rows=8)
-    (node,) = _tree_nodes(model)
-    assert node.op_type == "TreeEnsembleRegressor"
+    (node,) = model.graph.node
+    assert node.op_type == "TreeEnsembleClassifier"
     attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-    assert attributes["n_targets"] == 3
+    assert [s.decode() for s in attributes["classlabels_strings"]] == list(est.classes_)
     assert len(attributes["nodes_treeids"]) == sum(t.node_count for t in trees)  # each tree once
-    assert sorted(set(attributes["nodes_treeids"])) == list(range(len(trees)))
+    leaves = sum(int((t.children_left == -1).sum()) for t in trees)
+    nonzero = sum(int((t.value[t.children_left == -1, 0] != 0).sum()) for t in trees)
+    assert len(attributes["class_weights"]) == nonzero and nonzero < 3 * leaves
     assert {o.domain: o.version for o in model.opset_import}["ai.onnx.ml"] == 4  # v3 is deprecated at 5
-    (node,) = _tree_nodes(check(est, X_test, np.float64, reference_rows=8))
-    assert node.op_type == "TreeEnsemble"
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_forest_ties_take_the_first_class_as_predict(dtype):
+    """An even number of trees with pure leaves: many rows split their votes; the label is the first top class."""
+    X_train, _, y_train, _ = classification("multiclass-int")
+    forest = RandomForestClassifier(n_estimators=4, max_depth=4, random_state=0).fit(X_train, y_train)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(X_train.min(axis=0), X_train.max(axis=0), size=(3000, X_train.shape[1]))
+    proba = forest.predict_proba(X.astype(np.float32))
+    tied = (proba == proba.max(axis=1, keepdims=True)).sum(axis=1) > 1
+    assert tied.sum() > 100
+    check(forest, X[tied], dtype)
+
+
+def test_a_float32_binary_or_boosted_classifier_is_one_pass_over_its_trees():
+    """Two classes (and AdaBoost): one TreeEnsembleRegressor whose leaves feed every class; float64: TreeEnsemble."""
+    for name, kind in (("RandomForest", "binary-int"), ("AdaBoostDepth3", "multiclass-str")):
+        est, X_test = fitted(name, kind)
+        trees = [e.tree_ for e in est.estimators_]
+        model = check(est, X_test, np.float32, reference_rows=8)
+        (node,) = _tree_nodes(model)
+        assert node.op_type == "TreeEnsembleRegressor"
+        attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+        assert attributes["n_targets"] == len(est.classes_)
+        assert len(attributes["nodes_treeids"]) == sum(t.node_count for t in trees)  # each tree once
+        assert sorted(set(attributes["nodes_treeids"])) == list(range(len(trees)))
+        (node,) = _tree_nodes(check(est, X_test, np.float64, reference_rows=8))
+        assert node.op_type == "TreeEnsemble"
 
 
 def test_float32_trees_compile_and_run_next_to_other_ai_onnx_ml_operators():
