@@ -1,13 +1,17 @@
 """Decision trees and forests: one tree-ensemble node sums the values of the leaves ``X`` reaches.
 
 A forest's prediction is the mean over its trees of the value of the leaf each
-row reaches: ``tree_ensemble(X, trees, values, mean=True)``. A float32
-classifier of three classes or more is one ``TreeEnsembleClassifier`` (label
-and probabilities in one node); otherwise a float32 graph
+row reaches: ``tree_ensemble(X, trees, values, mean=True)``. A float32 graph
 uses ``TreeEnsembleRegressor`` (ai.onnx.ml v3: a leaf feeds every class or
 target, one pass over the trees; the model imports ai.onnx.ml opset 4 at
 most), a float64 graph ``TreeEnsemble`` (v5: double outputs, one target per
-leaf, the trees repeated once per target).
+leaf, the trees repeated once per target). A classifier's label is the
+``ArgMax`` of its probabilities: the leaves hold class fractions (1.0 for a
+pure leaf) and the node averages them, so tied votes stay exactly tied
+whatever order onnxruntime's threads sum the trees in. (A
+``TreeEnsembleClassifier`` saves the ``ArgMax``, but its weights would be
+pre-divided by the number of trees, and float32 sums of those in another
+order break ties: 121 of 1,423 tied rows mislabelled with two threads.)
 
 scikit-learn casts ``X`` to float32 and then compares ``x <= threshold`` with a
 float64 threshold. :func:`split_points` gives thresholds in the computation
@@ -22,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import Expr, OnnxAlgebraError, OnnxTreeEnsemble, OnnxTreeEnsembleClassifier_3, OnnxTreeEnsembleRegressor_3
+from onnxalgebra import Expr, OnnxAlgebraError, OnnxTreeEnsemble, OnnxTreeEnsembleRegressor_3
 
 from ._common import argmax_label
 
@@ -117,35 +121,6 @@ def _tree_ensemble_regressor(
         target_weights=weights.astype(np.float32),
         **_nodes_v3(nodes),
     )
-
-
-def _tree_ensemble_classifier(est: Any, X: Expr, trees: Sequence[Any], fractions: np.ndarray) -> tuple[Expr, Expr]:
-    """One ``TreeEnsembleClassifier`` (float32, three classes or more): the label and the mean of the class fractions.
-
-    Each leaf lists its nonzero class fractions, divided by the number of trees
-    (the node sums them). Its label is the first class of largest probability,
-    as ``predict``; it is one node where ``TreeEnsembleRegressor`` needs an
-    ``ArgMax`` after it (about 1 us less per call on one row).
-    """
-    nodes = _concatenate(trees)
-    tree_ids, node_ids, class_ids, weights = _leaf_entries(nodes, fractions, None)
-    classes = np.asarray(est.classes_)
-    labels = (
-        {"classlabels_int64s": classes.astype(np.int64)}
-        if classes.dtype.kind in "iu"
-        else {"classlabels_strings": classes.astype(str)}
-    )
-    label, proba = OnnxTreeEnsembleClassifier_3(
-        X,
-        post_transform="NONE",
-        class_treeids=tree_ids,
-        class_nodeids=node_ids,
-        class_ids=class_ids,
-        class_weights=weights.astype(np.float32) / np.float32(len(trees)),
-        **labels,
-        **_nodes_v3(nodes),
-    )
-    return label, proba
 
 
 def _leaf_entries(
@@ -265,8 +240,6 @@ def convert_tree_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]:
     trees = trees_of(est)
     n_classes = len(est.classes_)
     fractions = np.concatenate([t.value[:, 0, :n_classes] for t in trees])
-    if X.dtype == np.float32 and n_classes > 2 and np.asarray(est.classes_).dtype.kind in "iuUSO":
-        return _tree_ensemble_classifier(est, X, trees, fractions)
     proba = tree_ensemble(X, trees, fractions, mean=True)
     return argmax_label(est, proba), proba
 

@@ -1,8 +1,8 @@
 """Trees, forests and AdaBoost against scikit-learn on held-out data, in float32 and float64.
 
 Also: paths at and next to every threshold, missing values, one-leaf trees,
-one pass over the trees in float32 (one TreeEnsembleClassifier or
-TreeEnsembleRegressor, not the forest once per class), ties next to other ai.onnx.ml operators, the conversion time of a
+one pass over the trees in float32 (one TreeEnsembleRegressor, not the forest
+once per class), ties summed by several threads next to other ai.onnx.ml operators, the conversion time of a
 forest, and the output types of ai.onnx.ml operators (``onnxalgebra._ml_shapes``).
 """
 
@@ -15,7 +15,7 @@ import pytest
 from converter_checks import TOLERANCE, float_types
 from onnx import TensorProto
 from onnx.reference import ReferenceEvaluator
-from onnxruntime import InferenceSession
+from onnxruntime import InferenceSession, SessionOptions
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.ensemble import (
     AdaBoostClassifier,
@@ -273,38 +273,33 @@ def _tree_nodes(model):
     return [n for n in model.graph.node if n.op_type.startswith("TreeEnsemble")]
 
 
-def test_a_float32_forest_classifier_is_one_tree_ensemble_classifier_over_its_trees():
-    """float32, 3 classes: one TreeEnsembleClassifier (label and probabilities), each tree once, nonzero fractions only."""
-    est, X_test = fitted("RandomForest", "multiclass-str")
-    trees = [e.tree_ for e in est.estimators_]
-    model = check(est, X_test, np.float32, reference_rows=8)
-    (node,) = model.graph.node
-    assert node.op_type == "TreeEnsembleClassifier"
-    attributes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
-    assert [s.decode() for s in attributes["classlabels_strings"]] == list(est.classes_)
-    assert len(attributes["nodes_treeids"]) == sum(t.node_count for t in trees)  # each tree once
-    leaves = sum(int((t.children_left == -1).sum()) for t in trees)
-    nonzero = sum(int((t.value[t.children_left == -1, 0] != 0).sum()) for t in trees)
-    assert len(attributes["class_weights"]) == nonzero and nonzero < 3 * leaves
-    assert {o.domain: o.version for o in model.opset_import}["ai.onnx.ml"] == 4  # v3 is deprecated at 5
-
-
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
-def test_forest_ties_take_the_first_class_as_predict(dtype):
-    """An even number of trees with pure leaves: many rows split their votes; the label is the first top class."""
-    X_train, _, y_train, _ = classification("multiclass-int")
-    forest = RandomForestClassifier(n_estimators=4, max_depth=4, random_state=0).fit(X_train, y_train)
+@pytest.mark.parametrize("kind", ["binary-int", "multiclass-str"])
+def test_forest_ties_take_the_first_class_as_predict_with_several_threads(kind, dtype):
+    """100 trees (onnxruntime sums them in parallel) with pure leaves: rows whose votes split evenly get the first class."""
+    X_train, X_test, y_train, _ = classification(kind)
+    forest = RandomForestClassifier(n_estimators=100, random_state=0).fit(X_train, y_train)
     rng = np.random.default_rng(0)
-    X = rng.uniform(X_train.min(axis=0), X_train.max(axis=0), size=(3000, X_train.shape[1]))
+    i, j = rng.integers(0, len(X_test), (2, 60_000))
+    X = X_test[i] + (X_test[j] - X_test[i]) * rng.random((60_000, 1))  # between two rows: votes change hands
     proba = forest.predict_proba(X.astype(np.float32))
-    tied = (proba == proba.max(axis=1, keepdims=True)).sum(axis=1) > 1
-    assert tied.sum() > 100
-    check(forest, X[tied], dtype)
+    top = np.sort(proba, axis=1)
+    tied = top[:, -1] == top[:, -2]
+    assert tied.sum() > 50
+    model = to_onnx(forest, X[:1].astype(dtype))
+    options = SessionOptions()
+    options.intra_op_num_threads = 4
+    sess = InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    rows = X[tied].astype(dtype)
+    label, _ = sess.run(None, {"X": rows})
+    np.testing.assert_array_equal(label, forest.predict(rows))
+    one_by_one = [sess.run(None, {"X": rows[k : k + 1]})[0][0] for k in range(min(len(rows), 200))]
+    np.testing.assert_array_equal(one_by_one, forest.predict(rows[:200]))
 
 
-def test_a_float32_binary_or_boosted_classifier_is_one_pass_over_its_trees():
-    """Two classes (and AdaBoost): one TreeEnsembleRegressor whose leaves feed every class; float64: TreeEnsemble."""
-    for name, kind in (("RandomForest", "binary-int"), ("AdaBoostDepth3", "multiclass-str")):
+def test_a_float32_forest_classifier_is_one_pass_over_its_trees():
+    """float32: one TreeEnsembleRegressor whose leaves feed every class; float64: TreeEnsemble, once per class."""
+    for name, kind in (("RandomForest", "multiclass-str"), ("RandomForest", "binary-int"), ("AdaBoostDepth3", "multiclass-str")):
         est, X_test = fitted(name, kind)
         trees = [e.tree_ for e in est.estimators_]
         model = check(est, X_test, np.float32, reference_rows=8)
@@ -314,6 +309,7 @@ def test_a_float32_binary_or_boosted_classifier_is_one_pass_over_its_trees():
         assert attributes["n_targets"] == len(est.classes_)
         assert len(attributes["nodes_treeids"]) == sum(t.node_count for t in trees)  # each tree once
         assert sorted(set(attributes["nodes_treeids"])) == list(range(len(trees)))
+        assert {o.domain: o.version for o in model.opset_import}["ai.onnx.ml"] == 4  # v3 is deprecated at 5
         (node,) = _tree_nodes(check(est, X_test, np.float64, reference_rows=8))
         assert node.op_type == "TreeEnsemble"
 
