@@ -274,6 +274,21 @@ def _tree_nodes(model):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+@pytest.mark.parametrize("est", [RandomForestClassifier(n_estimators=5, random_state=0), RandomForestRegressor(n_estimators=5)])
+def test_option_missing_values_false_leaves_the_nan_flags_out(est, dtype):
+    """For data without NaN: the same outputs as scikit-learn, without the per-node missing-value flags."""
+    X_train, X_test, y_train, _ = classification("multiclass-int")
+    est.fit(X_train, y_train)
+    with_flags = to_onnx(est, X_test[:1].astype(dtype))
+    model = to_onnx(est, X_test[:1].astype(dtype), options={"missing_values": False})
+    names = lambda m: {a.name for n in m.graph.node for a in n.attribute}  # noqa: E731
+    assert "nodes_missing_value_tracks_true" in names(with_flags)
+    assert "nodes_missing_value_tracks_true" not in names(model)
+    got = session(model).run(None, {"X": X_test.astype(dtype)})
+    compare(est, got, expected_outputs(est, X_test.astype(dtype)), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("kind", ["binary-int", "multiclass-str"])
 def test_forest_ties_take_the_first_class_as_predict_with_several_threads(kind, dtype):
     """100 trees (onnxruntime sums them in parallel) with pure leaves: rows whose votes split evenly get the first class."""
