@@ -76,7 +76,9 @@ def to_onnx(
     and ``outputs`` optionally names or types the graph outputs. For an
     estimator, ``X`` is a numpy sample (its dtype is the computation dtype) or
     a type, ``name`` names the graph input, and ``options`` go to the
-    converters (``{'zipmap': True}`` gives classifiers' probabilities as maps).
+    converters (``{'zipmap': True}`` gives classifiers' probabilities as maps;
+    the package's tree converters take ``{'missing_values': False}`` for data
+    without NaN: no per-node NaN flags, faster batches).
 
     >>> import numpy as np
     >>> from onnxalgebra import OnnxAbs, OnnxNeg
