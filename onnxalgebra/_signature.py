@@ -210,7 +210,12 @@ def check_attributes(sig: Signature, op: str, given: dict[str, Any]) -> dict[str
                 f"{op}: attribute {name!r} of {sig.label} expects {expected} ({kind.name}), "
                 f"got {type(value).__name__} {_short(value)}."
             )
-        result[name] = _normalise(kind, value)
+        try:
+            result[name] = _normalise(kind, value)
+        except (OverflowError, ValueError) as exc:  # e.g. an int beyond int64
+            raise OperatorError(
+                f"{op}: attribute {name!r} of {sig.label}: {_short(value)} does not fit {kind.name}: {exc}."
+            ) from None
     missing = [n for n in sig.required if n not in result]
     if missing:
         raise OperatorError(f"{op}: {sig.label} requires attribute(s) {', '.join(map(repr, missing))}.")

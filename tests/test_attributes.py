@@ -137,3 +137,8 @@ def test_tree_ensemble_lists_of_different_lengths_are_refused_when_built():
             x, classlabels_int64s=[0, 1], nodes_treeids=[0], nodes_nodeids=[0], nodes_modes=["LEAF"],
             class_treeids=[0], class_nodeids=[0], class_ids=[0, 1], class_weights=[1.0],
         )
+
+
+def test_an_int_beyond_int64_is_refused_with_the_operator_named():
+    with pytest.raises(onnxalgebra.OperatorError, match=r"OnnxTranspose: attribute 'perm' .* does not fit INTS"):
+        onnxalgebra.OnnxTranspose("X", perm=[0, 2**70])
