@@ -17,6 +17,7 @@ one node (or one leaf weight) have one value each.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -152,21 +153,19 @@ def ignored_by_inference(op_type: str, since_version: int) -> frozenset[str] | N
     >>> ignored_by_inference("TreeEnsemble", 5) is None
     True
     """
-    prefix = _TREE_ENSEMBLES.get(op_type)
-    if prefix is None or since_version > 3:
+    if op_type not in _TREE_ENSEMBLES or since_version > 3:
         return None
-    return _LISTS[op_type]
+    return _list_names(op_type)
 
 
+@functools.cache
 def _list_names(op_type: str) -> frozenset[str]:
+    """The list attributes of version 3 of ``op_type`` that inference does not read (looked up once, when first needed)."""
     from onnx import defs
 
     schema = defs.get_schema(op_type, 3, "ai.onnx.ml")
     lists = (defs.OpSchema.AttrType.INTS, defs.OpSchema.AttrType.FLOATS, defs.OpSchema.AttrType.STRINGS)
     return frozenset(n for n, a in schema.attributes.items() if a.type in lists and n not in _READ_BY_INFERENCE)
-
-
-_LISTS = {op_type: _list_names(op_type) for op_type in _TREE_ENSEMBLES}
 
 
 def check_lists(label: str, op_type: str, attributes: Attributes) -> None:
