@@ -21,13 +21,13 @@ from __future__ import annotations
 from typing import Any
 
 from ._convert import OnnxSubEstimator, UnsupportedEstimatorError, convert_estimator, register_converter
-from ._dot import to_dot
 from ._errors import CompileError, OnnxAlgebraError, OnnxTypeError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
 from ._graph import Graph
-from ._networkx import to_networkx
-from ._render import Diagram, RenderError, show
 from ._types import MapType, OptionalType, SequenceType, TensorType, ValueType
+from .display._dot import to_dot
+from .display._networkx import to_networkx
+from .display._render import Diagram, RenderError, show
 
 __version__ = "0.1.0"
 

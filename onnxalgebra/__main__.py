@@ -40,7 +40,7 @@ def _load(path: Path) -> object:
 
 
 def _show(path: Path, output: Path | None, dot: bool, collapse: int | None) -> int:
-    from ._render import RenderError, show
+    from .display._render import RenderError, show
 
     try:
         model = _load(path)

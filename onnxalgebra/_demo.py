@@ -45,7 +45,7 @@ def _latency_us(fn: Callable[[], Any], budget: float = 0.4) -> float:
 
 
 def _save_diagram(model: Any, path: Path, say: Callable[[str], None]) -> Path:
-    from ._render import RenderError, show
+    from .display._render import RenderError, show
 
     diagram = show(model)
     if shutil.which("dot") is None:

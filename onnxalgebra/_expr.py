@@ -81,7 +81,7 @@ class Expr(_numpy_ops.NumpyOperators):
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """Jupyter shows an expression as its diagram (a text summary without Graphviz)."""
-        from ._render import show
+        from .display._render import show
 
         return show(self)._repr_mimebundle_(include, exclude)
 

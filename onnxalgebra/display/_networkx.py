@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._types import TensorType
 from ._dot import type_label
-from ._types import TensorType
 from ._view import GraphView, view_of
 
 __all__ = ["to_networkx"]

@@ -14,7 +14,7 @@ import numpy as np
 import onnx
 from onnx import GraphProto, ModelProto, helper, numpy_helper
 
-from ._types import TensorType, ValueType, elem_type_of, type_from_proto
+from .._types import TensorType, ValueType, elem_type_of, type_from_proto
 
 __all__ = ["GraphView", "NodeView", "InitializerView", "view_of", "short_text"]
 
@@ -165,10 +165,10 @@ class _ExprViewer:
         return f"{prefix}_{k}"
 
     def graph(self, name: str, outputs: list[Any], body_inputs: tuple[Any, ...]) -> GraphView:
-        from ._compile import expand_outputs
-        from ._expr import Constant, Output, Var
-        from ._graph import Graph
-        from ._traverse import postorder
+        from .._compile import expand_outputs
+        from .._expr import Constant, Output, Var
+        from .._graph import Graph
+        from .._traverse import postorder
 
         values = expand_outputs(outputs)
         inputs: dict[str, ValueType | None] = {}
@@ -235,7 +235,7 @@ class _ExprViewer:
 
 def view_of(obj: Any) -> GraphView:
     """Describe an expression (or a list of them), a ``ModelProto`` or a ``GraphProto``."""
-    from ._expr import Expr
+    from .._expr import Expr
 
     if isinstance(obj, ModelProto):
         return _view_of_model(obj)

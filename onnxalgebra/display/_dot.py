@@ -1,11 +1,11 @@
-"""Graph -> DOT source: one pure function, no rendering here (see :mod:`onnxalgebra._render`)."""
+"""Graph -> DOT source: one pure function, no rendering here (see :mod:`onnxalgebra.display._render`)."""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
-from ._types import MapType, OptionalType, SequenceType, TensorType, ValueType
+from .._types import MapType, OptionalType, SequenceType, TensorType, ValueType
 from ._view import GraphView, InitializerView, NodeView, view_of
 
 __all__ = ["to_dot", "type_label", "collapse_chains"]

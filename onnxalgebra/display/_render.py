@@ -7,8 +7,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from .._errors import OnnxAlgebraError
 from ._dot import to_dot, type_label
-from ._errors import OnnxAlgebraError
 from ._view import GraphView, view_of
 
 __all__ = ["Diagram", "RenderError", "show"]

@@ -1,0 +1,5 @@
+"""Display: expressions and models as DOT, rendered diagrams, Jupyter views and networkx graphs.
+
+The algebra never imports this package at module level: an expression's
+Jupyter repr imports it when first shown.
+"""
