@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["OnnxAlgebraError", "OperatorError", "OnnxTypeError", "CompileError"]
+__all__ = ["OnnxAlgebraError", "OperatorError", "OnnxTypeError", "CompileError", "OnnxNumpyError"]
 
 
 class OnnxAlgebraError(Exception):
@@ -51,4 +51,20 @@ class CompileError(OnnxAlgebraError, ValueError):
     ... except CompileError as exc:
     ...     print(str(exc).split(":")[0])
     the type of graph input(s) ['X'] is unknown
+    """
+
+
+class OnnxNumpyError(OnnxAlgebraError, TypeError):
+    """A numpy function, ufunc or argument that ONNX cannot express, or that numpy itself rejects.
+
+    It names the numpy function and what it was given, and never leaves a
+    numpy object array behind.
+
+    >>> import numpy as np
+    >>> from onnxalgebra import Var
+    >>> try:
+    ...     np.gcd(Var("X", np.int64, [None]), 4)
+    ... except OnnxNumpyError as exc:
+    ...     print(str(exc).split(":")[0])
+    numpy.gcd
     """

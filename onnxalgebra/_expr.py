@@ -40,8 +40,6 @@ class Expr(_numpy_ops.NumpyOperators):
     """
 
     __slots__ = ()
-    # numpy arrays on the left of an operator defer to our reflected methods.
-    __array_ufunc__ = None
 
     @property
     def type(self) -> ValueType | None:
@@ -55,10 +53,16 @@ class Expr(_numpy_ops.NumpyOperators):
         return vtype.dtype if isinstance(vtype, TensorType) else None
 
     @property
-    def shape(self) -> tuple[Dim, ...] | None:
-        """The inferred shape (ints, symbolic names, None for unknown), or None if the rank is unknown."""
+    def shape(self) -> tuple[int | None, ...] | None:
+        """The inferred shape, like ``ndarray.shape`` with None for a dimension known only at run time.
+
+        None when the rank is unknown. Symbolic dimension names stay in
+        ``expr.type.shape``.
+        """
         vtype = self.type
-        return vtype.shape if isinstance(vtype, TensorType) else None
+        if not isinstance(vtype, TensorType) or vtype.shape is None:
+            return None
+        return tuple(d if isinstance(d, int) else None for d in vtype.shape)
 
     def to_onnx(self, inputs: Any = None, outputs: Any = None, target_opset: Any = None) -> Any:
         """Compile this expression into an ``onnx.ModelProto``.
@@ -485,12 +489,14 @@ class OnnxOperator(Expr):
         """Every output of this node, as expressions."""
         return [Output(self, i) for i in range(self.n_outputs)]
 
-    def __getitem__(self, index: int) -> Output:
-        """Output ``index`` (the seed API's meaning); use ``.at[...]`` for array indexing."""
+    def __getitem__(self, index: Any) -> Any:
+        """With several outputs, ``node[i]`` is output ``i``; with one, numpy indexing of its values."""
+        if self.n_outputs == 1:
+            return super().__getitem__(index)
         if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
             raise TypeError(
-                f"{type(self).__name__}[{index!r}]: an int selects an output; "
-                "for array indexing use expr.at[...] (or expr.getitem(key))."
+                f"{type(self).__name__} has {self.n_outputs} outputs: node[i] selects output i; index the values "
+                f"of one output with node[i][...] (got {index!r})."
             )
         i = int(index)
         if i < 0:
@@ -504,11 +510,16 @@ class OnnxOperator(Expr):
             raise IndexError(f"{type(self).__name__}: output {index} is omitted ('' in output_names).")
         return Output(self, i)
 
-    def __iter__(self) -> Iterator[Output]:
-        """Iterate over the outputs: ``values, indices = OnnxTopK(x, k)``."""
+    def __iter__(self) -> Iterator[Any]:
+        """With several outputs, the outputs (``values, indices = OnnxTopK(x, k)``); with one, rows."""
+        if self.n_outputs == 1:
+            return super().__iter__()
         return iter(self.outputs)
 
     def __len__(self) -> int:
+        """With several outputs, their number; with one, the first dimension (like ``len(ndarray)``)."""
+        if self.n_outputs == 1:
+            return super().__len__()
         return self.n_outputs
 
     def __repr__(self) -> str:

@@ -1,198 +1,440 @@
-"""numpy-style operators on expressions: ``x + 1``, ``a @ b``, ``x.T``, ``x.sum(axis=1)``...
+"""Expressions behave like numpy arrays: operators, ``np.*`` calls, methods and indexing.
 
-A Python scalar takes the dtype of the other operand (``x32 + 1.0`` stays
-float32); a numpy array is a constant of its own dtype. ``expr[i]`` keeps the
-seed API's meaning (output ``i``): array indexing is ``expr.at[...]``.
+One table maps each Python operator to its numpy ufunc, so ``x + 1``,
+``np.add(x, 1)`` and ``np.exp(x)`` take the same path (numpy's dtype rules,
+then the ufunc's ONNX graph, see :mod:`onnxalgebra._numpy`). numpy functions
+(``np.where``, ``np.concatenate``, ``np.linalg.norm``...) reach expressions
+through ``__array_function__``; the ndarray methods call the same functions.
+
+The rule for brackets: on an operator with several outputs, ``node[i]``
+selects output ``i`` (``OnnxTopK(x, k)[1]``); every other expression indexes
+its values like numpy (``x[:, 1]``, ``x[x > 0]``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from ._expr import OnnxOperator
+    from ._expr import Expr
 
 __all__ = ["NumpyOperators"]
 
-_INT64_MAX = np.iinfo(np.int64).max
-_INT64_MIN = np.iinfo(np.int64).min
+_NO = np._NoValue
+_impl: dict[str, Any] = {}
 
 
-def _op(name: str, *inputs: Any, **attributes: Any) -> OnnxOperator:
-    from ._operators import operator_class
+def _lazy(name: str) -> Any:
+    """A function of the numpy layer, imported on first use (the layer imports the expressions)."""
+    found = _impl.get(name)
+    if found is None:
+        from ._numpy import functions, indexing, ufuncs
 
-    return operator_class(name)(*inputs, **attributes)
-
-
-def _int64(values: Any) -> np.ndarray:
-    return np.asarray(values, dtype=np.int64)
-
-
-def _dtype_of(*values: Any) -> np.dtype | None:
-    from ._expr import Expr
-
-    for value in values:
-        if isinstance(value, Expr) and value.dtype is not None:
-            return value.dtype
-        if isinstance(value, np.ndarray):
-            return value.dtype
-    return None
+        _impl.update(
+            apply_ufunc=ufuncs.apply_ufunc,
+            ufunc_method=ufuncs.ufunc_method,
+            array_function=functions.array_function,
+            functions=functions.FUNCTIONS,
+            index=indexing.index,
+        )
+        found = _impl[name]
+    return found
 
 
-def _mod(a: Any, b: Any) -> OnnxOperator:
-    dtype = _dtype_of(a, b)
-    if dtype is not None and dtype.kind == "f":
-        # numpy's % on floats is fmod, plus the divisor when a non-zero remainder has
-        # the other sign (exact, unlike a - floor(a / b) * b).
-        a, b = (np.asarray(v, dtype) if isinstance(v, (int, float)) and not isinstance(v, np.generic) else v for v in (a, b))
-        rem = _op("Mod", a, b, fmod=1)
-        other_sign = _op("Xor", _op("Less", rem, dtype.type(0)), _op("Less", b, dtype.type(0)))
-        fix = _op("And", _op("Not", _op("Equal", rem, dtype.type(0))), other_sign)
-        return _op("Where", fix, _op("Add", rem, b), rem)
-    return _op("Mod", a, b, fmod=0)
+def _ufunc(ufunc: np.ufunc, *args: Any) -> Any:
+    return _lazy("apply_ufunc")(ufunc, *args)
+
+
+def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run our version of the numpy function ``function``."""
+    return _lazy("functions")[function](*args, **kwargs)
+
+
+def _binary(ufunc: np.ufunc) -> tuple[Callable[..., Any], Callable[..., Any]]:
+    """``__op__`` and ``__rop__`` of a binary ufunc."""
+
+    def forward(self: Any, other: Any) -> Any:
+        if not _operand_ok(other):
+            return NotImplemented
+        return _ufunc(ufunc, self, other)
+
+    def reflected(self: Any, other: Any) -> Any:
+        if not _operand_ok(other):
+            return NotImplemented
+        return _ufunc(ufunc, other, self)
+
+    forward.__doc__ = f"``numpy.{ufunc.__name__}(self, other)``."
+    reflected.__doc__ = f"``numpy.{ufunc.__name__}(other, self)``."
+    return forward, reflected
+
+
+def _unary(ufunc: np.ufunc) -> Callable[..., Any]:
+    def method(self: Any) -> Any:
+        return _ufunc(ufunc, self)
+
+    method.__doc__ = f"``numpy.{ufunc.__name__}(self)``."
+    return method
+
+
+def _operand_ok(value: Any) -> bool:
+    """Values an operator takes: numbers, numpy arrays, lists, expressions, graph input names."""
+    return value is not None and (
+        isinstance(value, (int, float, complex, str, list, tuple, np.ndarray, np.generic, NumpyOperators))
+        or hasattr(value, "as_expression")
+    )
+
+
+# Python operator -> numpy ufunc: the one table the operators are made from.
+BINARY_OPERATORS: dict[str, np.ufunc] = {
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "truediv": np.true_divide,
+    "floordiv": np.floor_divide,
+    "mod": np.remainder,
+    "divmod": np.divmod,
+    "pow": np.power,
+    "matmul": np.matmul,
+    "and": np.bitwise_and,
+    "or": np.bitwise_or,
+    "xor": np.bitwise_xor,
+    "lshift": np.left_shift,
+    "rshift": np.right_shift,
+}
+COMPARISONS: dict[str, np.ufunc] = {
+    "lt": np.less,
+    "le": np.less_equal,
+    "gt": np.greater,
+    "ge": np.greater_equal,
+    "eq": np.equal,
+    "ne": np.not_equal,
+}
+UNARY_OPERATORS: dict[str, np.ufunc] = {
+    "neg": np.negative,
+    "pos": np.positive,
+    "abs": np.absolute,
+    "invert": np.invert,
+}
 
 
 class NumpyOperators:
-    """Mixin giving expressions numpy's operators and a few array methods."""
+    """Mixin giving expressions numpy's operators, protocols, methods and indexing.
+
+    >>> from onnxalgebra import Var
+    >>> x = Var("X", np.float32, [None, 4])
+    >>> y = np.exp(x[:, 1:3] * 2).sum(axis=1)
+    >>> y.dtype, y.shape
+    (dtype('float32'), (None,))
+    """
 
     __slots__ = ()
     __hash__ = object.__hash__  # __eq__ builds an expression; identity stays the hash
 
-    def __add__(self, other: Any) -> OnnxOperator:
-        return _op("Add", self, other)
+    # -- numpy's protocols ------------------------------------------------------------------------
 
-    def __radd__(self, other: Any) -> OnnxOperator:
-        return _op("Add", other, self)
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy calls this for ``np.exp(expr)``, ``ndarray + expr``, ``np.add.reduce(expr)``..."""
+        from ._errors import OnnxNumpyError
 
-    def __sub__(self, other: Any) -> OnnxOperator:
-        return _op("Sub", self, other)
+        label = f"numpy.{ufunc.__name__}"
+        out = kwargs.pop("out", None)
+        if out is not None and any(o is not None for o in (out if isinstance(out, tuple) else (out,))):
+            raise OnnxNumpyError(
+                f"{label}: out= is not supported: expressions are immutable, and a numpy array cannot hold one; "
+                "use the returned expression (y = x + 1, not np.add(x, 1, out=y); `array += expr` is `array = array + expr`)."
+            )
+        where = kwargs.pop("where", True)
+        if where is not True:
+            raise OnnxNumpyError(f"{label}: where= is not supported; use np.where(condition, {ufunc.__name__}(...), other).")
+        dtype = kwargs.pop("dtype", None)
+        signature = kwargs.pop("signature", None)
+        if signature is not None:
+            raise OnnxNumpyError(f"{label}: signature= is not supported; pass dtype= or cast the inputs.")
+        for name, default in (("casting", "same_kind"), ("order", "K"), ("subok", True)):
+            if kwargs.get(name, default) != default:
+                raise OnnxNumpyError(f"{label}: {name}={kwargs[name]!r} is not supported.")
+            kwargs.pop(name, None)
+        if method == "__call__":
+            if kwargs:
+                raise OnnxNumpyError(f"{label}: unsupported keyword arguments {sorted(kwargs)}.")
+            return _lazy("apply_ufunc")(ufunc, *inputs, dtype=dtype)
+        if dtype is not None:
+            kwargs["dtype"] = dtype
+        return _lazy("ufunc_method")(ufunc, method, *inputs, **kwargs)
 
-    def __rsub__(self, other: Any) -> OnnxOperator:
-        return _op("Sub", other, self)
+    def __array_function__(self, func: Callable[..., Any], types: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        """numpy calls this for ``np.where(...)``, ``np.concatenate([...])``... with an expression among the arguments."""
+        return _lazy("array_function")(func, args, kwargs)
 
-    def __mul__(self, other: Any) -> OnnxOperator:
-        return _op("Mul", self, other)
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        from ._errors import OnnxNumpyError
 
-    def __rmul__(self, other: Any) -> OnnxOperator:
-        return _op("Mul", other, self)
+        raise OnnxNumpyError(
+            "an expression has no values until the model runs, so numpy cannot make an array of it: "
+            "use numpy functions on it (np.exp(x) builds ONNX), or expr.eval({...}) to compute its values."
+        )
 
-    def __truediv__(self, other: Any) -> OnnxOperator:
-        return _op("Div", self, other)
+    # -- operators (from the tables above; in-place operators fall back on these and rebind) ----
 
-    def __rtruediv__(self, other: Any) -> OnnxOperator:
-        return _op("Div", other, self)
+    __add__, __radd__ = _binary(np.add)
+    __sub__, __rsub__ = _binary(np.subtract)
+    __mul__, __rmul__ = _binary(np.multiply)
+    __truediv__, __rtruediv__ = _binary(np.true_divide)
+    __floordiv__, __rfloordiv__ = _binary(np.floor_divide)
+    __mod__, __rmod__ = _binary(np.remainder)
+    __divmod__, __rdivmod__ = _binary(np.divmod)
+    __pow__, __rpow__ = _binary(np.power)
+    __matmul__, __rmatmul__ = _binary(np.matmul)
+    __and__, __rand__ = _binary(np.bitwise_and)
+    __or__, __ror__ = _binary(np.bitwise_or)
+    __xor__, __rxor__ = _binary(np.bitwise_xor)
+    __lshift__, __rlshift__ = _binary(np.left_shift)
+    __rshift__, __rrshift__ = _binary(np.right_shift)
+    __lt__, _ = _binary(np.less)
+    __le__, _ = _binary(np.less_equal)
+    __gt__, _ = _binary(np.greater)
+    __ge__, _ = _binary(np.greater_equal)
+    __eq__, _ = _binary(np.equal)  # type: ignore[assignment]
+    __ne__, _ = _binary(np.not_equal)  # type: ignore[assignment]
+    __neg__ = _unary(np.negative)
+    __pos__ = _unary(np.positive)
+    __abs__ = _unary(np.absolute)
+    __invert__ = _unary(np.invert)
+    del _
 
-    def __matmul__(self, other: Any) -> OnnxOperator:
-        return _op("MatMul", self, other)
-
-    def __rmatmul__(self, other: Any) -> OnnxOperator:
-        return _op("MatMul", other, self)
-
-    def __pow__(self, other: Any) -> OnnxOperator:
-        return _op("Pow", self, other)
-
-    def __rpow__(self, other: Any) -> OnnxOperator:
-        return _op("Pow", other, self)
-
-    def __mod__(self, other: Any) -> OnnxOperator:
-        return _mod(self, other)
-
-    def __rmod__(self, other: Any) -> OnnxOperator:
-        return _mod(other, self)
-
-    def __neg__(self) -> OnnxOperator:
-        return _op("Neg", self)
-
-    def __pos__(self) -> Any:
-        return self
-
-    def __abs__(self) -> OnnxOperator:
-        return _op("Abs", self)
-
-    def __lt__(self, other: Any) -> OnnxOperator:
-        return _op("Less", self, other)
-
-    def __le__(self, other: Any) -> OnnxOperator:
-        return _op("LessOrEqual", self, other)
-
-    def __gt__(self, other: Any) -> OnnxOperator:
-        return _op("Greater", self, other)
-
-    def __ge__(self, other: Any) -> OnnxOperator:
-        return _op("GreaterOrEqual", self, other)
-
-    def __eq__(self, other: Any) -> OnnxOperator:  # type: ignore[override]
-        return _op("Equal", self, other)
-
-    def __ne__(self, other: Any) -> OnnxOperator:  # type: ignore[override]
-        return _op("Not", _op("Equal", self, other))
+    def __round__(self, ndigits: int | None = None) -> Any:
+        """``round(x, n)``: ``np.round`` (half to even)."""
+        return _call(np.round, self, 0 if ndigits is None else ndigits)
 
     def __bool__(self) -> bool:
         raise TypeError(
-            "an expression has no truth value until it runs; use OnnxIf or OnnxWhere for a condition."
+            "an expression has no truth value until the model runs; use np.where(condition, a, b) "
+            "(or OnnxIf) for a condition, and `is None` to test for None."
         )
 
+    def __float__(self) -> float:
+        raise TypeError("an expression has no value until the model runs: float(expr) needs expr.eval({...}).")
+
+    def __int__(self) -> int:
+        raise TypeError("an expression has no value until the model runs: int(expr) needs expr.eval({...}).")
+
+    # -- attributes ------------------------------------------------------------------------------
+
     @property
-    def T(self) -> OnnxOperator:
+    def T(self) -> Any:
         """Transpose (axes reversed), like ``ndarray.T``."""
-        return _op("Transpose", self)
+        return _call(np.transpose, self)
 
-    def astype(self, dtype: Any) -> OnnxOperator:
-        """Cast to ``dtype`` (a numpy dtype), like ``ndarray.astype``.
+    @property
+    def mT(self) -> Any:
+        """The last two axes swapped, like ``ndarray.mT``."""
+        return _call(np.swapaxes, self, -1, -2)
 
-        >>> from onnxalgebra import Var
-        >>> Var("X", np.float32, [2]).astype(np.int64).dtype
-        dtype('int64')
-        """
-        from ._types import elem_type_of
+    @property
+    def ndim(self) -> int | None:
+        """The rank, or None while it is unknown."""
+        shape = self.shape  # type: ignore[attr-defined]
+        return None if shape is None else len(shape)
 
-        return _op("Cast", self, to=elem_type_of(dtype))
+    @property
+    def size(self) -> int | None:
+        """The number of elements when every dimension is known now, else None."""
+        shape = self.shape  # type: ignore[attr-defined]
+        if shape is None or any(d is None for d in shape):
+            return None
+        return int(np.prod(shape, dtype=np.int64))
 
-    def reshape(self, *shape: Any) -> OnnxOperator:
-        """Reshape (``-1`` infers one dimension, ``0`` copies it), like ``ndarray.reshape``."""
-        if len(shape) == 1 and isinstance(shape[0], (list, tuple, np.ndarray)):
-            shape = tuple(shape[0])
-        return _op("Reshape", self, _int64(shape))
+    def __len__(self) -> int:
+        shape = self.shape  # type: ignore[attr-defined]
+        if not shape:
+            raise TypeError("len() of an expression of unknown or zero rank" if shape is None else "len() of a 0-d expression")
+        if shape[0] is None:
+            raise TypeError(
+                f"len() of an expression whose first dimension is known only when the model runs (shape {shape}); "
+                "use np.shape(x)[1:] for the known ones."
+            )
+        return int(shape[0])
 
-    def _reduce(self, name: str, axis: Any, keepdims: bool) -> OnnxOperator:
-        if axis is None:
-            return _op(name, self, keepdims=int(keepdims))
-        axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
-        if not axes:
-            return _op("Identity", self)  # numpy reduces nothing; ONNX would reduce every axis
-        return _op(name, self, _int64(axes), keepdims=int(keepdims))
+    def __iter__(self) -> Iterator[Any]:
+        """Rows along the first axis, when its length is known now."""
+        for i in range(len(self)):
+            yield self[i]
 
-    def sum(self, axis: Any = None, keepdims: bool = False) -> OnnxOperator:
-        """Sum over ``axis`` (an int, a tuple, or None for all axes), like ``ndarray.sum``."""
-        return self._reduce("ReduceSum", axis, keepdims)
+    def __getitem__(self, key: Any) -> Any:
+        """numpy indexing of the values: ``x[:, 1]``, ``x[..., -1]``, ``x[idx]``, ``x[x > 0]``."""
+        return _lazy("index")(_as_indexable(self), key)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> OnnxOperator:
-        """Mean over ``axis``, like ``ndarray.mean``."""
-        return self._reduce("ReduceMean", axis, keepdims)
+    def __setitem__(self, key: Any, value: Any) -> None:
+        raise TypeError("expressions are immutable: instead of x[mask] = v, write x = np.where(mask, v, x).")
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> OnnxOperator:
-        """Maximum over ``axis``, like ``ndarray.max``."""
-        return self._reduce("ReduceMax", axis, keepdims)
-
-    def min(self, axis: Any = None, keepdims: bool = False) -> OnnxOperator:
-        """Minimum over ``axis``, like ``ndarray.min``."""
-        return self._reduce("ReduceMin", axis, keepdims)
-
-    def getitem(self, key: Any) -> OnnxOperator:
-        """numpy indexing: ints, slices (with steps), ``None``, ``...``, or an integer index array.
+    def getitem(self, key: Any) -> Any:
+        """numpy indexing, as a method (``expr.getitem((slice(1, 3), 0))``).
 
         >>> from onnxalgebra import Var
         >>> Var("X", np.float32, [5, 4]).getitem((slice(1, 3), 0)).shape
         (2,)
         """
-        return _index(self, key)
+        return _lazy("index")(_as_indexable(self), key)
 
     @property
     def at(self) -> _Indexer:
-        """numpy indexing with brackets: ``expr.at[1:3, 0]`` (``expr[i]`` selects an output)."""
+        """numpy indexing with brackets on any expression, multi-output nodes included (their first output)."""
         return _Indexer(self)
+
+    # -- ndarray methods: the numpy functions, so both share one path --------------------------
+
+    def astype(self, dtype: Any, copy: bool = True) -> Any:
+        """Cast to ``dtype``, like ``ndarray.astype``.
+
+        >>> from onnxalgebra import Var
+        >>> Var("X", np.float32, [2]).astype(np.int64).dtype
+        dtype('int64')
+        """
+        from ._numpy.shapes import astype
+
+        return astype(self, dtype)
+
+    def reshape(self, *shape: Any, order: str = "C") -> Any:
+        """``np.reshape`` (``-1`` infers one dimension; ``0`` is an empty one, as in numpy)."""
+        if len(shape) == 1 and isinstance(shape[0], (list, tuple, np.ndarray)):
+            shape = tuple(shape[0])
+        return _call(np.reshape, self, shape, order=order)
+
+    def sum(
+        self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, initial: Any = _NO, where: Any = _NO
+    ) -> Any:
+        """``np.sum``."""
+        return _call(np.sum, self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where)
+
+    def prod(
+        self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, initial: Any = _NO, where: Any = _NO
+    ) -> Any:
+        """``np.prod``."""
+        return _call(np.prod, self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where)
+
+    def mean(self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = _NO) -> Any:
+        """``np.mean``."""
+        return _call(np.mean, self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where)
+
+    def std(
+        self, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False, **kwargs: Any
+    ) -> Any:
+        """``np.std``."""
+        return _call(np.std, self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kwargs)
+
+    def var(
+        self, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False, **kwargs: Any
+    ) -> Any:
+        """``np.var``."""
+        return _call(np.var, self, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, **kwargs)
+
+    def max(self, axis: Any = None, out: Any = None, keepdims: bool = False, initial: Any = _NO, where: Any = _NO) -> Any:
+        """``np.max``."""
+        return _call(np.max, self, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
+
+    def min(self, axis: Any = None, out: Any = None, keepdims: bool = False, initial: Any = _NO, where: Any = _NO) -> Any:
+        """``np.min``."""
+        return _call(np.min, self, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
+
+    def argmax(self, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
+        """``np.argmax``."""
+        return _call(np.argmax, self, axis=axis, out=out, keepdims=keepdims)
+
+    def argmin(self, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
+        """``np.argmin``."""
+        return _call(np.argmin, self, axis=axis, out=out, keepdims=keepdims)
+
+    def any(self, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = _NO) -> Any:
+        """``np.any``."""
+        return _call(np.any, self, axis=axis, out=out, keepdims=keepdims, where=where)
+
+    def all(self, axis: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = _NO) -> Any:
+        """``np.all``."""
+        return _call(np.all, self, axis=axis, out=out, keepdims=keepdims, where=where)
+
+    def cumsum(self, axis: Any = None, dtype: Any = None, out: Any = None) -> Any:
+        """``np.cumsum``."""
+        return _call(np.cumsum, self, axis=axis, dtype=dtype, out=out)
+
+    def ptp(self, axis: Any = None, out: Any = None, keepdims: bool = False) -> Any:
+        """``np.ptp``."""
+        return _call(np.ptp, self, axis=axis, out=out, keepdims=keepdims)
+
+    def clip(self, min: Any = None, max: Any = None, out: Any = None, **kwargs: Any) -> Any:
+        """``np.clip``."""
+        return _call(np.clip, self, min, max, out=out, **kwargs)
+
+    def round(self, decimals: int = 0, out: Any = None) -> Any:
+        """``np.round`` (half to even)."""
+        return _call(np.round, self, decimals, out=out)
+
+    def dot(self, b: Any, out: Any = None) -> Any:
+        """``np.dot``."""
+        return _call(np.dot, self, b, out=out)
+
+    def transpose(self, *axes: Any) -> Any:
+        """``np.transpose``: ``x.transpose()``, ``x.transpose(1, 0)`` or ``x.transpose((1, 0))``."""
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (list, tuple))):
+            axes = axes[0]
+        return _call(np.transpose, self, axes or None)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Any:
+        """``np.swapaxes``."""
+        return _call(np.swapaxes, self, axis1, axis2)
+
+    def squeeze(self, axis: Any = None) -> Any:
+        """``np.squeeze``."""
+        return _call(np.squeeze, self, axis)
+
+    def ravel(self, order: str = "C") -> Any:
+        """``np.ravel``."""
+        return _call(np.ravel, self, order)
+
+    def flatten(self, order: str = "C") -> Any:
+        """A 1-D copy, like ``ndarray.flatten``."""
+        return _call(np.ravel, self, order)
+
+    def take(self, indices: Any, axis: Any = None, out: Any = None, mode: str = "raise") -> Any:
+        """``np.take``."""
+        return _call(np.take, self, indices, axis=axis, out=out, mode=mode)
+
+    def repeat(self, repeats: Any, axis: Any = None) -> Any:
+        """``np.repeat``."""
+        return _call(np.repeat, self, repeats, axis)
+
+    def nonzero(self) -> Any:
+        """``np.nonzero``."""
+        return _call(np.nonzero, self)
+
+    def argsort(self, axis: Any = -1, kind: Any = None, order: Any = None, *, stable: Any = None) -> Any:
+        """``np.argsort`` (stable)."""
+        return _call(np.argsort, self, axis, kind, order)
+
+    def sort(self, axis: Any = -1, kind: Any = None, order: Any = None) -> None:
+        """ndarray.sort sorts in place: expressions are immutable, so this raises; use ``np.sort(x)``."""
+        raise TypeError("expr.sort() would sort in place, and expressions are immutable: use np.sort(x).")
+
+    def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None) -> Any:
+        """``np.trace``."""
+        return _call(np.trace, self, offset, axis1, axis2, dtype, out)
+
+    def copy(self, order: str = "C") -> Any:
+        """The same expression (expressions are values)."""
+        return self
+
+    def conj(self) -> Any:
+        """The same values (ONNX tensors here are real)."""
+        return _ufunc(np.conjugate, self)
+
+    conjugate = conj
+
+
+def _as_indexable(value: Any) -> Any:
+    as_expression = getattr(value, "as_expression", None)
+    return as_expression() if as_expression is not None else value
 
 
 class _Indexer:
@@ -201,66 +443,12 @@ class _Indexer:
     def __init__(self, expr: Any):
         self._expr = expr
 
-    def __getitem__(self, key: Any) -> OnnxOperator:
-        return _index(self._expr, key)
+    def __getitem__(self, key: Any) -> Expr:
+        from ._expr import OnnxOperator
 
+        expr = self._expr
+        if isinstance(expr, OnnxOperator):
+            from ._expr import _as_input
 
-def _index(expr: Any, key: Any) -> OnnxOperator:
-    from ._expr import Expr
-
-    if isinstance(key, (Expr, np.ndarray, list)):
-        return _op("Gather", expr, key if isinstance(key, Expr) else _int64(key), axis=0)
-    items = key if isinstance(key, tuple) else (key,)
-    if sum(item is Ellipsis for item in items) > 1:
-        raise IndexError("an index can only have a single ellipsis ('...')")
-    if Ellipsis in items:
-        explicit = sum(item is not None and item is not Ellipsis for item in items)
-        position = items.index(Ellipsis)
-        if position == len(items) - 1:
-            items = items[:-1]
-        elif expr.shape is None:
-            raise IndexError("'...' before other indices needs the expression's rank: give its input a shape.")
-        else:
-            fill = (slice(None),) * (len(expr.shape) - explicit)
-            items = items[:position] + fill + items[position + 1 :]
-    starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
-    axis = 0  # axis of the input
-    out_axis = 0  # axis of the result after squeezing
-    for item in items:
-        if item is None:
-            unsqueeze.append(out_axis)
-            out_axis += 1
-            continue
-        if isinstance(item, (int, np.integer)):
-            i = int(item)
-            starts.append(i)
-            ends.append(i + 1 if i != -1 else _INT64_MAX)
-            axes.append(axis)
-            steps.append(1)
-            squeeze.append(axis)
-        elif isinstance(item, slice):
-            step = 1 if item.step is None else int(item.step)
-            if step == 0:
-                raise IndexError("slice step cannot be zero")
-            default_start, default_end = (0, _INT64_MAX) if step > 0 else (_INT64_MAX, _INT64_MIN)
-            start = default_start if item.start is None else int(item.start)
-            end = default_end if item.stop is None else int(item.stop)
-            if (start, end, step) != (0, _INT64_MAX, 1):
-                starts.append(start)
-                ends.append(end)
-                axes.append(axis)
-                steps.append(step)
-            out_axis += 1
-        else:
-            raise IndexError(f"unsupported index {item!r}: use ints, slices, None, ... or an int array")
-        axis += 1
-    result = expr
-    if axes:
-        result = _op("Slice", result, _int64(starts), _int64(ends), _int64(axes), _int64(steps))
-    if squeeze:
-        result = _op("Squeeze", result, _int64(squeeze))
-    if unsqueeze:
-        result = _op("Unsqueeze", result, _int64(unsqueeze))
-    if result is expr:
-        result = _op("Identity", expr)
-    return result
+            expr = _as_input(expr, "at", 0)
+        return _lazy("index")(_as_indexable(expr), key)

@@ -56,7 +56,7 @@ def test_number_of_outputs_from_the_schema():
     assert len(OnnxTopK("X", K)) == schema.min_output == schema.max_output == 2
     dropout = defs.get_schema("Dropout", defs.onnx_opset_version())
     assert dropout.min_output == 1 < dropout.max_output
-    assert len(OnnxDropout("X")) == 1  # optional outputs only when asked
+    assert OnnxDropout("X").n_outputs == 1  # optional outputs only when asked (len() of one output is numpy's)
     assert len(OnnxDropout("X", n_outputs=2)) == 2
 
 
@@ -64,7 +64,7 @@ def test_output_index_out_of_range_and_of_wrong_kind():
     top = OnnxTopK("X", K)
     with pytest.raises(IndexError, match=r"OnnxTopK has 2 output"):
         top[2]
-    with pytest.raises(TypeError, match=r"\.at\["):
+    with pytest.raises(TypeError, match=r"node\[i\] selects output i"):
         top["values"]
     with pytest.raises(OperatorError, match=r"OnnxDropout.*1 to 2 outputs, 3 requested"):
         OnnxDropout("X", n_outputs=3)

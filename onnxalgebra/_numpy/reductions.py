@@ -1,0 +1,421 @@
+"""Reductions with numpy's dtypes and edge cases: sum, mean, std, max, argmax, any, cumsum...
+
+numpy's rules kept: sums of booleans and small integers are int64, means of
+integers float64; ``max`` and ``argmax`` see NaN (onnxruntime's ReduceMax
+skips it); a mean over an empty axis is NaN (sum / count, as numpy computes
+it); ``axis=()`` reduces nothing.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+import numpy as np
+
+from .._errors import OnnxNumpyError
+from .._expr import Constant, Expr
+from .._types import elem_type_of
+from .common import asexpr, count_of, implements, int64, normalize_axes, optional, rank_of, refuse
+from .promotion import cast, op
+
+__all__ = [
+    "sum",
+    "prod",
+    "mean",
+    "var",
+    "std",
+    "max",
+    "min",
+    "argmax",
+    "argmin",
+    "any",
+    "all",
+    "cumsum",
+    "ptp",
+    "count_nonzero",
+    "nansum",
+    "nanmax",
+    "nanmin",
+    "nanmean",
+    "average",
+]
+
+_NO = np._NoValue
+
+
+def _axes(x: Expr, axis: Any, where: str) -> list[int] | None:
+    """Sorted axes to reduce, None for all of them."""
+    if axis is None:
+        return None
+    shape = x.shape
+    if shape is None:
+        if isinstance(axis, (int, np.integer)) and int(axis) >= 0:
+            return [int(axis)]
+        if isinstance(axis, (tuple, list)) and builtins.all(int(a) >= 0 for a in axis):
+            return sorted(int(a) for a in axis)
+        rank_of(x, where)  # raises: a negative axis needs the rank
+    return normalize_axes(axis, len(shape), where)
+
+
+def _reduce(name: str, x: Expr, axes: list[int] | None, keepdims: bool) -> Expr:
+    if axes is None:
+        return op(name, x, keepdims=int(keepdims))
+    if not axes:
+        return op("Identity", x)  # numpy reduces nothing; ONNX would reduce every axis
+    return op(name, x, int64(axes), keepdims=int(keepdims))
+
+
+def _keep(value: Any) -> bool:
+    return False if value is _NO else bool(value)
+
+
+def _accumulator(dtype: np.dtype) -> np.dtype:
+    """The dtype numpy sums and multiplies ``dtype`` in: int64 for booleans and small ints."""
+    if dtype.kind == "b" or (dtype.kind == "i" and dtype.itemsize < 8):
+        return np.dtype(np.int64)
+    if dtype.kind == "u" and dtype.itemsize < 8:
+        return np.dtype(np.uint64)
+    return dtype
+
+
+def _float_of(dtype: np.dtype) -> np.dtype:
+    """The dtype numpy averages ``dtype`` in (float64 for integers and booleans)."""
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def _computed(dtype: np.dtype) -> np.dtype:
+    """float16 is computed in float32 (numpy's own accumulator for it), as is int32 -> int64 already."""
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
+
+
+def _prepare(a: Any, where: str) -> Expr:
+    x = asexpr(a, where)
+    if x.dtype is None:
+        raise OnnxNumpyError(f"{where}: the dtype of {x!r} is unknown and numpy's result depends on it; give the input a dtype.")
+    if x.dtype.kind not in "biuf":
+        raise OnnxNumpyError(f"{where}: reductions of {x.dtype} have no ONNX translation.")
+    return x
+
+
+def _additive(
+    name: str, numpy_name: str, a: Any, axis: Any, dtype: Any, out: Any, keepdims: Any, initial: Any, where: Any
+) -> Expr:
+    label = f"numpy.{numpy_name}"
+    refuse(label, out=(out, None), where=(where, True))
+    x = _prepare(a, label)
+    target = np.dtype(dtype) if dtype is not None else _accumulator(x.dtype)
+    compute = _computed(target)
+    if compute.kind == "b":
+        compute = np.dtype(np.int64)
+    result = _reduce(name, cast(x, compute), _axes(x, axis, label), _keep(keepdims))
+    if initial is not _NO and initial is not None:
+        result = op("Add" if name == "ReduceSum" else "Mul", result, Constant(np.asarray(initial, compute)))
+    return cast(result, target)
+
+
+@implements(np.sum)
+def sum(
+    a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NO, initial: Any = _NO, where: Any = _NO
+) -> Expr:
+    """``np.sum`` (bool and small ints sum in int64, as numpy)."""
+    return _additive("ReduceSum", "sum", a, axis, dtype, out, keepdims, initial, where)
+
+
+@implements(np.prod)
+def prod(
+    a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NO, initial: Any = _NO, where: Any = _NO
+) -> Expr:
+    """``np.prod``."""
+    return _additive("ReduceProd", "prod", a, axis, dtype, out, keepdims, initial, where)
+
+
+def _mean_of(x: Expr, axes: list[int] | None, keepdims: bool, compute: np.dtype) -> Expr:
+    total = _reduce("ReduceSum", cast(x, compute), axes, keepdims)
+    if axes == []:
+        return total
+    return op("Div", total, count_of(x, axes, compute))
+
+
+@implements(np.mean)
+def mean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NO, *, where: Any = _NO) -> Expr:
+    """``np.mean``: the sum divided by the count, as numpy computes it (NaN over an empty axis)."""
+    label = "numpy.mean"
+    refuse(label, out=(out, None), where=(where, True))
+    x = _prepare(a, label)
+    target = np.dtype(dtype) if dtype is not None else _float_of(x.dtype)
+    compute = _computed(_float_of(target))
+    return cast(_mean_of(x, _axes(x, axis, label), _keep(keepdims), compute), target)
+
+
+def _variance(
+    name: str, a: Any, axis: Any, dtype: Any, out: Any, ddof: Any, keepdims: Any, where: Any, mean: Any, correction: Any
+) -> tuple[Expr, np.dtype]:
+    label = f"numpy.{name}"
+    refuse(label, out=(out, None), where=(where, True), mean=(mean, None))
+    if correction is not _NO and correction is not None:
+        if ddof:
+            raise ValueError(f"{label}: ddof and correction can't be provided simultaneously.")
+        ddof = correction
+    x = _prepare(a, label)
+    target = np.dtype(dtype) if dtype is not None else _float_of(x.dtype)
+    compute = _computed(_float_of(target))
+    axes = _axes(x, axis, label)
+    keep = _keep(keepdims)
+    xf = cast(x, compute)
+    deviation = op("Sub", xf, _mean_of(xf, axes, True, compute))
+    squares = _reduce("ReduceSum", op("Mul", deviation, deviation), axes, keep)
+    if axes == []:
+        return op("Mul", squares, Constant(np.zeros((), compute))), target
+    count = count_of(x, axes, compute)
+    if ddof:
+        count = op("Max", op("Sub", count, Constant(np.asarray(ddof, compute))), Constant(np.zeros((), compute)))
+    return op("Div", squares, count), target
+
+
+@implements(np.var)
+def var(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = _NO,
+    *,
+    where: Any = _NO,
+    mean: Any = _NO,
+    correction: Any = _NO,
+) -> Expr:
+    """``np.var`` (``ddof`` and ``correction`` included)."""
+    result, target = _variance("var", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
+    return cast(result, target)
+
+
+@implements(np.std)
+def std(
+    a: Any,
+    axis: Any = None,
+    dtype: Any = None,
+    out: Any = None,
+    ddof: Any = 0,
+    keepdims: Any = _NO,
+    *,
+    where: Any = _NO,
+    mean: Any = _NO,
+    correction: Any = _NO,
+) -> Expr:
+    """``np.std``: the square root of :func:`var`."""
+    result, target = _variance("std", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
+    return cast(op("Sqrt", result), target)
+
+
+def _nan_aware(name: str, x: Expr, axes: list[int] | None, keep: bool) -> Expr:
+    """ReduceMax/ReduceMin that give NaN when the reduced values hold one (numpy's rule)."""
+    result = _reduce(name, x, axes, keep)
+    if x.dtype is None or x.dtype.kind != "f" or axes == []:
+        return result
+    has_nan = _reduce("ReduceMax", op("Cast", op("IsNaN", x), to=2), axes, keep)
+    nan = Constant(np.asarray(np.nan, x.dtype))
+    return op("Where", op("Cast", has_nan, to=9), nan, result)
+
+
+def _extreme(
+    name: str, numpy_name: str, a: Any, axis: Any, out: Any, keepdims: Any, initial: Any, where: Any, skip_nan: bool = False
+) -> Expr:
+    label = f"numpy.{numpy_name}"
+    refuse(label, out=(out, None), where=(where, True))
+    x = _prepare(a, label)
+    axes = _axes(x, axis, label)
+    has_initial = initial is not _NO and initial is not None
+    shape = x.shape
+    if not has_initial and shape is not None:
+        reduced = range(len(shape)) if axes is None else axes
+        if builtins.any(shape[i] == 0 for i in reduced):
+            raise ValueError(
+                f"{label}: zero-size array to reduction operation {'maximum' if name == 'ReduceMax' else 'minimum'} "
+                "which has no identity; pass initial=..."
+            )
+    dtype = x.dtype
+    source = x
+    if dtype.kind == "b" or (dtype.itemsize < 4 and dtype.kind in "iu") or dtype == np.float16:
+        source = op("Cast", x, to=elem_type_of(np.float32 if dtype == np.float16 else np.int32))
+    if skip_nan and dtype.kind == "f":
+        fill = -np.inf if name == "ReduceMax" else np.inf
+        source = op("Where", op("IsNaN", source), Constant(np.asarray(fill, source.dtype)), source)
+        result = _reduce(name, source, axes, _keep(keepdims))
+    else:
+        result = _nan_aware(name, source, axes, _keep(keepdims))
+    if has_initial:
+        result = op("Max" if name == "ReduceMax" else "Min", result, Constant(np.asarray(initial, result.dtype)))
+    return cast(result, dtype)
+
+
+@implements(np.max, optional("amax"))
+def max(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO, initial: Any = _NO, where: Any = _NO) -> Expr:
+    """``np.max`` (NaN propagates, as in numpy)."""
+    return _extreme("ReduceMax", "max", a, axis, out, keepdims, initial, where)
+
+
+@implements(np.min, optional("amin"))
+def min(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO, initial: Any = _NO, where: Any = _NO) -> Expr:
+    """``np.min`` (NaN propagates, as in numpy)."""
+    return _extreme("ReduceMin", "min", a, axis, out, keepdims, initial, where)
+
+
+@implements(np.nanmax)
+def nanmax(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO, initial: Any = _NO, where: Any = _NO) -> Expr:
+    """``np.nanmax``: NaN ignored (an all-NaN slice gives -inf, where numpy warns and gives NaN)."""
+    return _extreme("ReduceMax", "nanmax", a, axis, out, keepdims, initial, where, skip_nan=True)
+
+
+@implements(np.nanmin)
+def nanmin(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO, initial: Any = _NO, where: Any = _NO) -> Expr:
+    """``np.nanmin``: NaN ignored."""
+    return _extreme("ReduceMin", "nanmin", a, axis, out, keepdims, initial, where, skip_nan=True)
+
+
+@implements(np.nansum)
+def nansum(
+    a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NO, initial: Any = _NO, where: Any = _NO
+) -> Expr:
+    """``np.nansum``: NaN counted as zero."""
+    x = _prepare(a, "numpy.nansum")
+    if x.dtype.kind == "f":
+        x = op("Where", op("IsNaN", x), Constant(np.zeros((), x.dtype)), x)
+    return _additive("ReduceSum", "nansum", x, axis, dtype, out, keepdims, initial, where)
+
+
+@implements(np.nanmean)
+def nanmean(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NO, *, where: Any = _NO) -> Expr:
+    """``np.nanmean``: the mean of the values that are not NaN."""
+    label = "numpy.nanmean"
+    refuse(label, out=(out, None), where=(where, True))
+    x = _prepare(a, label)
+    if x.dtype.kind != "f":
+        return mean(x, axis=axis, dtype=dtype, keepdims=keepdims)
+    target = np.dtype(dtype) if dtype is not None else x.dtype
+    compute = _computed(target)
+    axes = _axes(x, axis, label)
+    keep = _keep(keepdims)
+    xf = cast(x, compute)
+    valid = op("Not", op("IsNaN", xf))
+    total = _reduce("ReduceSum", op("Where", valid, xf, Constant(np.zeros((), compute))), axes, keep)
+    count = _reduce("ReduceSum", op("Cast", valid, to=elem_type_of(compute)), axes, keep)
+    return cast(op("Div", total, count), target)
+
+
+def _arg(name: str, numpy_name: str, a: Any, axis: Any, out: Any, keepdims: Any) -> Expr:
+    label = f"numpy.{numpy_name}"
+    refuse(label, out=(out, None))
+    x = _prepare(a, label)
+    keep = _keep(keepdims)
+    rank = None
+    if axis is None:
+        rank = rank_of(x, label) if keep else None
+        x = op("Reshape", x, int64([-1]))
+        index = 0
+    else:
+        (index,) = _axes(x, axis, label)
+    dtype = x.dtype
+    if dtype.kind == "b" or (dtype.kind in "iu" and dtype.itemsize < 4) or dtype == np.float16:
+        x = op("Cast", x, to=elem_type_of(np.float32 if dtype == np.float16 else np.int32))
+    result = op(name, x, axis=index, keepdims=int(keep))
+    if dtype.kind == "f":  # numpy returns the first NaN; onnxruntime skips NaN
+        nan = op("Cast", op("IsNaN", x), to=2)
+        first_nan = op("ArgMax", nan, axis=index, keepdims=int(keep))
+        has_nan = op("Cast", op("ReduceMax", nan, int64([index]), keepdims=int(keep)), to=9)
+        result = op("Where", has_nan, first_nan, result)
+    if rank is not None:
+        result = op("Reshape", result, int64([1] * rank))
+    return result
+
+
+@implements(np.argmax)
+def argmax(a: Any, axis: Any = None, out: Any = None, *, keepdims: Any = _NO) -> Expr:
+    """``np.argmax``: int64, the first maximum (the first NaN if any)."""
+    return _arg("ArgMax", "argmax", a, axis, out, keepdims)
+
+
+@implements(np.argmin)
+def argmin(a: Any, axis: Any = None, out: Any = None, *, keepdims: Any = _NO) -> Expr:
+    """``np.argmin``: int64, the first minimum (the first NaN if any)."""
+    return _arg("ArgMin", "argmin", a, axis, out, keepdims)
+
+
+def _logical(name: str, numpy_name: str, a: Any, axis: Any, out: Any, keepdims: Any, where: Any) -> Expr:
+    label = f"numpy.{numpy_name}"
+    refuse(label, out=(out, None), where=(where, True))
+    x = _prepare(a, label)
+    flags = x if x.dtype == np.bool_ else op("Cast", x, to=9)
+    result = _reduce(name, op("Cast", flags, to=2), _axes(x, axis, label), _keep(keepdims))
+    return op("Cast", result, to=9)
+
+
+@implements(np.any)
+def any(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO, *, where: Any = _NO) -> Expr:
+    """``np.any`` (False over an empty axis)."""
+    return _logical("ReduceMax", "any", a, axis, out, keepdims, where)
+
+
+@implements(np.all)
+def all(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO, *, where: Any = _NO) -> Expr:
+    """``np.all`` (True over an empty axis)."""
+    return _logical("ReduceMin", "all", a, axis, out, keepdims, where)
+
+
+@implements(np.cumsum, optional("cumulative_sum"))
+def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, include_initial: bool = False) -> Expr:
+    """``np.cumsum`` (``axis=None`` flattens first; bool and small ints accumulate in int64)."""
+    label = "numpy.cumsum"
+    refuse(label, out=(out, None), include_initial=(include_initial, False))
+    x = _prepare(a, label)
+    target = np.dtype(dtype) if dtype is not None else _accumulator(x.dtype)
+    if axis is None:
+        x = op("Reshape", x, int64([-1]))
+        index = 0
+    else:
+        (index,) = _axes(x, axis, label)
+    compute = _computed(target if target.kind != "b" else np.dtype(np.int64))
+    return cast(op("CumSum", cast(x, compute), int64(index)), target)
+
+
+@implements(np.ptp)
+def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO) -> Expr:
+    """``np.ptp``: max - min."""
+    return op("Sub", max(a, axis=axis, out=out, keepdims=keepdims), min(a, axis=axis, keepdims=keepdims))
+
+
+@implements(np.count_nonzero)
+def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Expr:
+    """``np.count_nonzero``: int64."""
+    x = _prepare(a, "numpy.count_nonzero")
+    flags = x if x.dtype == np.bool_ else op("Cast", x, to=9)
+    return sum(flags, axis=axis, keepdims=keepdims)
+
+
+@implements(np.average)
+def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *, keepdims: Any = _NO) -> Any:
+    """``np.average``: the mean, or ``sum(a * w) / sum(w)`` with weights (1-D weights along ``axis``)."""
+    label = "numpy.average"
+    x = _prepare(a, label)
+    if weights is None:
+        result = mean(x, axis=axis, keepdims=keepdims)
+        return (result, count_of(x, _axes(x, axis, label), result.dtype)) if returned else result
+    from .promotion import operand, result_dtype, to_dtype
+
+    w_item = operand(weights, label)
+    compute = result_dtype([operand(x, label), w_item])
+    compute = _float_of(compute)
+    w = to_dtype(w_item, compute, label)
+    xf = cast(x, compute)
+    if w.shape is not None and x.shape is not None and len(w.shape) == 1 and len(x.shape) > 1:
+        if axis is None:
+            raise TypeError(f"{label}: axis must be specified when shapes of a and weights differ.")
+        (index,) = _axes(x, axis, label)
+        w = op("Reshape", w, int64([-1 if i == index else 1 for i in range(len(x.shape))]))
+    keep = _keep(keepdims)
+    axes = _axes(x, axis, label)
+    total = _reduce("ReduceSum", op("Mul", xf, w), axes, keep)
+    scale = _reduce("ReduceSum", op("Expand", w, op("Shape", xf)), axes, keep)
+    result = op("Div", total, scale)
+    return (result, scale) if returned else result

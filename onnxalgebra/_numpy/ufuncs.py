@@ -1,0 +1,692 @@
+"""numpy's ufuncs on expressions: one table, ufunc -> the ONNX graph computing it.
+
+:func:`apply_ufunc` is the single path of ``np.exp(x)``, ``x + 1`` and
+``np.add(x, 1)``: numpy resolves the loop dtypes (so the result has numpy's
+dtype), the operands are cast to them, and the table's builder makes the
+nodes. Builders get operands already in the loop dtypes and follow numpy's
+definition where ONNX's operator differs (``%`` takes the divisor's sign,
+``//`` floors, ``maximum`` propagates NaN, integer division by zero gives 0).
+Integers narrower than 32 bits and float16 are computed in int32/float32 and
+cast back, as onnxruntime has few kernels for them; the wrap-around of
+integer arithmetic is the same.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._errors import OnnxNumpyError
+from .._expr import Constant, Expr
+from .._types import elem_type_of
+from .promotion import Operand, cast, loop_dtypes, op, operand, to_dtype
+
+__all__ = ["apply_ufunc", "ufunc_method", "UFUNCS", "supported_ufuncs"]
+
+Builder = Callable[[list[Expr], tuple[np.dtype, ...]], Any]
+
+# dtypes onnxruntime computes poorly or not at all -> the dtype they are computed in.
+_COMPUTE = {
+    np.dtype(np.int8): np.dtype(np.int32),
+    np.dtype(np.int16): np.dtype(np.int32),
+    np.dtype(np.uint8): np.dtype(np.int32),
+    np.dtype(np.uint16): np.dtype(np.int32),
+    np.dtype(np.uint32): np.dtype(np.int64),
+    np.dtype(np.float16): np.dtype(np.float32),
+}
+
+
+class UfuncEntry(NamedTuple):
+    """How one ufunc is built: ``build(args, dtypes)``, and the plain ONNX operator for untyped operands."""
+
+    build: Builder
+    untyped: str | None = None
+
+
+def _kind(dtypes: tuple[np.dtype, ...]) -> str:
+    """'b', 'i' (signed or unsigned) or 'f': the kind of the loop's first input."""
+    kind = dtypes[0].kind
+    return "i" if kind == "u" else kind
+
+
+def _zero(x: Expr, dtype: np.dtype) -> Constant:
+    return Constant(np.zeros((), dtype))
+
+
+def _scalar(value: Any, dtype: np.dtype) -> Constant:
+    return Constant(np.asarray(value, dtype))
+
+
+def _plain(name: str, **attributes: Any) -> Builder:
+    return lambda args, dtypes: op(name, *args, **attributes)
+
+
+def _by_kind(b: Builder | None = None, i: Builder | None = None, f: Builder | None = None) -> Builder:
+    """A builder choosing by the loop's kind (bool, integer, float)."""
+    table = {"b": b, "i": i, "f": f}
+
+    def build(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Any:
+        chosen = table.get(_kind(dtypes))
+        if chosen is None:  # numpy has this loop, ONNX no operator for it
+            raise OnnxNumpyError(f"no ONNX translation for dtype {dtypes[0]}")
+        return chosen(args, dtypes)
+
+    return build
+
+
+def _identity(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    return op("Identity", args[0])
+
+
+# -- division and remainders --------------------------------------------------------------------
+
+
+def _safe_divisor(b: Expr, dtype: np.dtype) -> tuple[Expr, Expr | None]:
+    """An integer divisor without zeros, and the mask of its zeros (None when it has none).
+
+    numpy gives 0 for an integer divided by 0; onnxruntime stops (or the process does).
+    """
+    if isinstance(b, Constant) and not b.deferred:
+        zero = b.value == 0
+        if not zero.any():
+            return b, None
+        return Constant(np.where(zero, 1, b.value).astype(dtype)), Constant(zero)
+    zero = op("Equal", b, _zero(b, dtype))
+    return op("Where", zero, _scalar(1, dtype), b), zero
+
+
+def _zero_where(mask: Expr | None, result: Expr, dtype: np.dtype) -> Expr:
+    return result if mask is None else op("Where", mask, _zero(result, dtype), result)
+
+
+def _int_floor_divide(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    a, b = args
+    b, zero = _safe_divisor(b, dtypes[1])
+    # a - (a mod b) is a multiple of b, so the division is exact: floor division.
+    exact = op("Sub", a, op("Mod", a, b, fmod=0))
+    return _zero_where(zero, op("Div", exact, b), dtypes[0])
+
+
+def _float_remainder_parts(a: Expr, b: Expr, dtype: np.dtype) -> tuple[Expr, Expr]:
+    """numpy's divmod for floats: (floor quotient, remainder with the divisor's sign)."""
+    zero = _zero(a, dtype)
+    mod = op("Mod", a, b, fmod=1)
+    other_sign = op("Xor", op("Less", mod, zero), op("Less", b, zero))
+    fix = op("And", op("Not", op("Equal", mod, zero)), other_sign)
+    rem = op("Where", fix, op("Add", mod, b), mod)
+    div = op("Div", op("Sub", a, mod), b)
+    div = op("Sub", div, op("Cast", fix, to=elem_type_of(dtype)))
+    floor = op("Floor", div)
+    floor = op("Add", floor, op("Cast", op("Greater", op("Sub", div, floor), _scalar(0.5, dtype)), to=elem_type_of(dtype)))
+    quotient = op("Where", op("Equal", b, zero), op("Div", a, b), floor)
+    return quotient, rem
+
+
+def _float_floor_divide(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    return _float_remainder_parts(args[0], args[1], dtypes[0])[0]
+
+
+def _int_remainder(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    a, b = args
+    b, zero = _safe_divisor(b, dtypes[1])
+    return _zero_where(zero, op("Mod", a, b, fmod=0), dtypes[0])
+
+
+def _float_remainder(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    a, b = args
+    zero = _zero(a, dtypes[0])
+    mod = op("Mod", a, b, fmod=1)
+    other_sign = op("Xor", op("Less", mod, zero), op("Less", b, zero))
+    fix = op("And", op("Not", op("Equal", mod, zero)), other_sign)
+    return op("Where", fix, op("Add", mod, b), mod)
+
+
+def _int_fmod(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    a, b = args
+    b, zero = _safe_divisor(b, dtypes[1])
+    return _zero_where(zero, op("Mod", a, b, fmod=1), dtypes[0])
+
+
+def _divmod(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> tuple[Expr, Expr]:
+    if _kind(dtypes) == "f":
+        return _float_remainder_parts(args[0], args[1], dtypes[0])
+    return _int_floor_divide(args, dtypes), _int_remainder(args, dtypes)
+
+
+def _true_divide(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    return op("Div", *args)
+
+
+# -- powers, exponentials, logarithms -------------------------------------------------------------
+
+
+def _constant_scalar(x: Expr) -> Any:
+    """The value of a 0-d (or size-1 broadcastable) constant, else None."""
+    if isinstance(x, Constant) and not x.deferred and x.value.ndim == 0:
+        return x.value.item()
+    return None
+
+
+def _power(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    base, exponent = args
+    k = _constant_scalar(exponent)
+    if _kind(dtypes) == "i":
+        if isinstance(exponent, Constant) and not exponent.deferred and (exponent.value < 0).any():
+            raise OnnxNumpyError("numpy.power: Integers to negative integer powers are not allowed.")
+        if k == 2:
+            return op("Mul", base, base)
+        # onnxruntime's integer Pow goes through double: exact below 2**53, as int64 products are.
+        return op("Pow", base, exponent)
+    if _kind(dtypes) == "b":
+        raise OnnxNumpyError("numpy.power has no boolean loop")
+    if k == 2:
+        return op("Mul", base, base)
+    if k == 0.5:
+        return op("Sqrt", base)
+    if k == 1:
+        return op("Identity", base)
+    return op("Pow", base, exponent)
+
+
+def _expm1(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    # Kahan: with u = exp(x), (u - 1) * x / log(u) is accurate where u - 1 alone cancels.
+    x = args[0]
+    dtype = dtypes[0]
+    one = _scalar(1, dtype)
+    u = op("Exp", x)
+    um1 = op("Sub", u, one)
+    exact = op("Div", op("Mul", um1, x), op("Log", u))
+    result = op("Where", op("Equal", u, one), x, exact)
+    result = op("Where", op("Equal", um1, _scalar(-1, dtype)), _scalar(-1, dtype), result)
+    return op("Where", op("IsInf", u), um1, result)
+
+
+def _log1p(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    # Goldberg: with u = 1 + x, log(u) * x / (u - 1) is accurate for small x.
+    x = args[0]
+    one = _scalar(1, dtypes[0])
+    u = op("Add", x, one)
+    exact = op("Div", op("Mul", op("Log", u), x), op("Sub", u, one))
+    result = op("Where", op("Equal", u, one), x, exact)
+    return op("Where", op("IsInf", u), op("Log", u), result)
+
+
+def _log_base(base: float) -> Builder:
+    def build(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+        return op("Div", op("Log", args[0]), _scalar(math.log(base), dtypes[0]))
+
+    return build
+
+
+def _exp2(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    return op("Pow", _scalar(2, dtypes[0]), args[0])
+
+
+def _logaddexp(base2: bool) -> Builder:
+    def build(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+        a, b = args
+        dtype = dtypes[0]
+        m = op("Max", a, b)
+        gap = op("Neg", op("Abs", op("Sub", a, b)))
+        if base2:
+            tail = op("Div", _log1p([op("Pow", _scalar(2, dtype), gap)], dtypes), _scalar(math.log(2), dtype))
+            same = op("Add", a, _scalar(1, dtype))
+        else:
+            tail = _log1p([op("Exp", gap)], dtypes)
+            same = op("Add", a, _scalar(math.log(2), dtype))
+        return op("Where", op("Equal", a, b), same, op("Add", m, tail))
+
+    return build
+
+
+def _cbrt(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    x = args[0]
+    root = op("Pow", op("Abs", x), _scalar(1 / 3, dtypes[0]))
+    return op("Mul", op("Sign", x), root)
+
+
+# -- rounding, signs, classification -----------------------------------------------------------
+
+
+def _trunc(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    x = args[0]
+    return op("Where", op("Less", x, _zero(x, dtypes[0])), op("Ceil", x), op("Floor", x))
+
+
+def _sign(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    x = args[0]
+    if _kind(dtypes) == "f":
+        return op("Where", op("IsNaN", x), x, op("Sign", x))  # numpy: sign(nan) is nan
+    return op("Sign", x)
+
+
+def _all_like(value: bool) -> Builder:
+    """isnan/isinf (False) or isfinite (True) of integers: a constant of the input's shape."""
+
+    def build(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+        same = op("Equal", args[0], args[0])
+        return same if value else op("Not", same)
+
+    return build
+
+
+def _isfinite(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    x = args[0]
+    return op("Not", op("Or", op("IsNaN", x), op("IsInf", x)))
+
+
+def _signbit(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    x = args[0]
+    zero = _zero(x, dtypes[0])
+    if _kind(dtypes) != "f":
+        return op("Less", x, zero)
+    negative_zero = op("And", op("Equal", x, zero), op("Less", op("Reciprocal", x), zero))
+    return op("Or", op("Less", x, zero), negative_zero)
+
+
+def _copysign(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    a, b = args
+    magnitude = op("Abs", a)
+    return op("Where", _signbit([b], dtypes[1:]), op("Neg", magnitude), magnitude)
+
+
+def _heaviside(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    x, h = args
+    zero = _zero(x, dtypes[0])
+    step = op("Where", op("Less", x, zero), zero, op("Where", op("Equal", x, zero), h, _scalar(1, dtypes[0])))
+    return op("Where", op("IsNaN", x), x, step)
+
+
+def _absolute(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    if dtypes[0].kind in "bu":
+        return op("Identity", args[0])
+    return op("Abs", args[0])
+
+
+def _negative(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    if dtypes[0].kind == "u":
+        return op("Sub", _zero(args[0], dtypes[0]), args[0])  # wraps around, as numpy does
+    return op("Neg", args[0])
+
+
+def _reciprocal(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    if _kind(dtypes) == "f":
+        return op("Reciprocal", args[0])
+    x = args[0]
+    safe, zero = _safe_divisor(x, dtypes[0])
+    return _zero_where(zero, op("Div", _scalar(1, dtypes[0]), safe), dtypes[0])
+
+
+def _square(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    return op("Mul", args[0], args[0])
+
+
+def _scale(factor: float) -> Builder:
+    return lambda args, dtypes: op("Mul", args[0], _scalar(factor, dtypes[0]))
+
+
+def _arctan2(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    y, x = args
+    dtype = dtypes[0]
+    zero = _zero(x, dtype)
+    pi = _scalar(math.pi, dtype)
+    base = op("Atan", op("Div", y, x))
+    y_negative = _signbit([y], dtypes)
+    shifted = op("Where", y_negative, op("Sub", base, pi), op("Add", base, pi))
+    x_negative = _signbit([x], dtypes)
+    angle = op("Where", x_negative, shifted, base)
+    # x == 0 (either sign): +-pi/2 for y != 0; y == 0 keeps atan2's signed zero/pi table.
+    half = op("Where", y_negative, _scalar(-math.pi / 2, dtype), _scalar(math.pi / 2, dtype))
+    on_axis = op("Where", op("Equal", y, zero), op("Where", x_negative, op("Where", y_negative, op("Neg", pi), pi), y), half)
+    angle = op("Where", op("Equal", x, zero), on_axis, angle)
+    # both infinite: the diagonals
+    both_inf = op("And", op("IsInf", x), op("IsInf", y))
+    quarter = op("Where", x_negative, _scalar(3 * math.pi / 4, dtype), _scalar(math.pi / 4, dtype))
+    diagonal = op("Where", y_negative, op("Neg", quarter), quarter)
+    return op("Where", both_inf, diagonal, angle)
+
+
+def _hypot(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    a, b = (op("Abs", v) for v in args)
+    dtype = dtypes[0]
+    big = op("Max", a, b)
+    small = op("Min", a, b)
+    ratio = op("Div", small, op("Where", op("Equal", big, _zero(big, dtype)), _scalar(1, dtype), big))
+    scaled = op("Mul", big, op("Sqrt", op("Add", _scalar(1, dtype), op("Mul", ratio, ratio))))
+    return op("Where", op("Or", op("IsInf", a), op("IsInf", b)), _scalar(np.inf, dtype), scaled)
+
+
+def _ldexp(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    x, e = args
+    dtype = dtypes[0]
+    return op("Mul", x, op("Pow", _scalar(2, dtype), op("Cast", e, to=elem_type_of(dtype))))
+
+
+def _modf(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> tuple[Expr, Expr]:
+    whole = _trunc(args, dtypes)
+    x = args[0]
+    fraction = op("Where", op("IsInf", x), op("Mul", op("Sign", x), _zero(x, dtypes[0])), op("Sub", x, whole))
+    return fraction, whole
+
+
+# -- comparisons, logic, bits --------------------------------------------------------------------
+
+
+def _ordered(name: str) -> Builder:
+    """Less, Greater... (ONNX has no boolean ordering: booleans compare as int32)."""
+
+    def build(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+        if _kind(dtypes) == "b":
+            args = [op("Cast", a, to=6) for a in args]
+        return op(name, *args)
+
+    return build
+
+
+def _not_equal(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    return op("Not", op("Equal", *args))
+
+
+def _as_bool(x: Expr) -> Expr:
+    return x if x.dtype == np.bool_ else op("Cast", x, to=9)
+
+
+def _logical(name: str) -> Builder:
+    return lambda args, dtypes: op(name, *(_as_bool(a) for a in args))
+
+
+def _bitwise(logical: str, bitwise: str) -> Builder:
+    return _by_kind(b=_plain(logical), i=_plain(bitwise))
+
+
+def _unsigned(dtype: np.dtype) -> int:
+    return elem_type_of(np.dtype(f"u{dtype.itemsize}"))
+
+
+def _shift(left: bool) -> Builder:
+    def build(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+        a, b = args
+        dtype = dtypes[0]
+        bits = dtype.itemsize * 8
+        if dtype.kind == "b":
+            raise OnnxNumpyError("numpy shifts have no boolean loop")
+        unsigned = _unsigned(dtype)
+        too_far = op("GreaterOrEqual", b, _scalar(bits, dtypes[1]))
+        count = op("Cast", op("Min", b, _scalar(bits - 1, dtypes[1])), to=unsigned)
+        if left or dtype.kind == "u":
+            shifted = op("BitShift", op("Cast", a, to=unsigned), count, direction="LEFT" if left else "RIGHT")
+            result = op("Cast", shifted, to=elem_type_of(dtype))
+            return op("Where", too_far, _zero(a, dtype), result)
+        # arithmetic right shift of a signed integer: shift ~a for negative a, then invert back
+        negative = op("Less", a, _zero(a, dtype))
+        source = op("Where", negative, op("BitwiseNot", a), a)
+        shifted = op("Cast", op("BitShift", op("Cast", source, to=unsigned), count, direction="RIGHT"), to=elem_type_of(dtype))
+        return op("Where", negative, op("BitwiseNot", shifted), shifted)
+
+    return build
+
+
+def _extreme(name: str, ignore_nan: bool) -> Builder:
+    """maximum/minimum (NaN propagates, as ONNX Max does) and fmax/fmin (NaN ignored)."""
+    logical = "Or" if name == "Max" else "And"
+
+    def build(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+        kind = _kind(dtypes)
+        if kind == "b":
+            return op(logical, *args)
+        result = op(name, *args)
+        if kind == "f" and ignore_nan:
+            a, b = args
+            result = op("Where", op("IsNaN", a), b, op("Where", op("IsNaN", b), a, result))
+        return result
+
+    return build
+
+
+def _matmul(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    if _kind(dtypes) == "b":
+        product = op("MatMul", *(op("Cast", a, to=7) for a in args))
+        return op("Greater", product, Constant(np.zeros((), np.int64)))
+    return op("MatMul", *args)
+
+
+def _einsum(equation: str) -> Builder:
+    def build(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+        if _kind(dtypes) == "b":
+            product = op("Einsum", *(op("Cast", a, to=7) for a in args), equation=equation)
+            return op("Greater", product, Constant(np.zeros((), np.int64)))
+        return op("Einsum", *args, equation=equation)
+
+    return build
+
+
+def _vecdot(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    product = _by_kind(b=_plain("And"), i=_plain("Mul"), f=_plain("Mul"))(args, dtypes)
+    if _kind(dtypes) == "b":
+        return op("ReduceMax", op("Cast", product, to=2), np.array([-1], np.int64), keepdims=0) > 0
+    return op("ReduceSum", product, np.array([-1], np.int64), keepdims=0)
+
+
+def _add(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    return op("Or" if dtypes[0].kind == "b" else "Add", *args)
+
+
+def _multiply(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    return op("And" if dtypes[0].kind == "b" else "Mul", *args)
+
+
+def _float_only(name: str) -> Builder:
+    return _by_kind(f=_plain(name))
+
+
+def _rounding(name: str) -> Builder:
+    """floor/ceil/rint: the ONNX operator on floats, the identity on integers (numpy 2 keeps them)."""
+    return _by_kind(b=_identity, i=_identity, f=_plain(name))
+
+
+def _logical_not(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    return op("Not", _as_bool(args[0]))
+
+
+UFUNCS: dict[np.ufunc, UfuncEntry] = {
+    # arithmetic
+    np.add: UfuncEntry(_add, "Add"),
+    np.subtract: UfuncEntry(_plain("Sub"), "Sub"),
+    np.multiply: UfuncEntry(_multiply, "Mul"),
+    np.true_divide: UfuncEntry(_true_divide, "Div"),
+    np.floor_divide: UfuncEntry(_by_kind(i=_int_floor_divide, f=_float_floor_divide)),
+    np.remainder: UfuncEntry(_by_kind(i=_int_remainder, f=_float_remainder)),
+    np.fmod: UfuncEntry(_by_kind(i=_int_fmod, f=_plain("Mod", fmod=1))),
+    np.divmod: UfuncEntry(_divmod),
+    np.power: UfuncEntry(_power, "Pow"),
+    np.float_power: UfuncEntry(_power, "Pow"),
+    np.negative: UfuncEntry(_negative, "Neg"),
+    np.positive: UfuncEntry(_identity, "Identity"),
+    np.absolute: UfuncEntry(_absolute, "Abs"),
+    np.fabs: UfuncEntry(_absolute, "Abs"),
+    np.sign: UfuncEntry(_sign, "Sign"),
+    np.reciprocal: UfuncEntry(_reciprocal, "Reciprocal"),
+    np.square: UfuncEntry(_square),
+    np.sqrt: UfuncEntry(_float_only("Sqrt"), "Sqrt"),
+    np.cbrt: UfuncEntry(_by_kind(f=_cbrt)),
+    np.matmul: UfuncEntry(_matmul, "MatMul"),
+    np.maximum: UfuncEntry(_extreme("Max", ignore_nan=False), "Max"),
+    np.minimum: UfuncEntry(_extreme("Min", ignore_nan=False), "Min"),
+    np.fmax: UfuncEntry(_extreme("Max", ignore_nan=True)),
+    np.fmin: UfuncEntry(_extreme("Min", ignore_nan=True)),
+    # exponentials and logarithms
+    np.exp: UfuncEntry(_float_only("Exp"), "Exp"),
+    np.exp2: UfuncEntry(_by_kind(f=_exp2)),
+    np.expm1: UfuncEntry(_by_kind(f=_expm1)),
+    np.log: UfuncEntry(_float_only("Log"), "Log"),
+    np.log2: UfuncEntry(_by_kind(f=_log_base(2))),
+    np.log10: UfuncEntry(_by_kind(f=_log_base(10))),
+    np.log1p: UfuncEntry(_by_kind(f=_log1p)),
+    np.logaddexp: UfuncEntry(_by_kind(f=_logaddexp(base2=False))),
+    np.logaddexp2: UfuncEntry(_by_kind(f=_logaddexp(base2=True))),
+    # trigonometry
+    np.sin: UfuncEntry(_float_only("Sin"), "Sin"),
+    np.cos: UfuncEntry(_float_only("Cos"), "Cos"),
+    np.tan: UfuncEntry(_float_only("Tan"), "Tan"),
+    np.arcsin: UfuncEntry(_float_only("Asin"), "Asin"),
+    np.arccos: UfuncEntry(_float_only("Acos"), "Acos"),
+    np.arctan: UfuncEntry(_float_only("Atan"), "Atan"),
+    np.sinh: UfuncEntry(_float_only("Sinh"), "Sinh"),
+    np.cosh: UfuncEntry(_float_only("Cosh"), "Cosh"),
+    np.tanh: UfuncEntry(_float_only("Tanh"), "Tanh"),
+    np.arcsinh: UfuncEntry(_float_only("Asinh"), "Asinh"),
+    np.arccosh: UfuncEntry(_float_only("Acosh"), "Acosh"),
+    np.arctanh: UfuncEntry(_float_only("Atanh"), "Atanh"),
+    np.arctan2: UfuncEntry(_by_kind(f=_arctan2)),
+    np.hypot: UfuncEntry(_by_kind(f=_hypot)),
+    np.deg2rad: UfuncEntry(_by_kind(f=_scale(math.pi / 180))),
+    np.rad2deg: UfuncEntry(_by_kind(f=_scale(180 / math.pi))),
+    # rounding and floating-point classification
+    np.floor: UfuncEntry(_rounding("Floor"), "Floor"),
+    np.ceil: UfuncEntry(_rounding("Ceil"), "Ceil"),
+    np.rint: UfuncEntry(_rounding("Round"), "Round"),
+    np.trunc: UfuncEntry(_by_kind(b=_identity, i=_identity, f=_trunc)),
+    np.isnan: UfuncEntry(_by_kind(b=_all_like(False), i=_all_like(False), f=_plain("IsNaN")), "IsNaN"),
+    np.isinf: UfuncEntry(_by_kind(b=_all_like(False), i=_all_like(False), f=_plain("IsInf")), "IsInf"),
+    np.isfinite: UfuncEntry(_by_kind(b=_all_like(True), i=_all_like(True), f=_isfinite)),
+    np.signbit: UfuncEntry(_signbit),
+    np.copysign: UfuncEntry(_by_kind(f=_copysign)),
+    np.heaviside: UfuncEntry(_by_kind(f=_heaviside)),
+    np.ldexp: UfuncEntry(_by_kind(f=_ldexp)),
+    np.modf: UfuncEntry(_by_kind(f=_modf)),
+    np.conjugate: UfuncEntry(_identity, "Identity"),
+    # comparisons
+    np.less: UfuncEntry(_ordered("Less"), "Less"),
+    np.less_equal: UfuncEntry(_ordered("LessOrEqual"), "LessOrEqual"),
+    np.greater: UfuncEntry(_ordered("Greater"), "Greater"),
+    np.greater_equal: UfuncEntry(_ordered("GreaterOrEqual"), "GreaterOrEqual"),
+    np.equal: UfuncEntry(_plain("Equal"), "Equal"),
+    np.not_equal: UfuncEntry(_not_equal),
+    # logic and bits
+    np.logical_and: UfuncEntry(_logical("And"), "And"),
+    np.logical_or: UfuncEntry(_logical("Or"), "Or"),
+    np.logical_xor: UfuncEntry(_logical("Xor"), "Xor"),
+    np.logical_not: UfuncEntry(_logical_not, "Not"),
+    np.bitwise_and: UfuncEntry(_bitwise("And", "BitwiseAnd")),
+    np.bitwise_or: UfuncEntry(_bitwise("Or", "BitwiseOr")),
+    np.bitwise_xor: UfuncEntry(_bitwise("Xor", "BitwiseXor")),
+    np.invert: UfuncEntry(_by_kind(b=_plain("Not"), i=_plain("BitwiseNot"))),
+    np.left_shift: UfuncEntry(_shift(left=True)),
+    np.right_shift: UfuncEntry(_shift(left=False)),
+}
+for _name, _equation in (("vecdot", None), ("matvec", "...ij,...j->...i"), ("vecmat", "...j,...jk->...k")):
+    _ufunc = getattr(np, _name, None)  # numpy >= 2.0 (vecdot) and 2.2 (matvec, vecmat)
+    if isinstance(_ufunc, np.ufunc):
+        UFUNCS[_ufunc] = UfuncEntry(_vecdot if _equation is None else _einsum(_equation))
+
+
+def supported_ufuncs() -> list[str]:
+    """Names of the numpy ufuncs expressions support (``np.<name>(expr)``).
+
+    >>> "exp" in supported_ufuncs() and "gcd" not in supported_ufuncs()
+    True
+    """
+    return sorted(u.__name__ for u in UFUNCS)
+
+
+def _unsupported(ufunc: np.ufunc, method: str = "") -> OnnxNumpyError:
+    label = f"numpy.{ufunc.__name__}" + (f".{method}" if method else "")
+    return OnnxNumpyError(
+        f"{label}: no ONNX translation in onnxalgebra; compute it with numpy before building the "
+        "expression, or write it with Onnx* operators (onnxalgebra.supported_ufuncs() lists what works)."
+    )
+
+
+def apply_ufunc(ufunc: np.ufunc, *inputs: Any, dtype: Any = None) -> Any:
+    """``ufunc(*inputs)`` on expressions, with numpy's dtypes; a tuple for ufuncs with several outputs.
+
+    >>> import numpy as np
+    >>> from onnxalgebra import Var
+    >>> apply_ufunc(np.true_divide, Var("X", np.int64, [None]), 2).dtype
+    dtype('float64')
+    """
+    entry = UFUNCS.get(ufunc)
+    if entry is None:
+        raise _unsupported(ufunc)
+    label = f"numpy.{ufunc.__name__}"
+    operands = [operand(v, label) for v in inputs]
+    for item in operands:
+        if item.key is None:
+            return _untyped(ufunc, entry, operands, label)
+    ins, outs = loop_dtypes(ufunc, operands, dtype)
+    if ins[0].kind == "O":
+        return _strings(ufunc, operands, label)
+    for d in ins + outs:
+        if d.kind not in "biuf":
+            raise OnnxNumpyError(f"{label}: numpy computes it in {d}, which ONNX operators do not compute.")
+    compute = tuple(_COMPUTE.get(d, d) for d in ins)
+    args = [to_dtype(item, d, label) for item, d in zip(operands, compute)]
+    try:
+        result = entry.build(args, compute)
+    except OnnxNumpyError as exc:
+        if str(exc).startswith("numpy."):
+            raise
+        raise OnnxNumpyError(f"{label}: {exc}") from None
+    if ufunc.nout == 1:
+        return cast(result, outs[0])
+    return tuple(cast(r, d) for r, d in zip(result, outs))
+
+
+def _strings(ufunc: np.ufunc, operands: list[Operand], label: str) -> Expr:
+    """String tensors: equal and not_equal only, between strings (as ONNX compares them)."""
+    if ufunc not in (np.equal, np.not_equal):
+        raise OnnxNumpyError(f"{label}: string tensors support == and != only in ONNX.")
+    if any(o.key != np.dtype(object) for o in operands):
+        described = ", ".join(str(o.key) for o in operands)
+        raise OnnxNumpyError(f"{label}: compares strings with non-strings ({described}); cast one side first.")
+    equal = op("Equal", *(o.value if isinstance(o.value, Expr) else Constant(o.value) for o in operands))
+    return equal if ufunc is np.equal else op("Not", equal)
+
+
+def _untyped(ufunc: np.ufunc, entry: UfuncEntry, operands: list[Operand], label: str) -> Any:
+    """An operand of unknown dtype: the plain ONNX operator, Python scalars taking its dtype later."""
+    if entry.untyped is None:
+        unknown = [repr(o.value) for o in operands if o.key is None]
+        raise OnnxNumpyError(
+            f"{label}: the dtype of {', '.join(unknown)} is unknown, and numpy's result depends on it; "
+            "give the input a dtype (Var('X', np.float32, [None, 4]))."
+        )
+    return op(entry.untyped, *(o.value for o in operands))
+
+
+# -- ufunc methods: np.add.reduce, np.add.accumulate, np.multiply.outer ----------------------------
+
+_REDUCTIONS = {
+    np.add: "sum",
+    np.multiply: "prod",
+    np.maximum: "max",
+    np.minimum: "min",
+    np.logical_and: "all",
+    np.logical_or: "any",
+    np.fmax: "nanmax",
+    np.fmin: "nanmin",
+}
+
+
+def ufunc_method(ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+    """``ufunc.reduce``, ``ufunc.accumulate`` and ``ufunc.outer`` on expressions."""
+    from . import functions
+
+    if method == "reduce" and ufunc in _REDUCTIONS:
+        (array,) = inputs
+        kwargs.setdefault("axis", 0)  # ufunc.reduce reduces axis 0 by default
+        return getattr(functions, _REDUCTIONS[ufunc])(array, **kwargs)
+    if method == "accumulate" and ufunc is np.add:
+        (array,) = inputs
+        kwargs.setdefault("axis", 0)
+        return functions.cumsum(array, **kwargs)
+    if method == "outer" and ufunc.nin == 2 and ufunc in UFUNCS:
+        a, b = (functions.asexpr(v, f"numpy.{ufunc.__name__}.outer") for v in inputs)
+        rank_a, rank_b = functions.rank_of(a, "outer"), functions.rank_of(b, "outer")
+        if rank_b:
+            a = op("Unsqueeze", a, np.arange(rank_a, rank_a + rank_b, dtype=np.int64))
+        return apply_ufunc(ufunc, a, b, **kwargs)
+    raise _unsupported(ufunc, method)
