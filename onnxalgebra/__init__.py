@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._convert import OnnxSubEstimator, UnsupportedEstimatorError, convert_estimator, register_converter
-from ._errors import CompileError, OnnxAlgebraError, OnnxTypeError, OperatorError
+from ._errors import CompileError, OnnxAlgebraError, OnnxNumpyError, OnnxTypeError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
 from ._graph import Graph
 from ._types import MapType, OptionalType, SequenceType, TensorType, ValueType
@@ -39,6 +39,7 @@ __all__ = [
     "Graph",
     "MapType",
     "OnnxAlgebraError",
+    "OnnxNumpyError",
     "OnnxOperator",
     "OnnxSubEstimator",
     "OnnxTypeError",
@@ -55,6 +56,8 @@ __all__ = [
     "operator_class",
     "register_converter",
     "show",
+    "supported_numpy_functions",
+    "supported_ufuncs",
     "to_dot",
     "to_networkx",
     "to_onnx",
@@ -110,6 +113,30 @@ def operator_class(name: str) -> type[OnnxOperator]:
     from ._operators import operator_class as _get
 
     return _get(name)
+
+
+def supported_ufuncs() -> list[str]:
+    """The numpy ufuncs that work on expressions (``np.exp(x)``, ``np.add(x, 1)``...), by name.
+
+    >>> "exp" in supported_ufuncs()
+    True
+    """
+    from ._numpy.ufuncs import supported_ufuncs as names
+
+    return names()
+
+
+def supported_numpy_functions() -> list[str]:
+    """The numpy functions that work on expressions through ``__array_function__``, by qualified name.
+
+    Any other numpy function given an expression raises :class:`OnnxNumpyError` naming it.
+
+    >>> "numpy.where" in supported_numpy_functions()
+    True
+    """
+    from ._numpy.functions import supported_functions
+
+    return supported_functions()
 
 
 def __getattr__(name: str) -> Any:
