@@ -7,14 +7,10 @@ from typing import Any
 import numpy as np
 
 from onnxalgebra import (
+    Constant,
     Expr,
-    OnnxArgMax,
     OnnxConcat,
-    OnnxCumSum,
-    OnnxGather,
-    OnnxGatherElements,
     OnnxSoftmax,
-    OnnxTopK,
     OnnxWhere,
     convert_estimator,
 )
@@ -56,7 +52,7 @@ def convert_adaboost_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]:
     n_classes = len(est.classes_)
     votes = _samme_votes(est, X) / est.estimator_weights_.sum()
     if n_classes == 2:
-        decision = votes.at[:, 1:] - votes.at[:, :1]
+        decision = votes[:, 1:] - votes[:, :1]
         proba = OnnxSoftmax(OnnxConcat(-decision, decision, axis=1) / 2, axis=1)
         return label_of(est, (decision.reshape(-1) > 0).astype(np.int64)), proba
     return argmax_label(est, votes), OnnxSoftmax(votes / (n_classes - 1), axis=1)
@@ -65,8 +61,9 @@ def convert_adaboost_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]:
 def convert_adaboost_regressor(est: Any, X: Expr) -> Expr:
     """AdaBoostRegressor: the weighted median of the estimators' predictions, [N, 1].
 
-    Predictions sorted in increasing order; the median is the first whose
-    cumulated weight reaches half of the total weight.
+    scikit-learn's ``_get_median_predict``, in numpy: predictions sorted in
+    increasing order, the median is the first whose cumulated weight reaches
+    half of the total weight.
     """
     estimators = est.estimators_
     n = len(estimators)
@@ -77,10 +74,9 @@ def convert_adaboost_regressor(est: Any, X: Expr) -> Expr:
         owner = np.repeat(np.arange(n), [t.node_count for t in trees])  # tree m predicts column m
         predictions = tree_ensemble(X, trees, values, targets=owner, n_targets=n)
     else:
-        predictions = OnnxConcat(*[convert_estimator(e, X)[0].reshape(-1, 1) for e in estimators], axis=1)
-    ascending = OnnxTopK(predictions, np.array([n], dtype=np.int64), axis=1, largest=0, sorted=1)
-    ordered, order = ascending[0], ascending[1]
-    weight_cdf = OnnxCumSum(OnnxGather(weights, order, axis=0), np.array(1, dtype=np.int64))
-    median_or_above = weight_cdf >= 0.5 * weight_cdf.at[:, -1:]
-    median = OnnxArgMax(median_or_above.astype(np.int32), axis=1, keepdims=1)
-    return OnnxGatherElements(ordered, median, axis=1)
+        predictions = np.hstack([convert_estimator(e, X)[0].reshape(-1, 1) for e in estimators])
+    order = np.argsort(predictions, axis=1)
+    weight_cdf = np.cumsum(Constant(weights.astype(X.dtype))[order], axis=1)
+    median_or_above = weight_cdf >= 0.5 * weight_cdf[:, -1:]
+    median = median_or_above.argmax(axis=1)[:, None]
+    return np.take_along_axis(predictions, np.take_along_axis(order, median, axis=1), axis=1)

@@ -40,7 +40,11 @@ def evaluate(expr: Any, feeds: dict[str, Any], runtime: str = "onnxruntime", tar
         raise CompileError(f"eval: feeds must be a dict name -> numpy array, got {type(feeds).__name__}.")
     arrays = {name: np.asarray(value) for name, value in feeds.items()}
     owner = expr.op if isinstance(expr, Output) else expr
+    # One batch symbol for every input when their first dimensions agree; else one each
+    # (a shared symbol would tell onnxruntime they are equal).
+    same_batch = len({a.shape[0] for a in arrays.values() if a.ndim}) <= 1
     key = (
+        same_batch,
         tuple((name, a.dtype.str, a.shape[1:], a.ndim) for name, a in arrays.items()),
         runtime,
         repr(target_opset),
@@ -53,7 +57,10 @@ def evaluate(expr: Any, feeds: dict[str, Any], runtime: str = "onnxruntime", tar
         cache = owner._sessions
     entry = cache.get(key) if cache is not None else None
     if entry is None:
-        model = compile_model([expr], arrays, target_opset=target_opset)
+        inputs: Any = arrays
+        if not same_batch:
+            inputs = [(name, a.dtype, (f"N_{name}", *a.shape[1:]) if a.ndim else ()) for name, a in arrays.items()]
+        model = compile_model([expr], inputs, target_opset=target_opset)
         entry = (model, _session(model, runtime), [o.name for o in model.graph.output])
         if cache is not None:
             cache[key] = entry

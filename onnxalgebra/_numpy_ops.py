@@ -13,6 +13,7 @@ its values like numpy (``x[:, 1]``, ``x[x > 0]``).
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -186,7 +187,7 @@ class NumpyOperators:
     __floordiv__, __rfloordiv__ = _binary(np.floor_divide)
     __mod__, __rmod__ = _binary(np.remainder)
     __divmod__, __rdivmod__ = _binary(np.divmod)
-    __pow__, __rpow__ = _binary(np.power)
+    _numpy_power, __rpow__ = _binary(np.power)
     __matmul__, __rmatmul__ = _binary(np.matmul)
     __and__, __rand__ = _binary(np.bitwise_and)
     __or__, __ror__ = _binary(np.bitwise_or)
@@ -204,6 +205,12 @@ class NumpyOperators:
     __abs__ = _unary(np.absolute)
     __invert__ = _unary(np.invert)
     del _
+
+    def __pow__(self, other: Any) -> Any:
+        """``numpy.power(self, other)``; ``x ** 2`` is ``np.square(x)`` as for arrays (a boolean squared is int8)."""
+        if type(other) is int and other == 2 and getattr(self.dtype, "kind", None) == "b":  # type: ignore[attr-defined]
+            return _ufunc(np.square, self)
+        return self._numpy_power(other)
 
     def __round__(self, ndigits: int | None = None) -> Any:
         """``round(x, n)``: ``np.round`` (half to even)."""
@@ -231,6 +238,9 @@ class NumpyOperators:
     @property
     def mT(self) -> Any:
         """The last two axes swapped, like ``ndarray.mT``."""
+        shape = self.shape  # type: ignore[attr-defined]
+        if shape is not None and len(shape) < 2:
+            raise ValueError("matrix transpose with ndim < 2 is undefined")
         return _call(np.swapaxes, self, -1, -2)
 
     @property
@@ -259,9 +269,14 @@ class NumpyOperators:
         return int(shape[0])
 
     def __iter__(self) -> Iterator[Any]:
-        """Rows along the first axis, when its length is known now."""
-        for i in range(len(self)):
-            yield self[i]
+        """Rows along the first axis, when its length is known now (else TypeError, at once)."""
+        count = len(self)
+        return (self[i] for i in range(count))
+
+    def __contains__(self, value: Any) -> bool:
+        raise TypeError(
+            "`value in expr` needs the values, known only when the model runs; use np.any(expr == value), an expression."
+        )
 
     def __getitem__(self, key: Any) -> Any:
         """numpy indexing of the values: ``x[:, 1]``, ``x[..., -1]``, ``x[idx]``, ``x[x > 0]``."""
@@ -377,9 +392,11 @@ class NumpyOperators:
 
     def transpose(self, *axes: Any) -> Any:
         """``np.transpose``: ``x.transpose()``, ``x.transpose(1, 0)`` or ``x.transpose((1, 0))``."""
-        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (list, tuple))):
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (list, tuple, np.ndarray))):
             axes = axes[0]
-        return _call(np.transpose, self, axes or None)
+        if axes is not None and len(axes) == 0:
+            axes = None
+        return _call(np.transpose, self, None if axes is None else tuple(operator.index(a) for a in axes))
 
     def swapaxes(self, axis1: int, axis2: int) -> Any:
         """``np.swapaxes``."""
@@ -426,7 +443,10 @@ class NumpyOperators:
         return self
 
     def conj(self) -> Any:
-        """The same values (ONNX tensors here are real)."""
+        """The same expression, like ``ndarray.conj()`` of a real array (ONNX tensors here are real)."""
+        dtype = self.dtype  # type: ignore[attr-defined]
+        if dtype is not None and dtype.kind in "biuf":
+            return self
         return _ufunc(np.conjugate, self)
 
     conjugate = conj

@@ -116,3 +116,12 @@ def test_eval_with_target_opset():
     np.testing.assert_allclose(got, X.sum(axis=1), rtol=1e-6)
     with pytest.raises(CompileError, match=r"Gelu"):
         onnxalgebra.OnnxGelu("X").eval({"X": X}, target_opset=13)
+
+
+def test_inputs_with_different_first_dimensions():
+    # a shared batch symbol would tell onnxruntime the two inputs have the same first dimension
+    a, c = Var("A", np.float32, [None, 1]), Var("C", np.float32, [None, 1])
+    expr = onnxalgebra.OnnxConcat(a, c, axis=0)
+    feeds = {"A": np.ones((1, 1), np.float32), "C": np.zeros((2, 1), np.float32)}
+    for runtime in ("onnxruntime", "reference"):
+        np.testing.assert_array_equal(expr.eval(feeds, runtime=runtime), np.concatenate([feeds["A"], feeds["C"]]))

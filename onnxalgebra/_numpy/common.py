@@ -23,6 +23,14 @@ __all__ = [
     "refuse",
     "unify",
     "AxisError",
+    "shape_of",
+    "true_like",
+    "select_values",
+    "holds_expr",
+    "nested",
+    "dim_of",
+    "count_of",
+    "known_dims",
 ]
 
 AxisError = getattr(np, "exceptions", np).AxisError
@@ -53,9 +61,25 @@ def optional(path: str) -> Any:
     return obj
 
 
+def holds_expr(value: Any) -> bool:
+    """True for a (nested) list or tuple with an expression inside, which ``np.asarray`` cannot take."""
+    if isinstance(value, Expr):
+        return True
+    return isinstance(value, (list, tuple)) and any(holds_expr(v) for v in value)
+
+
+def nested(value: Any, where: str) -> Any:
+    """A (nested) list holding expressions stacked into one expression, as ``np.array`` would; others unchanged."""
+    if isinstance(value, (list, tuple)) and holds_expr(value):
+        from .shapes import stack_nested
+
+        return stack_nested(value, where)
+    return value
+
+
 def asexpr(value: Any, where: str) -> Expr:
     """An argument as an expression: arrays and numbers become constants (numbers in numpy's default dtype)."""
-    return as_expr(value, where=where)
+    return as_expr(nested(value, where), where=where)
 
 
 def static_shape(x: Expr) -> tuple[int | None, ...] | None:
@@ -120,7 +144,7 @@ def refuse(label: str, **given: Any) -> None:
 
 def unify(values: Sequence[Any], where: str, dtype: Any = None) -> tuple[list[Expr], np.dtype | None]:
     """Operands in their common numpy dtype (``dtype`` if given); the dtype is None when one is unknown."""
-    operands: list[Operand] = [operand(v, where) for v in values]
+    operands: list[Operand] = [operand(nested(v, where), where) for v in values]
     if any(o.key is None for o in operands):
         return [o.value if isinstance(o.value, Expr) else asexpr(o.value, where) for o in operands], None
     common = np.dtype(dtype) if dtype is not None else result_dtype(operands)
@@ -158,6 +182,39 @@ def _elem(dtype: np.dtype) -> int:
     from .._types import elem_type_of
 
     return elem_type_of(dtype)
+
+
+def shape_of(x: Expr) -> Expr:
+    """The shape of ``x`` as a 1-D int64 tensor: a constant when every dimension is known now (so shapes stay inferred)."""
+    shape = x.shape
+    if shape is not None and all(d is not None for d in shape):
+        return Constant(int64(list(shape)))
+    return op("Shape", x)
+
+
+def true_like(x: Expr) -> Expr:
+    """A boolean tensor of ``x``'s shape, all True (``Where(true_like(x), v, v)`` broadcasts ``v`` to it)."""
+    flags = x if x.dtype == np.bool_ else op("Cast", x, to=9)
+    return op("Or", flags, Constant(np.asarray(True)))
+
+
+# dtypes onnxruntime's Where has no kernel for -> the dtype it selects them in (casts there and back are exact)
+_WHERE_VIA = {
+    np.dtype(np.bool_): np.dtype(np.uint8),
+    np.dtype(np.int16): np.dtype(np.int32),
+    np.dtype(np.uint16): np.dtype(np.int32),
+    np.dtype(np.uint64): np.dtype(np.int64),
+}
+
+
+def select_values(condition: Expr, a: Expr, b: Expr) -> Expr:
+    """``Where(condition, a, b)`` for ``a`` and ``b`` of one dtype, any of numpy's (onnxruntime lacks some)."""
+    dtype = a.dtype if a.dtype is not None else b.dtype
+    via = _WHERE_VIA.get(dtype) if dtype is not None else None
+    if via is None:
+        return op("Where", condition, a, b)
+    selected = op("Where", condition, to_dtype(operand(a), via), to_dtype(operand(b), via))
+    return op("Cast", selected, to=_elem(dtype))
 
 
 def dim_of(x: Expr, axis: int) -> Expr:

@@ -40,9 +40,14 @@ _MODULES = (linalg, reductions, selection, shapes)
 
 
 def _qualified(func: Callable[..., Any]) -> str:
+    """``numpy.where``, ``numpy.linalg.norm``, ``numpy.fft.fft``: the public name of a numpy function."""
     module = getattr(func, "__module__", "") or ""
-    prefix = "numpy.linalg." if "linalg" in module else "numpy."
-    return prefix + getattr(func, "__name__", repr(func))
+    parts = ["numpy"]
+    for part in module.split(".")[1:]:
+        if part.startswith("_") or part == "lib":
+            break
+        parts.append(part)
+    return ".".join(parts) + "." + getattr(func, "__name__", repr(func))
 
 
 def array_function(func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:

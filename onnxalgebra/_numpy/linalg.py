@@ -8,6 +8,7 @@ and say so.
 
 from __future__ import annotations
 
+import itertools
 import string
 from typing import Any
 
@@ -15,7 +16,19 @@ import numpy as np
 
 from .._errors import OnnxNumpyError
 from .._expr import Constant, Expr
-from .common import asexpr, implements, int64, normalize_axes, normalize_axis, optional, rank_of, refuse, unify
+from .common import (
+    asexpr,
+    dim_of,
+    implements,
+    int64,
+    normalize_axes,
+    normalize_axis,
+    optional,
+    rank_of,
+    refuse,
+    select_values,
+    unify,
+)
 from .promotion import cast, op
 from .reductions import max as reduce_max
 from .reductions import min as reduce_min
@@ -25,8 +38,38 @@ from .ufuncs import apply_ufunc
 __all__ = ["dot", "vdot", "inner", "outer", "tensordot", "einsum", "trace", "norm", "det"]
 
 
+def _empty_einsum(equation: str, exprs: list[Expr], dtype: np.dtype | None) -> Expr | None:
+    """The result when an operand is known now to be empty: zeros (an empty sum) of numpy's shape.
+
+    onnxruntime's Einsum can crash the process on empty operands, so none is built then.
+    """
+    shapes = [e.shape for e in exprs]
+    if dtype is None or any(s is None for s in shapes) or not any(0 in s for s in shapes):
+        return None
+    if all(None not in s for s in shapes):
+        zeros = np.einsum(equation, *(np.zeros(s, np.float64) for s in shapes))
+        return Constant(np.zeros(np.shape(zeros), dtype))
+    if "." in equation:
+        return None
+    inputs, _, output = equation.partition("->")
+    terms = inputs.split(",")
+    if not _:
+        letters = "".join(terms)
+        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    dims: list[Expr] = []
+    for letter in output:
+        found = [(e, term.index(letter)) for e, term in zip(exprs, terms) if letter in term]
+        known = [e.shape[axis] for e, axis in found if e.shape[axis] is not None]
+        dims.append(Constant(int64([known[0]])) if known else dim_of(*found[0]))
+    shape = op("Concat", *dims, axis=0) if dims else Constant(int64([]))
+    return op("Expand", Constant(np.zeros((), dtype)), shape)
+
+
 def _einsum(equation: str, values: list[Any], label: str) -> Expr:
     exprs, dtype = unify(values, label)
+    empty = _empty_einsum(equation, exprs, dtype)
+    if empty is not None:
+        return empty
     if dtype is not None and dtype.kind == "b":
         product = op("Einsum", *(op("Cast", e, to=7) for e in exprs), equation=equation)
         return op("Greater", product, Constant(np.zeros((), np.int64)))
@@ -122,6 +165,8 @@ def einsum(*operands: Any, out: Any = None, optimize: Any = False, **kwargs: Any
     label = "numpy.einsum"
     refuse(label, out=(out, None))
     dtype = kwargs.pop("dtype", None)
+    casting = kwargs.pop("casting", "safe")
+    kwargs.pop("order", None)  # the memory layout of the result: no meaning for a graph value
     if kwargs:
         raise OnnxNumpyError(f"{label}: unsupported keyword arguments {sorted(kwargs)}.")
     if not operands or not isinstance(operands[0], str):
@@ -129,22 +174,56 @@ def einsum(*operands: Any, out: Any = None, optimize: Any = False, **kwargs: Any
     equation = operands[0].replace(" ", "")
     values = list(operands[1:])
     if dtype is not None:
+        target = np.dtype(dtype)
         values = [asexpr(v, label) for v in values]
-        values = [cast(v, np.dtype(dtype)) for v in values]
+        for v in values:
+            if v.dtype is not None and not np.can_cast(v.dtype, target, casting=casting):
+                raise TypeError(f"{label}: cannot cast {v.dtype} to {target} with casting rule {casting!r}.")
+        values = [cast(v, target) for v in values]
     return _einsum(equation, values, label)
 
 
-@implements(np.trace, optional("linalg.trace"))
+@implements(np.trace)
 def trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None) -> Expr:
-    """``np.trace`` of a 2-D expression (the sum of a diagonal)."""
+    """``np.trace``: the sums along a diagonal of ``axis1`` and ``axis2`` (the other axes stay)."""
     label = "numpy.trace"
     refuse(label, out=(out, None))
     x = asexpr(a, label)
-    if rank_of(x, label) != 2 or {normalize_axis(axis1, 2, label), normalize_axis(axis2, 2, label)} != {0, 1}:
-        raise OnnxNumpyError(f"{label}: only the diagonal of a 2-D expression is supported.")
-    mask = op("Cast", op("EyeLike", op("Cast", x, to=1), k=int(offset)), to=9)
-    zero = Constant(np.zeros((), x.dtype))
-    return reduce_sum(op("Where", mask, x, zero), dtype=dtype)
+    rank = rank_of(x, label)
+    if rank < 2:
+        raise ValueError(f"{label}: diag requires an array of at least two dimensions")
+    first, second = normalize_axis(axis1, rank, label), normalize_axis(axis2, rank, label)
+    if first == second:
+        raise ValueError(f"{label}: axis1 and axis2 cannot be the same")
+    others = [i for i in range(rank) if i not in (first, second)]
+    moved = op("Transpose", x, perm=[*others, first, second]) if others or first > second else x
+    return _diagonal_sum(moved, int(offset), dtype, label)
+
+
+@implements(optional("linalg.trace"))
+def linalg_trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Expr:
+    """``np.linalg.trace``: the trace of the last two axes."""
+    return trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)
+
+
+def _diagonal_sum(x: Expr, offset: int, dtype: Any, label: str) -> Expr:
+    """The sum of diagonal ``offset`` of the last two axes of ``x``, in numpy's dtype for a sum."""
+    from .reductions import _accumulator
+
+    if x.dtype is None:
+        raise OnnxNumpyError(f"{label}: the dtype of {x!r} is unknown; give the input a dtype.")
+    target = np.dtype(dtype) if dtype is not None else _accumulator(x.dtype)
+    compute = target if target.kind != "b" else np.dtype(np.int64)
+    values = cast(x, compute)
+    shape = x.shape
+    if shape[-1] is not None and shape[-2] is not None:
+        mask: Expr = Constant(np.eye(shape[-2], shape[-1], k=offset, dtype=bool))
+    else:
+        plane = op("ConstantOfShape", op("Slice", op("Shape", x), int64([-2]), int64([np.iinfo(np.int64).max])))
+        mask = op("Cast", op("EyeLike", plane, k=offset), to=9)
+    masked = select_values(mask, values, Constant(np.zeros((), compute)))
+    rank = len(shape)
+    return cast(op("ReduceSum", masked, int64([rank - 2, rank - 1]), keepdims=0), target)
 
 
 def _float(x: Expr) -> Expr:
@@ -154,7 +233,9 @@ def _float(x: Expr) -> Expr:
     return cast(x, np.dtype(np.float64))
 
 
-def _vector_norm(x: Expr, ord: Any, axes: list[int] | None, keepdims: bool) -> Expr:
+def _vector_norm(x: Expr, ord: Any, axes: list[int] | None, keepdims: bool, label: str = "numpy.linalg.norm") -> Expr:
+    if ord is not None and (isinstance(ord, (str, bool)) or not isinstance(ord, (int, float, np.integer, np.floating))):
+        raise ValueError(f"{label}: Invalid norm order {ord!r} for vectors")
     magnitude = op("Abs", x)
     if ord is None or ord == 2:
         return op("Sqrt", reduce_sum(op("Mul", x, x), axis=axes, keepdims=keepdims))
@@ -220,9 +301,9 @@ def vector_norm(x: Any, /, *, axis: Any = None, keepdims: bool = False, ord: Any
     rank = rank_of(value, label)
     if axis is None:
         flat = op("Reshape", value, int64([-1]))
-        result = _vector_norm(flat, ord, [0], False)
+        result = _vector_norm(flat, ord, [0], False, label)
         return op("Reshape", result, int64([1] * rank)) if keepdims else result
-    return _vector_norm(value, ord, normalize_axes(axis, rank, label), keepdims)
+    return _vector_norm(value, ord, normalize_axes(axis, rank, label), keepdims, label)
 
 
 @implements(optional("linalg.matrix_norm"))
@@ -236,16 +317,44 @@ def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Expr:
 
 @implements(np.linalg.det)
 def det(a: Any) -> Expr:
-    """``np.linalg.det`` (ONNX Det, floats; integers are computed in float64 as numpy does)."""
+    """``np.linalg.det`` of the last two (square) axes; integers are computed in float64, as numpy does.
+
+    float32 uses ONNX Det. onnxruntime has no float64 Det: float64 matrices up
+    to 4 x 4 (known now) are computed with the Leibniz formula (a sum of
+    signed products), larger ones with ONNX Det (the reference runtime).
+    """
     label = "numpy.linalg.det"
     value = _float(asexpr(a, label))
+    shape = value.shape
+    if shape is not None:
+        if len(shape) < 2:
+            raise np.linalg.LinAlgError(f"{label}: {len(shape)}-dimensional array given. Array must be at least two-dimensional")
+        if None not in shape[-2:] and shape[-1] != shape[-2]:
+            raise np.linalg.LinAlgError(f"{label}: Last 2 dimensions of the array must be square")
+    n = None if shape is None else shape[-1]
+    if value.dtype == np.float64 and n is not None and n <= 4:
+        return _leibniz(value, n, len(shape))
     return op("Det", value)
+
+
+def _leibniz(x: Expr, n: int, rank: int) -> Expr:
+    """det = sum over permutations p of sign(p) * prod_i x[i, p(i)], over the last two axes of ``x``."""
+    permutations = list(itertools.permutations(range(n)))
+    positions = np.array([[i * n + p[i] for i in range(n)] for p in permutations], np.int64).reshape(len(permutations), n)
+    signs = np.array([np.linalg.det(np.eye(n)[list(p)]) for p in permutations], x.dtype).round()
+    flat = op("Reshape", x, int64([0] * (rank - 2) + [n * n]))
+    products = op("ReduceProd", op("Gather", flat, positions, axis=-1), int64([-1]), keepdims=0)
+    return op("ReduceSum", op("Mul", products, Constant(signs)), int64([-1]), keepdims=0)
 
 
 @implements(optional("linalg.vecdot"))
 def linalg_vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Expr:
-    """``np.linalg.vecdot``."""
+    """``np.linalg.vecdot``: the sum of products along ``axis`` (booleans: any of the ands, as numpy)."""
     product = apply_ufunc(np.multiply, x1, x2)
+    if product.dtype == np.bool_:
+        from .reductions import any as reduce_any
+
+        return reduce_any(product, axis=axis)
     return reduce_sum(product, axis=axis)
 
 
@@ -255,4 +364,4 @@ def linalg_matmul(x1: Any, x2: Any, /) -> Expr:
     return apply_ufunc(np.matmul, x1, x2)
 
 
-__all__ += ["vector_norm", "matrix_norm", "linalg_vecdot", "linalg_matmul"]
+__all__ += ["vector_norm", "matrix_norm", "linalg_vecdot", "linalg_matmul", "linalg_trace"]

@@ -16,7 +16,19 @@ import numpy as np
 from .._errors import OnnxNumpyError
 from .._expr import Constant, Expr
 from .._types import elem_type_of
-from .common import asexpr, count_of, implements, int64, normalize_axes, optional, rank_of, refuse
+from .common import (
+    asexpr,
+    count_of,
+    implements,
+    int64,
+    known_dims,
+    normalize_axes,
+    normalize_axis,
+    optional,
+    rank_of,
+    refuse,
+    shape_of,
+)
 from .promotion import cast, op
 
 __all__ = [
@@ -32,6 +44,9 @@ __all__ = [
     "any",
     "all",
     "cumsum",
+    "cumprod",
+    "cumulative_sum",
+    "cumulative_prod",
     "ptp",
     "count_nonzero",
     "nansum",
@@ -108,10 +123,45 @@ def _additive(
     compute = _computed(target)
     if compute.kind == "b":
         compute = np.dtype(np.int64)
-    result = _reduce(name, cast(x, compute), _axes(x, axis, label), _keep(keepdims))
+    axes = _axes(x, axis, label)
+    if name == "ReduceProd" and compute.kind in "iu" and axes != []:
+        result = _integer_product(cast(x, compute), axes, _keep(keepdims), label)
+    else:
+        result = _reduce(name, cast(x, compute), axes, _keep(keepdims))
     if initial is not _NO and initial is not None:
         result = op("Add" if name == "ReduceSum" else "Mul", result, Constant(np.asarray(initial, compute)))
     return cast(result, target)
+
+
+def _integer_product(x: Expr, axes: list[int] | None, keepdims: bool, label: str) -> Expr:
+    """The product of integers over ``axes``, wrapping around on overflow as numpy does.
+
+    onnxruntime's ReduceProd saturates int64; CumProd wraps: the reduced axes
+    are moved last and flattened, a 1 is put in front (the empty product), and
+    the last cumulative product is the result.
+    """
+    rank = rank_of(x, label)
+    reduced = list(range(rank)) if axes is None else list(axes)
+    others = [i for i in range(rank) if i not in reduced]
+    moved = op("Transpose", x, perm=others + reduced) if others + reduced != list(range(rank)) else x
+    shape = x.shape
+    if shape is not None and None not in shape:
+        target: Expr = Constant(int64([shape[i] for i in others] + [int(np.prod([shape[i] for i in reduced], dtype=np.int64))]))
+    else:
+        dims = op("Shape", x)
+        kept = op("Gather", dims, int64(others), axis=0)
+        count = op("ReduceProd", op("Gather", dims, int64(reduced), axis=0), keepdims=1)
+        target = op("Concat", kept, count, axis=0)
+    flat = op("Reshape", moved, target, allowzero=1)
+    last = len(others)
+    pads = np.zeros(2 * (last + 1), np.int64)
+    pads[last] = 1
+    padded = op("Pad", flat, int64(pads), Constant(np.ones((), x.dtype)))
+    product = op("Slice", op("CumProd", padded, int64(last)), int64([-1]), int64([np.iinfo(np.int64).max]), int64([last]))
+    result = op("Squeeze", product, int64([last]))
+    if keepdims:
+        result = op("Unsqueeze", result, int64(sorted(reduced)))
+    return result
 
 
 @implements(np.sum)
@@ -165,8 +215,6 @@ def _variance(
     xf = cast(x, compute)
     deviation = op("Sub", xf, _mean_of(xf, axes, True, compute))
     squares = _reduce("ReduceSum", op("Mul", deviation, deviation), axes, keep)
-    if axes == []:
-        return op("Mul", squares, Constant(np.zeros((), compute))), target
     count = count_of(x, axes, compute)
     if ddof:
         count = op("Max", op("Sub", count, Constant(np.asarray(ddof, compute))), Constant(np.zeros((), compute)))
@@ -219,30 +267,49 @@ def _nan_aware(name: str, x: Expr, axes: list[int] | None, keep: bool) -> Expr:
     return op("Where", op("Cast", has_nan, to=9), nan, result)
 
 
+def _refuse_empty(x: Expr, axes: list[int] | None, label: str, what: str) -> None:
+    """numpy's ValueError when a reduced axis is known to be empty now."""
+    shape = x.shape
+    if shape is None:
+        return
+    reduced = range(len(shape)) if axes is None else axes
+    if builtins.any(shape[i] == 0 for i in reduced):
+        raise ValueError(f"{label}: {what}")
+
+
 def _extreme(
-    name: str, numpy_name: str, a: Any, axis: Any, out: Any, keepdims: Any, initial: Any, where: Any, skip_nan: bool = False
+    name: str,
+    numpy_name: str,
+    a: Any,
+    axis: Any,
+    out: Any,
+    keepdims: Any,
+    initial: Any,
+    where: Any,
+    skip_nan: bool = False,
+    label: str | None = None,
 ) -> Expr:
-    label = f"numpy.{numpy_name}"
+    label = label or f"numpy.{numpy_name}"
     refuse(label, out=(out, None), where=(where, True))
     x = _prepare(a, label)
     axes = _axes(x, axis, label)
     has_initial = initial is not _NO and initial is not None
-    shape = x.shape
-    if not has_initial and shape is not None:
-        reduced = range(len(shape)) if axes is None else axes
-        if builtins.any(shape[i] == 0 for i in reduced):
-            raise ValueError(
-                f"{label}: zero-size array to reduction operation {'maximum' if name == 'ReduceMax' else 'minimum'} "
-                "which has no identity; pass initial=..."
-            )
+    if not has_initial:
+        reduction = "maximum" if name == "ReduceMax" else "minimum"
+        _refuse_empty(
+            x, axes, label, f"zero-size array to reduction operation {reduction} which has no identity; pass initial=..."
+        )
     dtype = x.dtype
     source = x
     if dtype.kind == "b" or (dtype.itemsize < 4 and dtype.kind in "iu") or dtype == np.float16:
         source = op("Cast", x, to=elem_type_of(np.float32 if dtype == np.float16 else np.int32))
     if skip_nan and dtype.kind == "f":
         fill = -np.inf if name == "ReduceMax" else np.inf
-        source = op("Where", op("IsNaN", source), Constant(np.asarray(fill, source.dtype)), source)
-        result = _reduce(name, source, axes, _keep(keepdims))
+        nan = op("IsNaN", source)
+        result = _reduce(name, op("Where", nan, Constant(np.asarray(fill, source.dtype)), source), axes, _keep(keepdims))
+        if not has_initial:  # an all-NaN slice is NaN (numpy warns)
+            valid = _reduce("ReduceMax", op("Cast", op("Not", nan), to=2), axes, _keep(keepdims))
+            result = op("Where", op("Cast", valid, to=9), result, Constant(np.asarray(np.nan, source.dtype)))
     else:
         result = _nan_aware(name, source, axes, _keep(keepdims))
     if has_initial:
@@ -264,7 +331,7 @@ def min(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO, initial:
 
 @implements(np.nanmax)
 def nanmax(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO, initial: Any = _NO, where: Any = _NO) -> Expr:
-    """``np.nanmax``: NaN ignored (an all-NaN slice gives -inf, where numpy warns and gives NaN)."""
+    """``np.nanmax``: NaN ignored (an all-NaN slice gives NaN, where numpy also warns)."""
     return _extreme("ReduceMax", "nanmax", a, axis, out, keepdims, initial, where, skip_nan=True)
 
 
@@ -308,6 +375,7 @@ def _arg(name: str, numpy_name: str, a: Any, axis: Any, out: Any, keepdims: Any)
     label = f"numpy.{numpy_name}"
     refuse(label, out=(out, None))
     x = _prepare(a, label)
+    _refuse_empty(x, None if axis is None else _axes(x, axis, label), label, f"attempt to get {numpy_name} of an empty sequence")
     keep = _keep(keepdims)
     rank = None
     if axis is None:
@@ -363,26 +431,72 @@ def all(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO, *, where
     return _logical("ReduceMin", "all", a, axis, out, keepdims, where)
 
 
-@implements(np.cumsum, optional("cumulative_sum"))
-def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, include_initial: bool = False) -> Expr:
-    """``np.cumsum`` (``axis=None`` flattens first; bool and small ints accumulate in int64)."""
-    label = "numpy.cumsum"
-    refuse(label, out=(out, None), include_initial=(include_initial, False))
+def _accumulate(
+    name: str, label: str, a: Any, axis: Any, dtype: Any, out: Any, include_initial: bool = False, strict_axis: bool = False
+) -> Expr:
+    """CumSum/CumProd along ``axis`` (flattened when None), with numpy's accumulator dtypes."""
+    refuse(label, out=(out, None))
     x = _prepare(a, label)
     target = np.dtype(dtype) if dtype is not None else _accumulator(x.dtype)
     if axis is None:
+        if strict_axis and x.shape is not None and len(x.shape) > 1:
+            raise ValueError(f"{label}: for arrays which have more than one dimension ``axis`` argument is required.")
         x = op("Reshape", x, int64([-1]))
         index = 0
+    elif x.shape == ():
+        x = op("Reshape", x, int64([1]))  # numpy accumulates a 0-d value as a 1-element vector
+        (index,) = _axes(x, axis, label)
     else:
         (index,) = _axes(x, axis, label)
     compute = _computed(target if target.kind != "b" else np.dtype(np.int64))
-    return cast(op("CumSum", cast(x, compute), int64(index)), target)
+    values = cast(x, compute)
+    result = op(name, values, int64(index))
+    if include_initial:
+        start = np.asarray(0 if name == "CumSum" else 1, compute)
+        dims = values.shape
+        if dims is not None and builtins.all(d is not None for d in dims):
+            first = Constant(np.full([1 if i == index else d for i, d in enumerate(dims)], start))
+        else:
+            on_axis = Constant(np.arange(rank_of(values, label)) == index)
+            first = op("Expand", Constant(start), op("Where", on_axis, Constant(int64(1)), op("Shape", values)))
+        result = op("Concat", first, result, axis=index)
+    return cast(result, target)
+
+
+@implements(np.cumsum)
+def cumsum(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Expr:
+    """``np.cumsum`` (``axis=None`` flattens first; bool and small ints accumulate in int64)."""
+    return _accumulate("CumSum", "numpy.cumsum", a, axis, dtype, out)
+
+
+@implements(np.cumprod)
+def cumprod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Expr:
+    """``np.cumprod`` (ONNX CumProd; ``axis=None`` flattens first; bool and small ints multiply in int64)."""
+    return _accumulate("CumProd", "numpy.cumprod", a, axis, dtype, out)
+
+
+@implements(optional("cumulative_sum"))
+def cumulative_sum(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None, include_initial: bool = False) -> Expr:
+    """``np.cumulative_sum`` (``axis`` needed beyond 1-D; ``include_initial`` starts with 0)."""
+    return _accumulate("CumSum", "numpy.cumulative_sum", x, axis, dtype, out, bool(include_initial), strict_axis=True)
+
+
+@implements(optional("cumulative_prod"))
+def cumulative_prod(x: Any, /, *, axis: Any = None, dtype: Any = None, out: Any = None, include_initial: bool = False) -> Expr:
+    """``np.cumulative_prod`` (``axis`` needed beyond 1-D; ``include_initial`` starts with 1)."""
+    return _accumulate("CumProd", "numpy.cumulative_prod", x, axis, dtype, out, bool(include_initial), strict_axis=True)
 
 
 @implements(np.ptp)
 def ptp(a: Any, axis: Any = None, out: Any = None, keepdims: Any = _NO) -> Expr:
-    """``np.ptp``: max - min."""
-    return op("Sub", max(a, axis=axis, out=out, keepdims=keepdims), min(a, axis=axis, keepdims=keepdims))
+    """``np.ptp``: max - min (booleans have no subtraction, as in numpy)."""
+    label = "numpy.ptp"
+    x = _prepare(a, label)
+    if x.dtype.kind == "b":
+        raise TypeError(f"{label}: numpy boolean subtract is not supported; cast to an integer dtype first.")
+    high = _extreme("ReduceMax", "ptp", x, axis, out, keepdims, _NO, _NO, label=label)
+    low = _extreme("ReduceMin", "ptp", x, axis, None, keepdims, _NO, _NO, label=label)
+    return op("Sub", high, low)
 
 
 @implements(np.count_nonzero)
@@ -393,29 +507,63 @@ def count_nonzero(a: Any, axis: Any = None, *, keepdims: bool = False) -> Expr:
     return sum(flags, axis=axis, keepdims=keepdims)
 
 
+def _known_size(x: Expr) -> int | None:
+    shape = x.shape
+    if shape is None or builtins.any(d is None for d in shape):
+        return None
+    return int(np.prod(shape, dtype=np.int64))
+
+
+def _weights_along(w: Expr, x: Expr, axis: Any, label: str) -> Expr:
+    """Weights of another shape than ``a`` made broadcastable along ``axis``, as numpy does."""
+    if axis is None:
+        raise TypeError(f"{label}: axis must be specified when shapes of a and weights differ.")
+    rank = rank_of(x, label)
+    given = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    axes = [normalize_axis(v, rank, label) for v in given]
+    if w.shape is not None and (
+        len(w.shape) != len(axes) or builtins.any(d is not None and x.shape[a] not in (None, d) for d, a in zip(w.shape, axes))
+    ):
+        raise ValueError(f"{label}: shape of weights must be consistent with shape of a along specified axis.")
+    if len(axes) > 1:
+        w = op("Transpose", w, perm=[int(i) for i in np.argsort(axes)])
+    others = [i for i in range(rank) if i not in axes]
+    return op("Unsqueeze", w, int64(others)) if others else w
+
+
 @implements(np.average)
 def average(a: Any, axis: Any = None, weights: Any = None, returned: bool = False, *, keepdims: Any = _NO) -> Any:
-    """``np.average``: the mean, or ``sum(a * w) / sum(w)`` with weights (1-D weights along ``axis``)."""
-    label = "numpy.average"
-    x = _prepare(a, label)
-    if weights is None:
-        result = mean(x, axis=axis, keepdims=keepdims)
-        return (result, count_of(x, _axes(x, axis, label), result.dtype)) if returned else result
+    """``np.average``: the mean, or ``sum(a * w) / sum(w)`` with weights (of ``a``'s shape, or along ``axis``).
+
+    With ``returned=True`` the sum of the weights (the count without weights)
+    comes second, in the shape of the average, as numpy gives it.
+    """
     from .promotion import operand, result_dtype, to_dtype
 
-    w_item = operand(weights, label)
-    compute = result_dtype([operand(x, label), w_item])
-    compute = _float_of(compute)
-    w = to_dtype(w_item, compute, label)
-    xf = cast(x, compute)
-    if w.shape is not None and x.shape is not None and len(w.shape) == 1 and len(x.shape) > 1:
-        if axis is None:
-            raise TypeError(f"{label}: axis must be specified when shapes of a and weights differ.")
-        (index,) = _axes(x, axis, label)
-        w = op("Reshape", w, int64([-1 if i == index else 1 for i in range(len(x.shape))]))
+    label = "numpy.average"
+    x = _prepare(a, label)
     keep = _keep(keepdims)
     axes = _axes(x, axis, label)
+    if weights is None:
+        result = mean(x, axis=axis, keepdims=keepdims)
+        if _known_size(result) == 0:  # numpy divides a.size by avg.size
+            raise ZeroDivisionError(f"{label}: division by zero (the average of an empty result).")
+        if not returned:
+            return result
+        return result, op("Expand", count_of(x, axes, result.dtype), shape_of(result))
+    w_item = operand(weights, label)
+    compute = result_dtype([operand(x, label), w_item])
+    if x.dtype.kind in "biu":
+        compute = np.result_type(compute, np.float64)
+    compute = _computed(_float_of(compute))
+    w = to_dtype(w_item, compute, label)
+    xf = cast(x, compute)
+    if w.shape is None or x.shape is None or len(w.shape) != len(x.shape):
+        w = _weights_along(w, x, axis, label)
     total = _reduce("ReduceSum", op("Mul", xf, w), axes, keep)
-    scale = _reduce("ReduceSum", op("Expand", w, op("Shape", xf)), axes, keep)
+    reduced = known_dims(x, range(len(x.shape)) if axes is None else axes) if x.shape is not None else None
+    if reduced == 0 and _known_size(total) not in (None, 0):
+        raise ZeroDivisionError(f"{label}: weights sum to zero, can't be normalized (an empty axis).")
+    scale = _reduce("ReduceSum", op("Expand", w, shape_of(xf)), axes, keep)
     result = op("Div", total, scale)
     return (result, scale) if returned else result

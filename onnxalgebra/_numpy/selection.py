@@ -13,7 +13,21 @@ import numpy as np
 from .._errors import OnnxNumpyError
 from .._expr import Constant, Expr
 from .._types import elem_type_of
-from .common import asexpr, dim_of, implements, int64, normalize_axis, optional, rank_of, refuse, unify
+from .common import (
+    asexpr,
+    dim_of,
+    holds_expr,
+    implements,
+    int64,
+    normalize_axis,
+    optional,
+    rank_of,
+    refuse,
+    select_values,
+    shape_of,
+    true_like,
+    unify,
+)
 from .promotion import cast, op, operand, result_dtype, to_dtype
 
 __all__ = [
@@ -55,7 +69,7 @@ def where(condition: Any, x: Any = np._NoValue, y: Any = np._NoValue) -> Any:
     if x is np._NoValue or y is np._NoValue:
         raise ValueError(f"{label}: either both or neither of x and y should be given")
     (xv, yv), _ = unify([x, y], label)
-    return op("Where", _as_condition(condition, label), xv, yv)
+    return select_values(_as_condition(condition, label), xv, yv)
 
 
 @implements(np.nonzero)
@@ -66,22 +80,31 @@ def nonzero(a: Any) -> tuple[Expr, ...]:
     rank = rank_of(x, label)
     if rank == 0:
         raise ValueError(f"{label}: calling nonzero on 0d arrays is not allowed. Use np.atleast_1d(scalar).nonzero() instead.")
-    found = op("NonZero", x)
+    found = _nonzero(x)
     return tuple(op("Gather", found, int64(i), axis=0) for i in range(rank))
+
+
+def _nonzero(x: Expr) -> Expr:
+    """ONNX NonZero of the truth values (onnxruntime has no float64 kernel; NaN is true, as in numpy)."""
+    return op("NonZero", x if x.dtype == np.bool_ else op("Cast", x, to=9))
 
 
 @implements(np.argwhere)
 def argwhere(a: Any) -> Expr:
-    """``np.argwhere``: [n_found, ndim] int64."""
-    x = asexpr(a, "numpy.argwhere")
-    return op("Transpose", op("NonZero", x), perm=[1, 0])
+    """``np.argwhere``: [n_found, ndim] int64 (a 0-d input gives [n_found, 0], as numpy)."""
+    label = "numpy.argwhere"
+    x = asexpr(a, label)
+    if rank_of(x, label) == 0:
+        found = op("Transpose", _nonzero(op("Reshape", x, int64([1]))), perm=[1, 0])
+        return op("Slice", found, int64([0]), int64([0]), int64([1]))
+    return op("Transpose", _nonzero(x), perm=[1, 0])
 
 
 @implements(np.flatnonzero)
 def flatnonzero(a: Any) -> Expr:
     """``np.flatnonzero``."""
     x = asexpr(a, "numpy.flatnonzero")
-    return op("Reshape", op("NonZero", op("Reshape", x, int64([-1]))), int64([-1]))
+    return op("Reshape", _nonzero(op("Reshape", x, int64([-1]))), int64([-1]))
 
 
 def _is_scalar(value: Any) -> bool:
@@ -118,8 +141,9 @@ def clip(
     bounds = iter(unified[1:])
     lo = next(bounds) if low is not None else None
     hi = next(bounds) if high is not None else None
-    if dtype is not None and dtype.kind == "b":
-        raise OnnxNumpyError(f"{label}: clipping booleans has no ONNX translation.")
+    if dtype is not None and dtype.kind == "b":  # max and min of booleans: or, and
+        result = x if lo is None else op("Or", x, lo)
+        return result if hi is None else op("And", result, hi)
     if all(v is None or _is_scalar(v) for v in (lo, hi)) and dtype is not None and dtype.kind in "iuf" and dtype.itemsize >= 4:
         return op("Clip", x, lo, hi)
     result = x if lo is None else op("Max", x, lo)
@@ -127,6 +151,8 @@ def clip(
 
 
 def _indices(indices: Any, label: str) -> Expr:
+    if not isinstance(indices, Expr) and np.size(indices) == 0 and not holds_expr(indices):
+        indices = np.asarray(indices).astype(np.int64)  # numpy takes an empty list (float64) as indices
     index = asexpr(indices, label)
     if index.dtype is not None and index.dtype.kind not in "iu":
         raise IndexError(f"{label}: indices must be integers, got {index.dtype}.")
@@ -145,6 +171,9 @@ def take(a: Any, indices: Any, axis: Any = None, out: Any = None, mode: str = "r
         axis = 0
     else:
         axis = normalize_axis(axis, rank_of(x, label), label)
+    known = x.shape[axis] if x.shape is not None else None
+    if known == 0 and mode in ("wrap", "clip") and (index.shape is None or None in index.shape or 0 not in index.shape):
+        raise IndexError(f"{label}: cannot do a non-empty take from an empty axes.")
     if mode in ("wrap", "clip"):
         size = op("Squeeze", dim_of(x, axis), int64([0]))
         if mode == "wrap":
@@ -169,19 +198,21 @@ def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Expr:
     axis = normalize_axis(axis, rank, label)
     if index.shape is not None and len(index.shape) != rank:
         raise ValueError(f"{label}: `indices` and `arr` must have the same number of dimensions")
-    if _needs_broadcast(x, index, axis):
-        # numpy broadcasts the other axes against each other; GatherElements wants them equal.
-        is_axis = Constant(np.arange(rank) == axis)
-        one, zero = Constant(int64(1)), Constant(int64(0))
-        x_dims, index_dims = op("Shape", x), op("Shape", index)
-        spread = op(
-            "Add",
-            op("Expand", zero, op("Where", is_axis, one, x_dims)),
-            op("Expand", zero, op("Where", is_axis, one, index_dims)),
-        )
-        common = op("Shape", spread)
-        index = op("Expand", index, op("Where", is_axis, index_dims, common))
-        x = op("Expand", x, op("Where", is_axis, x_dims, common))
+    if x.shape is not None and index.shape is not None and None not in x.shape and None not in index.shape:
+        common = list(np.broadcast_shapes(*(tuple(1 if i == axis else d for i, d in enumerate(v.shape)) for v in (x, index))))
+        if list(index.shape) != [index.shape[axis] if i == axis else d for i, d in enumerate(common)]:
+            index = op("Expand", index, int64([index.shape[axis] if i == axis else d for i, d in enumerate(common)]))
+        if list(x.shape) != [x.shape[axis] if i == axis else d for i, d in enumerate(common)]:
+            x = op("Expand", x, int64([x.shape[axis] if i == axis else d for i, d in enumerate(common)]))
+    elif _needs_broadcast(x, index, axis):
+        # numpy broadcasts the other axes against each other; GatherElements wants them equal. Where(all True
+        # of the other's shape with one element along axis, v, v) broadcasts v and keeps the dimensions known now.
+        def spread(value: Expr, other: Expr) -> Expr:
+            flags = op("Cast", other if other.dtype == np.bool_ else op("Cast", other, to=9), to=6)
+            along = op("ReduceSum", flags, int64([axis]), keepdims=1)  # one element along axis, even from none
+            return select_values(true_like(along), value, value)
+
+        x, index = spread(x, index), spread(index, x)
     return op("GatherElements", x, index, axis=axis)
 
 
@@ -222,7 +253,7 @@ def select(condlist: Any, choicelist: Any, default: Any = 0) -> Expr:
     values, _ = unify([*choicelist, default], label)
     result = values[-1]
     for condition, choice in reversed(list(zip(condlist, values[:-1]))):
-        result = op("Where", _as_condition(condition, label), choice, result)
+        result = select_values(_as_condition(condition, label), choice, result)
     return result
 
 
@@ -241,8 +272,10 @@ def _sorted_pair(a: Any, axis: Any, label: str, descending: bool = False) -> tup
         # numpy puts NaN last; TopK's order for NaN is not defined: sort NaN flags first, stably.
         nan = op("Cast", op("IsNaN", values), to=elem_type_of(np.int32))
         _, order = op("TopK", nan, dim_of(x, axis), axis=axis, largest=0, sorted=1)
-        indices = op("GatherElements", indices, order, axis=axis)
-        values = op("GatherElements", values, order, axis=axis)
+        # 1-D: Gather (onnx.reference's GatherElements takes at most 64 values along the axis)
+        gather = "Gather" if rank_of(x, label) == 1 else "GatherElements"
+        indices = op(gather, indices, order, axis=axis)
+        values = op(gather, values, order, axis=axis)
     return cast(values, dtype) if dtype is not None else values, indices
 
 
@@ -271,6 +304,34 @@ def argsort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, *, stab
 _INVERSE_KEEPS_SHAPE = np.unique(np.zeros((1, 1)), return_inverse=True)[1].ndim == 2
 
 
+def _unique_parts(x: Expr, label: str, equal_nan: bool = True) -> tuple[Expr, Expr, Expr, Expr]:
+    """Sorted unique values of the flattened ``x``, first indices, inverse (flat), counts.
+
+    From a stable sort rather than ONNX Unique, whose onnxruntime kernel
+    mishandles NaN: a value starts a group when it differs from the one
+    before it (NaN differ from each other unless ``equal_nan``).
+    """
+    flat = op("Reshape", x, int64([-1]))
+    ordered, order = _sorted_pair(flat, 0, label)
+    n = dim_of(flat, 0)
+    big = np.iinfo(np.int64).max
+    later = op("Slice", ordered, int64([1]), int64([big]), int64([0]))
+    earlier = op("Slice", ordered, int64([0]), int64([-1]), int64([0]))
+    differ = op("Not", op("Equal", later, earlier))
+    if equal_nan and x.dtype is not None and x.dtype.kind == "f":
+        differ = op("And", differ, op("Not", op("And", op("IsNaN", later), op("IsNaN", earlier))))
+    first_flag = op("Slice", Constant(np.array([True])), int64([0]), n, int64([0]))  # [True], or [] when empty
+    starts_group = op("Concat", first_flag, differ, axis=0)
+    values = op("Compress", ordered, starts_group, axis=0)
+    first = op("Compress", order, starts_group, axis=0)
+    group = op("Sub", op("CumSum", op("Cast", starts_group, to=7), int64(0)), Constant(int64(1)))
+    inverse = op("ScatterElements", op("Expand", Constant(int64(0)), n), order, group, axis=0)
+    positions = op("Range", Constant(int64(0)), op("Squeeze", n, int64([0])), Constant(int64(1)))
+    starts = op("Compress", positions, starts_group, axis=0)
+    counts = op("Sub", op("Concat", op("Slice", starts, int64([1]), int64([big]), int64([0])), n, axis=0), starts)
+    return values, first, inverse, counts
+
+
 @implements(np.unique)
 def unique(
     ar: Any,
@@ -287,35 +348,48 @@ def unique(
     if axis is not None:
         raise OnnxNumpyError(f"{label}: axis={axis!r} is not supported; only the flattened values (axis=None).")
     x = asexpr(ar, label)
-    flat = op("Reshape", x, int64([-1]))
-    values, first, inverse, counts = op("Unique", flat, sorted=1, n_outputs=4)
+    values, first, inverse, counts = _unique_parts(x, label, bool(equal_nan))
     result: list[Expr] = [values]
     if return_index:
         result.append(first)
     if return_inverse:
-        result.append(op("Reshape", inverse, op("Shape", x)) if _INVERSE_KEEPS_SHAPE else inverse)
+        result.append(_inverse_shaped(inverse, x) if _INVERSE_KEEPS_SHAPE else inverse)
     if return_counts:
         result.append(counts)
     return result[0] if len(result) == 1 else tuple(result)
 
 
+def _inverse_shaped(inverse: Expr, x: Expr) -> Expr:
+    """The inverse indices in the shape of ``x`` (numpy >= 2)."""
+    return op("Reshape", inverse, shape_of(x), allowzero=1)
+
+
 @implements(optional("unique_values"))
 def unique_values(x: Any) -> Expr:
-    """``np.unique_values``."""
-    return unique(x)
+    """``np.unique_values`` (each NaN its own value, as the array API asks)."""
+    return unique(x, equal_nan=False)
 
 
 @implements(optional("unique_counts"))
 def unique_counts(x: Any) -> tuple[Expr, Expr]:
-    """``np.unique_counts``: (values, counts)."""
-    return unique(x, return_counts=True)
+    """``np.unique_counts``: (values, counts), each NaN its own value."""
+    return unique(x, return_counts=True, equal_nan=False)
 
 
 @implements(optional("unique_inverse"))
 def unique_inverse(x: Any) -> tuple[Expr, Expr]:
     """``np.unique_inverse``: (values, inverse in the input's shape)."""
-    values, inverse = unique(x, return_inverse=True)
-    return values, op("Reshape", inverse, op("Shape", asexpr(x, "numpy.unique_inverse")))
+    value = asexpr(x, "numpy.unique_inverse")
+    values, _, inverse, _ = _unique_parts(value, "numpy.unique_inverse", equal_nan=False)
+    return values, _inverse_shaped(inverse, value)
+
+
+@implements(optional("unique_all"))
+def unique_all(x: Any) -> tuple[Expr, Expr, Expr, Expr]:
+    """``np.unique_all``: (values, first indices, inverse in the input's shape, counts)."""
+    value = asexpr(x, "numpy.unique_all")
+    values, first, inverse, counts = _unique_parts(value, "numpy.unique_all", equal_nan=False)
+    return values, first, _inverse_shaped(inverse, value), counts
 
 
 @implements(np.isin)
@@ -387,7 +461,11 @@ def round(a: Any, decimals: int = 0, out: Any = None) -> Expr:
     if dtype is None:
         raise OnnxNumpyError(f"{label}: the dtype of {x!r} is unknown; give the input a dtype.")
     decimals = int(decimals)
-    if dtype.kind in "biu":
+    if dtype.kind == "b":  # numpy rounds booleans in float16, and cannot scale them
+        if decimals:
+            raise TypeError(f"{label}: cannot round booleans to {decimals} decimals (numpy's same_kind casting rule).")
+        return cast(x, np.dtype(np.float16))
+    if dtype.kind in "iu":
         if decimals >= 0:
             return x
         scale = Constant(np.asarray(10 ** (-decimals), np.float64))
@@ -415,6 +493,7 @@ def isclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan:
     x, y = (to_dtype(i, dtype, label) for i in items)
     tolerance = op("Add", Constant(np.asarray(atol, dtype)), op("Mul", Constant(np.asarray(rtol, dtype)), op("Abs", y)))
     close = op("LessOrEqual", op("Abs", op("Sub", x, y)), tolerance)
+    close = op("And", close, op("Not", op("IsInf", y)))  # an infinity is close only to itself
     close = op("Or", close, op("Equal", x, y))
     if equal_nan:
         close = op("Or", close, op("And", op("IsNaN", x), op("IsNaN", y)))
@@ -428,4 +507,4 @@ def allclose(a: Any, b: Any, rtol: float = 1e-05, atol: float = 1e-08, equal_nan
     return op("Cast", op("ReduceMin", op("Cast", close, to=2), keepdims=0), to=9)
 
 
-__all__ += ["unique_values", "unique_counts", "unique_inverse", "extract"]
+__all__ += ["unique_values", "unique_counts", "unique_inverse", "unique_all", "extract"]

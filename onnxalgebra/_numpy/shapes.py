@@ -26,9 +26,12 @@ from .common import (
     optional,
     rank_of,
     refuse,
+    select_values,
+    shape_of,
+    true_like,
     unify,
 )
-from .promotion import op, operand, to_dtype
+from .promotion import op
 
 __all__ = [
     "reshape",
@@ -194,7 +197,8 @@ def _sequence(arrays: Any, label: str) -> list[Any]:
         raise TypeError(f"{label}: give a list or tuple of arrays, got {type(arrays).__name__}.")
     if not arrays:
         raise ValueError(f"{label}: need at least one array to concatenate")
-    return list(arrays)
+    # numpy makes arrays of the items: a Python number is one of numpy's default dtypes, not a weak scalar
+    return [np.asarray(a) if type(a) in (int, float, bool) else a for a in arrays]
 
 
 @implements(np.concatenate, optional("concat"))
@@ -214,7 +218,19 @@ def concatenate(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = Non
         if rank == 0:
             raise ValueError(f"{label}: zero-dimensional arrays cannot be concatenated")
         axis = normalize_axis(axis, rank, label)
+        _same_dims([v.shape for v in values if v.shape is not None], axis, label)
     return op("Concat", *values, axis=int(axis))
+
+
+def _same_dims(shapes: list[tuple[int | None, ...]], axis: int, label: str) -> None:
+    """numpy's ValueError when the inputs differ, now, in a dimension other than ``axis``."""
+    for i in range(len(shapes[0]) if shapes else 0):
+        known = {shape[i] for shape in shapes if shape[i] is not None}
+        if i != axis and len(known) > 1:
+            raise ValueError(
+                f"{label}: all the input array dimensions except for the concatenation axis must match exactly, "
+                f"but along dimension {i} the sizes are {sorted(known)}."
+            )
 
 
 @implements(np.stack)
@@ -228,6 +244,7 @@ def stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None, cas
         raise ValueError(f"{label}: all input arrays must have the same shape")
     if ranks:
         axis = normalize_axis(axis, ranks.pop() + 1, label)
+        _same_dims([v.shape for v in values if v.shape is not None], -1, label)
     expanded = [op("Unsqueeze", v, int64([axis])) for v in values]
     return op("Concat", *expanded, axis=int(axis))
 
@@ -300,8 +317,15 @@ def column_stack(tup: Any) -> Expr:
     """``np.column_stack``: 1-D inputs become columns."""
     label = "numpy.column_stack"
     values, _ = unify(_sequence(tup, label), label)
-    columns = [op("Unsqueeze", v, int64([1])) if rank_of(v, label) < 2 else v for v in values]
+    columns = [_column(v, label) for v in values]
     return concatenate(columns, axis=1)
+
+
+def _column(x: Expr, label: str) -> Expr:
+    rank = rank_of(x, label)
+    if rank == 0:
+        return op("Reshape", x, int64([1, 1]))
+    return op("Unsqueeze", x, int64([1])) if rank == 1 else x
 
 
 def _split_points(x: Expr, sections: Any, axis: int, label: str, even: bool) -> list[Expr]:
@@ -322,7 +346,7 @@ def _split_points(x: Expr, sections: Any, axis: int, label: str, even: bool) -> 
         bounds = [0, *points, np.iinfo(np.int64).max]
     parts = []
     for start, end in itertools.pairwise(bounds):
-        parts.append(op("Slice", x, int64([start]), int64([max(start, end)]), int64([axis])))
+        parts.append(op("Slice", x, int64([start]), int64([end]), int64([axis])))
     return parts
 
 
@@ -361,39 +385,51 @@ def array_split(ary: Any, indices_or_sections: Any, axis: int = 0) -> list[Expr]
 
 @implements(np.tile)
 def tile(A: Any, reps: Any) -> Expr:
-    """``np.tile``."""
+    """``np.tile`` (more repetitions than axes add leading axes, as numpy does)."""
     label = "numpy.tile"
     x = asexpr(A, label)
     reps = [int(reps)] if isinstance(reps, (int, np.integer)) else [int(r) for r in reps]
+    if any(r < 0 for r in reps):
+        raise ValueError(f"{label}: negative dimensions are not allowed, got reps {tuple(reps)}.")
     rank = rank_of(x, label)
     if len(reps) > rank:
-        x = op("Reshape", x, int64([1] * (len(reps) - rank) + [0] * rank)) if rank else op("Reshape", x, int64([1] * len(reps)))
+        x = op("Unsqueeze", x, int64(list(range(len(reps) - rank))))
     reps = [1] * (max(rank, len(reps)) - len(reps)) + reps
+    if not reps:
+        return op("Identity", x)
     return op("Tile", x, int64(reps))
 
 
 @implements(np.repeat)
 def repeat(a: Any, repeats: Any, axis: Any = None) -> Expr:
-    """``np.repeat`` with one repeat count for every element."""
+    """``np.repeat``: one count for every element, or one count per element along ``axis`` (known now)."""
     label = "numpy.repeat"
     x = asexpr(a, label)
-    if not isinstance(repeats, (int, np.integer)):
-        counts = np.asarray(repeats)
-        if counts.size != 1:
-            raise OnnxNumpyError(f"{label}: only one repeat count for every element is supported, got {counts.shape} counts.")
-        repeats = int(counts.reshape(-1)[0])
+    if isinstance(repeats, Expr):
+        raise OnnxNumpyError(f"{label}: repeats must be known now (ints), not an expression.")
+    counts = np.asarray(repeats)
+    if counts.dtype.kind not in "iub" or counts.ndim > 1:
+        raise TypeError(f"{label}: repeats must be an int or a 1-D sequence of ints, got {repeats!r}.")
+    if (counts < 0).any():
+        raise ValueError(f"{label}: negative dimensions are not allowed")
     if axis is None:
         x = op("Reshape", x, int64([-1]))
         axis = 0
     rank = rank_of(x, label)
     axis = normalize_axis(axis, rank, label)
-    expanded = op("Unsqueeze", x, int64([axis + 1]))
-    tiles = [1] * (rank + 1)
-    tiles[axis + 1] = int(repeats)
-    tiled = op("Tile", expanded, int64(tiles))
-    factors = [1] * rank
-    factors[axis] = int(repeats)
-    return op("Reshape", tiled, op("Mul", op("Shape", x), Constant(int64(factors))))
+    size = x.shape[axis] if x.shape is not None else None
+    if counts.size == 1 and size is None:
+        # one count, an axis known only at run time: output position i takes element i // count
+        count = int(counts.reshape(-1)[0])
+        n = op("Squeeze", dim_of(x, axis), int64([0]))
+        total = op("Mul", n, Constant(int64(count)))
+        positions = op("Range", Constant(int64(0)), total, Constant(int64(1)))
+        return op("Gather", x, op("Div", positions, Constant(int64(max(count, 1)))), axis=axis)
+    if counts.size != 1 and size is not None and counts.size != size:
+        raise ValueError(f"{label}: operands could not be broadcast together with shape ({size},) and ({counts.size},)")
+    if counts.size == 1:
+        counts = np.full(size, int(counts.reshape(-1)[0]))
+    return op("Gather", x, int64(np.repeat(np.arange(counts.size), counts.reshape(-1))), axis=axis)
 
 
 @implements(np.flip)
@@ -424,26 +460,37 @@ def flipud(m: Any) -> Expr:
 
 @implements(np.roll)
 def roll(a: Any, shift: Any, axis: Any = None) -> Expr:
-    """``np.roll`` by constant shifts."""
+    """``np.roll`` by constant shifts (several shifts of one axis add up, as in numpy)."""
     label = "numpy.roll"
     x = asexpr(a, label)
     if axis is None:
         shape = x.shape
         flat = roll(op("Reshape", x, int64([-1])), shift, 0)
-        return op("Reshape", flat, op("Shape", x)) if shape is None or len(shape) != 1 else flat
+        if shape is not None and len(shape) == 1:
+            return flat
+        return op("Reshape", flat, shape_of(x), allowzero=1)
     rank = rank_of(x, label)
-    shifts = [shift] if isinstance(shift, (int, np.integer)) else list(shift)
-    axes = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
-    if len(shifts) == 1 and len(axes) > 1:
-        shifts = shifts * len(axes)
-    if len(shifts) != len(axes):
-        raise ValueError(f"{label}: 'shift' and 'axis' should be scalars or 1D sequences of the same length")
-    for s, ax in zip(shifts, axes):
-        ax = normalize_axis(ax, rank, label)
-        size = dim_of(x, ax)
-        k = op("Mod", op("Neg", Constant(int64([int(s)]))), size, fmod=0)  # start of the rolled sequence
-        head = op("Slice", x, k, int64([np.iinfo(np.int64).max]), int64([ax]))
-        tail = op("Slice", x, int64([0]), k, int64([ax]))
+    shifts = np.atleast_1d(np.asarray(shift)).tolist()
+    axes = np.atleast_1d(np.asarray(axis)).tolist()
+    try:
+        pairs = np.broadcast(np.asarray(shifts), np.asarray(axes))
+    except ValueError:
+        raise ValueError(f"{label}: 'shift' and 'axis' should be scalars or 1D sequences of the same length") from None
+    total: dict[int, int] = {}
+    for s, ax in pairs:
+        ax = normalize_axis(int(ax), rank, label)
+        total[ax] = total.get(ax, 0) + int(s)
+    for ax, s in total.items():
+        size = x.shape[ax] if x.shape is not None else None
+        if size is not None:
+            k = (-s) % size if size else 0
+            if k == 0:
+                continue
+            start: Expr = Constant(int64([k]))
+        else:  # the start of the rolled sequence, when the size is known at run time (0 included)
+            start = op("Mod", Constant(int64([-s])), op("Max", dim_of(x, ax), Constant(int64([1]))), fmod=0)
+        head = op("Slice", x, start, int64([np.iinfo(np.int64).max]), int64([ax]))
+        tail = op("Slice", x, int64([0]), start, int64([ax]))
         x = op("Concat", head, tail, axis=ax)
     return x
 
@@ -461,53 +508,113 @@ def _pad_pairs(pad_width: Any, rank: int, label: str) -> np.ndarray:
     return pairs.astype(np.int64)
 
 
-_PAD_MODES = {"constant": "constant", "edge": "edge", "reflect": "reflect", "wrap": "wrap"}
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap")
 
 
 @implements(np.pad)
 def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Expr:
-    """``np.pad`` in modes ``constant`` (``constant_values``), ``edge``, ``reflect`` and ``wrap``."""
+    """``np.pad`` in modes ``constant`` (``constant_values``), ``edge``, ``reflect``, ``symmetric`` and ``wrap``.
+
+    Along an axis whose length is known now, the padded values are gathered
+    from the positions numpy's own ``np.pad`` of ``arange(n)`` gives (any
+    width, repeated reflections included); along an axis known only at run
+    time, ONNX Pad computes them (``symmetric`` needs the length now).
+    """
     label = "numpy.pad"
     x = asexpr(array, label)
     rank = rank_of(x, label)
     if not isinstance(mode, str) or mode not in _PAD_MODES:
-        raise OnnxNumpyError(f"{label}: mode={mode!r} has no ONNX translation; use one of {sorted(_PAD_MODES)}.")
-    value = kwargs.pop("constant_values", 0)
-    if kwargs.pop("reflect_type", "even") != "even":
+        raise OnnxNumpyError(f"{label}: mode={mode!r} has no ONNX translation; use one of {list(_PAD_MODES)}.")
+    value = kwargs.pop("constant_values", 0) if mode == "constant" else 0
+    reflect_type = kwargs.pop("reflect_type", "even") if mode in ("reflect", "symmetric") else "even"
+    if reflect_type != "even":
         raise OnnxNumpyError(f"{label}: only reflect_type='even' is supported.")
     if kwargs:
-        raise TypeError(f"{label}: unsupported keyword arguments for mode {mode!r}: {sorted(kwargs)}")
+        raise ValueError(f"{label}: unsupported keyword arguments for mode {mode!r}: {sorted(kwargs)}")
     pairs = _pad_pairs(pad_width, rank, label)
-    pads = int64(np.concatenate([pairs[:, 0], pairs[:, 1]]))
-    if mode != "constant":
-        return op("Pad", x, pads, mode=_PAD_MODES[mode])
+    if mode == "constant":
+        return _pad_constant(x, pairs, value, label)
+    for axis, (before, after) in enumerate(pairs.tolist()):
+        if before == 0 and after == 0:
+            continue
+        size = x.shape[axis] if x.shape is not None else None
+        if size == 0:
+            raise ValueError(f"{label}: can't extend empty axis {axis} using modes other than 'constant' or 'empty'")
+        if size is not None:
+            positions = np.pad(np.arange(size), (before, after), mode=mode)
+            x = op("Gather", x, int64(positions), axis=axis)
+            continue
+        if mode == "symmetric":
+            raise OnnxNumpyError(f"{label}: mode='symmetric' needs the length of axis {axis} now; it is known only at run time.")
+        pads = np.zeros(2 * rank, np.int64)
+        pads[axis], pads[rank + axis] = before, after
+        x = op("Pad", x, int64(pads), mode=mode)
+    return x
+
+
+def _pad_constant(x: Expr, pairs: np.ndarray, value: Any, label: str) -> Expr:
+    rank = len(pairs)
     values = np.asarray(value)
-    if values.size != 1:
-        raise OnnxNumpyError(f"{label}: one constant_values for every side is supported, got {values.tolist()!r}.")
-    fill = to_dtype(operand(values.reshape(()).item(), label), x.dtype, label) if x.dtype is not None else values.reshape(())
-    return op("Pad", x, pads, fill)
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"{label}: constant_values must be numbers, got {value!r}.")
+    if not pairs.any():
+        return x
+    if values.size == 1:
+        fill = _fill_value(values.reshape(()), x, label)
+        return op("Pad", x, int64(np.concatenate([pairs[:, 0], pairs[:, 1]])), fill)
+    try:
+        sides = np.broadcast_to(values, (rank, 2))
+    except ValueError:
+        raise ValueError(f"{label}: constant_values {value!r} does not fit an expression of dimension {rank}.") from None
+    for axis in range(rank):  # axis by axis, as numpy: later axes fill the corners
+        for side in (0, 1):
+            if pairs[axis, side]:
+                pads = np.zeros(2 * rank, np.int64)
+                pads[side * rank + axis] = pairs[axis, side]
+                x = op("Pad", x, int64(pads), _fill_value(sides[axis, side], x, label))
+    return x
+
+
+def _fill_value(value: np.ndarray, x: Expr, label: str) -> Expr:
+    """A constant of ``x``'s dtype, cast from ``value`` as numpy casts constant_values (unsafe)."""
+    if x.dtype is None:
+        return Constant(np.asarray(value))
+    return Constant(np.asarray(value).astype(x.dtype))
 
 
 @implements(np.broadcast_to)
 def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Expr:
-    """``np.broadcast_to``."""
+    """``np.broadcast_to`` (numpy's ValueError when the known dimensions do not broadcast)."""
     label = "numpy.broadcast_to"
     x = asexpr(array, label)
     dims = [int(shape)] if isinstance(shape, (int, np.integer)) else [int(d) for d in shape]
+    if any(d < 0 for d in dims):
+        raise ValueError(f"{label}: all elements of broadcast shape must be non-negative")
+    known = x.shape
+    if known is not None:
+        if len(known) > len(dims) or any(k is not None and k != 1 and k != d for k, d in zip(reversed(known), reversed(dims))):
+            raise ValueError(
+                f"{label}: operands could not be broadcast together with remapped shapes {tuple(known)} -> {tuple(dims)}"
+            )
     return op("Expand", x, int64(dims))
 
 
 @implements(np.broadcast_arrays)
 def broadcast_arrays(*args: Any, subok: bool = False) -> tuple[Expr, ...]:
-    """``np.broadcast_arrays``: each input expanded to the common shape."""
+    """``np.broadcast_arrays``: each input expanded to the common shape (numpy's ValueError when they don't fit)."""
     label = "numpy.broadcast_arrays"
     values = [asexpr(a, label) for a in args]
-    zero = Constant(np.zeros((), np.int64))
-    total = op("Expand", zero, op("Shape", values[0]))
+    shapes = [v.shape for v in values]
+    if all(s is not None and None not in s for s in shapes):
+        try:
+            common = np.broadcast_shapes(*shapes)
+        except ValueError as exc:
+            raise ValueError(f"{label}: {exc}") from None
+        return tuple(v if v.shape == common else op("Expand", v, int64(list(common))) for v in values)
+    everywhere = true_like(values[0])
     for v in values[1:]:
-        total = op("Add", total, op("Expand", zero, op("Shape", v)))
-    common = op("Shape", total)
-    return tuple(op("Expand", v, common) for v in values)
+        everywhere = op("And", everywhere, true_like(v))
+    return tuple(select_values(everywhere, v, v) for v in values)
 
 
 @implements(np.diff)
@@ -536,7 +643,11 @@ def _filled(a: Any, fill: Any, dtype: Any, shape: Any, label: str) -> Expr:
     if shape is not None:
         dims = [int(shape)] if isinstance(shape, (int, np.integer)) else [int(d) for d in shape]
         return Constant(np.full(dims, value, dtype=target))
-    return op("Expand", Constant(value.reshape(())), op("Shape", x))
+    known = x.shape
+    if known is not None and None not in known:
+        return Constant(np.full(known, value, dtype=target))
+    # the value broadcast to x's shape: Where keeps the dimensions known now
+    return select_values(true_like(x), Constant(value.reshape(())), Constant(value.reshape(())))
 
 
 @implements(np.zeros_like)
@@ -626,9 +737,20 @@ def result_type(*arrays_and_dtypes: Any) -> np.dtype:
 
 
 def stack_nested(values: Sequence[Any], where: str) -> Expr:
-    """A (nested) list holding expressions as one expression, as ``np.array`` would stack arrays."""
-    items = [stack_nested(v, where) if isinstance(v, (list, tuple)) else v for v in values]
+    """A (nested) list holding expressions as one expression, as ``np.array`` would stack arrays.
+
+    Python numbers in the list are numpy's default dtypes there (``np.array([x32, 1.0])`` is float64).
+    """
+    items = [
+        stack_nested(v, where) if isinstance(v, (list, tuple)) else (np.asarray(v) if type(v) in (int, float, bool) else v)
+        for v in values
+    ]
+    if not items:
+        raise OnnxNumpyError(f"{where}: an empty list among expressions has no shape to stack.")
     exprs, _ = unify(items, where)
+    shapes = {e.shape for e in exprs if e.shape is not None and None not in e.shape}
+    if len(shapes) > 1:
+        raise ValueError(f"{where}: setting an array element with a sequence: inhomogeneous shapes {sorted(shapes)}.")
     return op("Concat", *(op("Unsqueeze", e, int64([0])) for e in exprs), axis=0)
 
 

@@ -1,0 +1,347 @@
+"""numpy's reductions on expressions (onnxalgebra/_numpy/reductions.py), property-tested against numpy.
+
+Each property applies one function to numpy arrays (the oracle) and to typed
+``Var`` inputs (declared fully known or with a ``None`` batch dimension):
+the static dtype and shape must be numpy's, and the values computed by
+onnxruntime and by ``onnx.reference`` must equal numpy's. Where numpy raises
+and the shape is known at build time, building the expression must raise.
+"""
+
+import os
+import warnings
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from onnxalgebra import Var
+from onnxalgebra._errors import OnnxNumpyError
+
+RUNTIMES = ("onnxruntime", "reference")
+SETTINGS = settings(max_examples=int(os.environ.get("ONNXALGEBRA_EXAMPLES", "20")), deadline=None)
+ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, OnnxNumpyError)
+
+ALL = (np.float32, np.float64, np.int64, np.bool_)
+FLOATS = (np.float32, np.float64)
+NUMBERS = (np.float32, np.float64, np.int64)
+# few distinct values (ties, exact sums), NaN only when asked
+FLOAT_VALUES = (-3.0, -1.5, -1.0, 0.0, 0.5, 1.0, 2.0, 2.5)
+
+
+def _elements(dtype, nan=False, positive=False):
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return st.booleans()
+    if dtype.kind == "f":
+        values = [v for v in FLOAT_VALUES if v > 0] if positive else list(FLOAT_VALUES)
+        return st.sampled_from(values + [np.nan] * 2 if nan else values)
+    return st.integers(1, 4) if positive else st.integers(-4, 4)
+
+
+def _draw_array(data, dtype, shape, nan=False, positive=False):
+    return data.draw(hnp.arrays(dtype, shape, elements=_elements(dtype, nan=nan, positive=positive)))
+
+
+def _shape(data, min_dims=0, max_dims=3, min_side=0):
+    return data.draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=4))
+
+
+def _numpy(fn, arrays):
+    """numpy's result, or the exception numpy raises."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        try:
+            return fn(*arrays), None
+        except Exception as exc:  # the oracle raising is an expected outcome
+            return None, exc
+
+
+def _declared(array, batch):
+    shape = list(array.shape)
+    if batch and shape:
+        shape[0] = None
+    return shape
+
+
+def _run(expr, feeds, runtime, variables):
+    """``expr.eval``; inputs whose first dimensions differ are compiled with their declared shapes instead
+    (eval gives every input's first dimension the one symbol N, which onnxruntime then takes as equal)."""
+    if variables is None or len({np.shape(a)[:1] for a in feeds.values()}) <= 1:
+        return expr.eval(feeds, runtime=runtime)
+    model = expr.to_onnx(inputs=variables)
+    if runtime == "onnxruntime":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    else:
+        from onnx.reference import ReferenceEvaluator
+
+        session = ReferenceEvaluator(model)
+    return session.run(None, feeds)[0]
+
+
+def _assert_same(expr, expected, feeds, rtol, atol, batch, dynamic, variables=None):
+    expected = np.asarray(expected)
+    assert expr.dtype == expected.dtype, (expr.dtype, expected.dtype)
+    shape = expr.shape
+    assert shape is not None and len(shape) == expected.ndim, (shape, expected.shape)
+    if batch or dynamic:
+        assert all(s is None or s == e for s, e in zip(shape, expected.shape)), (shape, expected.shape)
+    else:
+        assert shape == expected.shape, (shape, expected.shape)
+    for runtime in RUNTIMES:
+        got = np.asarray(_run(expr, feeds, runtime, variables))
+        assert got.dtype == expected.dtype and got.shape == expected.shape, (runtime, got.dtype, got.shape, expected.shape)
+        if expected.dtype.kind == "f":
+            np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=runtime)
+        else:
+            np.testing.assert_array_equal(got, expected, err_msg=runtime)
+
+
+def check(fn, *arrays, batch=False, rtol=None, atol=0.0, dynamic=False):
+    """``fn`` on numpy arrays against ``fn`` on Vars holding them; ``fn`` may return a tuple."""
+    expected, error = _numpy(fn, arrays)
+    names = "ABCDEFGH"
+    variables = [Var(names[i], a.dtype, _declared(a, batch)) for i, a in enumerate(arrays)]
+    feeds = {names[i]: a for i, a in enumerate(arrays)}
+    if error is not None:
+        if not batch:
+            with pytest.raises(ERRORS):
+                fn(*variables)
+        return
+    got = fn(*variables)
+    if isinstance(expected, (tuple, list)):
+        assert isinstance(got, (tuple, list)) and len(got) == len(expected), (got, expected)
+    else:
+        got, expected = [got], [expected]
+    for g, e in zip(got, expected):
+        kind = np.asarray(e).dtype
+        tolerance = rtol if rtol is not None else (1e-5 if kind == np.float32 else 1e-12)
+        _assert_same(g, e, feeds, tolerance, atol, batch, dynamic, variables)
+
+
+def _axis(data, ndim, allow_tuple=True):
+    """None, an int (negative too) or a tuple of distinct axes (negative ones and () included)."""
+    choices = [st.none()]
+    if ndim:
+        choices.append(st.integers(-ndim, ndim - 1))
+    if allow_tuple:
+        choices.append(
+            st.lists(st.integers(0, max(ndim - 1, 0)), unique=True, max_size=ndim).map(
+                lambda axes: tuple(a - ndim if i % 2 else a for i, a in enumerate(axes))
+            )
+        )
+    return data.draw(st.one_of(*choices))
+
+
+# -- table: function, dtypes numpy takes, extra keyword strategies, NaN in the data? -------------------------
+
+
+def _kw(**strategies):
+    return st.fixed_dictionaries({k: v for k, v in strategies.items()})
+
+
+KEEP = st.booleans()
+REDUCTIONS = {
+    "sum": (np.sum, ALL, _kw(keepdims=KEEP, initial=st.sampled_from([np._NoValue, 0, 2])), True),
+    "sum_dtype": (np.sum, ALL, _kw(dtype=st.sampled_from([np.float32, np.float64, np.int64]), keepdims=KEEP), False),
+    "prod": (np.prod, ALL, _kw(keepdims=KEEP, initial=st.sampled_from([np._NoValue, 1, 3])), True),
+    "prod_dtype": (np.prod, ALL, _kw(dtype=st.sampled_from([np.float64, np.int64]), keepdims=KEEP), False),
+    "mean": (np.mean, ALL, _kw(keepdims=KEEP), True),
+    "mean_dtype": (np.mean, ALL, _kw(dtype=st.sampled_from([np.float32, np.float64]), keepdims=KEEP), False),
+    "var": (np.var, ALL, _kw(keepdims=KEEP, ddof=st.sampled_from([0, 1, 2])), True),
+    "var_correction": (np.var, NUMBERS, _kw(correction=st.sampled_from([0, 1]), keepdims=KEEP), False),
+    "std": (np.std, ALL, _kw(keepdims=KEEP, ddof=st.sampled_from([0, 1])), True),
+    "std_dtype": (np.std, NUMBERS, _kw(dtype=st.sampled_from([np.float32, np.float64]), keepdims=KEEP), False),
+    "max": (np.max, ALL, _kw(keepdims=KEEP), True),
+    "max_initial": (np.max, NUMBERS, _kw(keepdims=KEEP, initial=st.sampled_from([-1, 0, 3])), True),
+    "amax": (np.amax, ALL, _kw(keepdims=KEEP), True),
+    "min": (np.min, ALL, _kw(keepdims=KEEP), True),
+    "min_initial": (np.min, NUMBERS, _kw(keepdims=KEEP, initial=st.sampled_from([-1, 0, 3])), True),
+    "amin": (np.amin, ALL, _kw(keepdims=KEEP), True),
+    "nanmax": (np.nanmax, ALL, _kw(keepdims=KEEP), True),
+    "nanmin": (np.nanmin, ALL, _kw(keepdims=KEEP), True),
+    "nansum": (np.nansum, ALL, _kw(keepdims=KEEP), True),
+    "nanmean": (np.nanmean, ALL, _kw(keepdims=KEEP), True),
+    "any": (np.any, ALL, _kw(keepdims=KEEP), True),
+    "all": (np.all, ALL, _kw(keepdims=KEEP), True),
+    "ptp": (np.ptp, NUMBERS, _kw(keepdims=KEEP), True),
+    "count_nonzero": (np.count_nonzero, ALL, _kw(keepdims=KEEP), True),
+    "average": (np.average, ALL, _kw(keepdims=KEEP), True),
+}
+ARG_REDUCTIONS = {"argmax": np.argmax, "argmin": np.argmin}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@SETTINGS
+@given(data=st.data())
+def test_reduction_like_numpy(name, data):
+    function, dtypes, keywords, nan = REDUCTIONS[name]
+    dtype = data.draw(st.sampled_from(dtypes))
+    array = _draw_array(data, dtype, _shape(data), nan=nan and data.draw(st.booleans()))
+    kwargs = dict(data.draw(keywords), axis=_axis(data, array.ndim))
+    kwargs = {k: v for k, v in kwargs.items() if v is not np._NoValue}
+    batch = data.draw(st.booleans())
+    check(lambda a: function(a, **kwargs), array, batch=batch, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", sorted(ARG_REDUCTIONS))
+@SETTINGS
+@given(data=st.data())
+def test_argmax_argmin_first_occurrence_and_first_nan(name, data):
+    function = ARG_REDUCTIONS[name]
+    dtype = data.draw(st.sampled_from(ALL))
+    array = _draw_array(data, dtype, _shape(data), nan=data.draw(st.booleans()))
+    axis = _axis(data, array.ndim, allow_tuple=False)
+    keepdims = data.draw(st.booleans())
+    check(lambda a: function(a, axis=axis, keepdims=keepdims), array, batch=data.draw(st.booleans()))
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "mean", "max", "min", "argmax", "argmin", "any", "all", "std", "var"])
+@SETTINGS
+@given(data=st.data())
+def test_ndarray_methods_call_the_same_reductions(name, data):
+    dtype = data.draw(st.sampled_from(NUMBERS))
+    array = _draw_array(data, dtype, _shape(data, min_dims=1, min_side=1))
+    axis = _axis(data, array.ndim, allow_tuple=name not in ("argmax", "argmin"))
+    check(lambda a: getattr(a, name)(axis=axis), array, batch=data.draw(st.booleans()), atol=1e-6)
+
+
+CUMULATIVE = {"cumsum": np.cumsum, "cumprod": np.cumprod}
+
+
+@pytest.mark.parametrize("name", sorted(CUMULATIVE))
+@SETTINGS
+@given(data=st.data())
+def test_cumsum_cumprod_like_numpy(name, data):
+    function = CUMULATIVE[name]
+    dtype = data.draw(st.sampled_from(ALL))
+    array = _draw_array(data, dtype, _shape(data), nan=data.draw(st.booleans()))
+    axis = _axis(data, array.ndim, allow_tuple=False)
+    out_dtype = data.draw(st.sampled_from([None, np.float64, np.int64]))
+    check(lambda a: function(a, axis=axis, dtype=out_dtype), array, batch=data.draw(st.booleans()))
+    if array.ndim and name == "cumsum":  # expressions have no cumprod method
+        check(lambda a: a.cumsum(axis=axis), array)
+
+
+CUMULATIVE_2 = {"cumulative_sum": getattr(np, "cumulative_sum", None), "cumulative_prod": getattr(np, "cumulative_prod", None)}
+
+
+@pytest.mark.parametrize("name", sorted(CUMULATIVE_2))
+@SETTINGS
+@given(data=st.data())
+def test_cumulative_sum_prod_include_initial(name, data):
+    function = CUMULATIVE_2[name]
+    if function is None:
+        pytest.skip(f"numpy {np.__version__} has no {name}")
+    dtype = data.draw(st.sampled_from(ALL))
+    array = _draw_array(data, dtype, _shape(data, min_dims=0, max_dims=3))
+    axis = data.draw(st.one_of(st.none(), st.integers(-array.ndim, array.ndim - 1))) if array.ndim else None
+    include_initial = data.draw(st.booleans())
+    check(lambda a: function(a, axis=axis, include_initial=include_initial), array, batch=data.draw(st.booleans()))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_average_with_weights_like_numpy(data):
+    dtype = data.draw(st.sampled_from(ALL))
+    array = _draw_array(data, dtype, _shape(data, min_dims=1, min_side=1))
+    ndim = array.ndim
+    axis = data.draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1)))
+    same_shape = axis is None or data.draw(st.booleans())
+    weight_shape = array.shape if same_shape else (array.shape[axis],)
+    weight_dtype = data.draw(st.sampled_from(NUMBERS))
+    weights = _draw_array(data, weight_dtype, weight_shape, positive=True)
+    keepdims = data.draw(st.booleans())
+    returned = data.draw(st.booleans())
+    check(
+        lambda a, w: np.average(a, axis=axis, weights=w, keepdims=keepdims, returned=returned),
+        array,
+        weights,
+        batch=data.draw(st.booleans()) and same_shape,
+    )
+    # the weights as a constant array
+    check(lambda a: np.average(a, axis=axis, weights=weights, returned=returned), array)
+
+
+def test_average_returned_counts_have_the_shape_of_the_average():
+    array = np.arange(12, dtype=np.float32).reshape(3, 4)
+    check(lambda a: np.average(a, axis=1, returned=True), array)
+    check(lambda a: np.average(a, returned=True), array, batch=True)
+
+
+# -- numpy's errors and NaN rules --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("function", [np.max, np.min, np.argmax, np.argmin, np.ptp, np.nanmax, np.nanmin])
+def test_reductions_without_identity_raise_on_empty_axes_at_build_time(function):
+    x = Var("X", np.float32, [3, 0])
+    with pytest.raises(ValueError, match=function.__name__):
+        function(x, axis=1)
+    with pytest.raises(ValueError, match=function.__name__):
+        function(x)
+    assert function(x, axis=0).shape == (0,)
+
+
+def test_all_nan_slices():
+    array = np.array([[np.nan, np.nan], [1.0, np.nan]], np.float32)
+    for function in (np.nanmax, np.nanmin, np.nanmean, np.nansum, np.max, np.argmax, np.argmin):
+        check(lambda a, f=function: f(a, axis=1), array)
+        check(lambda a, f=function: f(a, axis=0), array)
+
+
+def test_max_min_propagate_nan_and_argmax_returns_the_first_nan():
+    array = np.array([[1.0, np.nan, 3.0, np.nan], [4.0, 2.0, 5.0, 0.0]], np.float64)
+    for function in (np.max, np.min, np.argmax, np.argmin, np.ptp):
+        check(lambda a, f=function: f(a, axis=1), array)
+        check(lambda a, f=function: f(a, axis=1), array.astype(np.float32), batch=True)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda x: np.sum(x, out=np.zeros(3)), "numpy.sum: out="),
+        (lambda x: np.sum(x, where=np.ones((3, 4), bool)), "numpy.sum: where="),
+        (lambda x: np.mean(x, where=np.ones((3, 4), bool)), "numpy.mean: where="),
+        (lambda x: np.max(x, where=np.ones((3, 4), bool), initial=0), "numpy.max: where="),
+        (lambda x: np.var(x, mean=np.zeros((3, 1))), "numpy.var: mean="),
+        (lambda x: np.cumsum(x, axis=0, out=np.zeros((3, 4))), "numpy.cumsum: out="),
+        (lambda x: np.argmax(x, out=np.zeros(4, np.int64), axis=0), "numpy.argmax: out="),
+    ],
+)
+def test_unsupported_arguments_raise_naming_the_function(call, match):
+    with pytest.raises(OnnxNumpyError, match=match):
+        call(Var("X", np.float32, [3, 4]))
+
+
+def test_bad_axes_raise_like_numpy():
+    x = Var("X", np.float32, [None, 4])
+    with pytest.raises(np.exceptions.AxisError):
+        np.sum(x, axis=2)
+    with pytest.raises(ValueError, match=r"repeated\ axis"):
+        np.sum(x, axis=(1, -1))
+    with pytest.raises(TypeError):
+        np.sum(x, axis=1.0)
+
+
+def test_ddof_and_correction_together_raise():
+    with pytest.raises(ValueError, match="correction"):
+        np.var(Var("X", np.float32, [3]), ddof=1, correction=1)
+
+
+def test_unsupported_reductions_raise_naming_the_function():
+    x = Var("X", np.float32, [None, 4])
+    for function, name in ((np.nanstd, "numpy.nanstd"), (np.histogram, "numpy.histogram"), (np.nancumsum, "numpy.nancumsum")):
+        with pytest.raises(OnnxNumpyError, match=name):
+            function(x)
+
+
+def test_integer_product_wraps_around_like_numpy():
+    # 4**32 is 2**64: numpy wraps to 0 (onnxruntime's ReduceProd would saturate)
+    array = np.full((2, 4, 4), 4, np.int64)
+    for kwargs in ({}, {"axis": (1, 2)}, {"axis": (0, 2), "keepdims": True}):
+        check(lambda a, k=kwargs: np.prod(a, **k), array)
+        check(lambda a, k=kwargs: np.prod(a, **k), array, batch=True)
+    check(lambda a: np.prod(a, axis=1), np.zeros((3, 0), np.int64), batch=True)
