@@ -60,8 +60,16 @@ class Operand(NamedTuple):
 
     @property
     def weak(self) -> bool:
-        """True for a Python scalar, whose dtype comes from the other operands."""
-        return self.key in _WEAK_TYPES
+        """True for a Python scalar, whose dtype comes from the other operands.
+
+        (Not ``key in (int, float, complex)``: ``np.dtype('float64') == float`` is True.)
+        """
+        return _is_weak(self.key)
+
+
+def _is_weak(key: Any) -> bool:
+    """True for the key of a Python scalar (the type ``int``, ``float`` or ``complex``), not for a dtype."""
+    return isinstance(key, type) and key in _WEAK_TYPES
 
 
 def operand(value: Any, where: str = "") -> Operand:
@@ -119,7 +127,7 @@ def _short(value: Any) -> str:
 
 def _resolution_key(key: Any) -> Any:
     """What ``resolve_dtypes``/``result_type`` take for an operand key."""
-    if key in _WEAK_TYPES and not NUMPY2:  # numpy 1: no weak scalars in resolve_dtypes
+    if _is_weak(key) and not NUMPY2:  # numpy 1: no weak scalars in resolve_dtypes
         return _DEFAULT_OF_KIND[np.dtype(key).kind]
     return key
 
@@ -137,11 +145,11 @@ def _resolve(ufunc: np.ufunc, keys: tuple[Any, ...], dtype: np.dtype | None) -> 
 
 def _weak_to_strong(keys: tuple[Any, ...]) -> tuple[np.dtype, ...]:
     """NEP 50 for numpy 1: a weak scalar takes the strong dtypes' result unless its kind is higher."""
-    strong = [k for k in keys if k not in _WEAK_TYPES]
+    strong = [k for k in keys if not _is_weak(k)]
     base = np.result_type(*strong) if strong else None
     out = []
     for key in keys:
-        if key not in _WEAK_TYPES:
+        if not _is_weak(key):
             out.append(key)
             continue
         kind = np.dtype(key).kind

@@ -8,12 +8,17 @@ definition where ONNX's operator differs (``%`` takes the divisor's sign,
 ``//`` floors, ``maximum`` propagates NaN, integer division by zero gives 0).
 Integers narrower than 32 bits and float16 are computed in int32/float32 and
 cast back, as onnxruntime has few kernels for them; the wrap-around of
-integer arithmetic is the same.
+integer arithmetic is the same. onnxruntime has no float64 kernel for Tan,
+Atan, Asin, Acos and the hyperbolic functions but Tanh: in float64 they are
+formulas of Sin, Cos, Exp and Log accurate to a few ulp. Signs of zero follow
+numpy; they are given by a multiplication by +-1, as onnxruntime's Where may
+turn a -0.0 it selects into 0.0 (depending on how its inputs broadcast).
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -22,7 +27,7 @@ import numpy as np
 from .._errors import OnnxNumpyError
 from .._expr import Constant, Expr
 from .._types import elem_type_of
-from .promotion import Operand, cast, loop_dtypes, op, operand, to_dtype
+from .promotion import Operand, cast, constant, loop_dtypes, op, operand, to_dtype
 
 __all__ = ["apply_ufunc", "ufunc_method", "UFUNCS", "supported_ufuncs"]
 
@@ -81,6 +86,28 @@ def _identity(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
     return op("Identity", args[0])
 
 
+def _is_negative(x: Expr, dtype: np.dtype) -> Expr:
+    """numpy's signbit of a float: x < 0, or x is -0.0 (1 / -0.0 is -inf); False for NaN."""
+    zero = _zero(x, dtype)
+    negative_zero = op("And", op("Equal", x, zero), op("Less", op("Reciprocal", x), zero))
+    return op("Or", op("Less", x, zero), negative_zero)
+
+
+def _unit(negative: Expr, dtype: np.dtype) -> Expr:
+    """-1 where ``negative``, else 1."""
+    return op("Where", negative, _scalar(-1, dtype), _scalar(1, dtype))
+
+
+def _signed(magnitude: Expr, negative: Expr, dtype: np.dtype) -> Expr:
+    """``magnitude`` (>= 0 or NaN) made negative where ``negative``: -0.0 included, unlike a Where."""
+    return op("Mul", magnitude, _unit(negative, dtype))
+
+
+def _sign_of(result: Expr, x: Expr, dtype: np.dtype) -> Expr:
+    """``result`` with the sign of ``x``, zeros included: for functions whose result has x's sign."""
+    return _signed(op("Abs", result), _is_negative(x, dtype), dtype)
+
+
 # -- division and remainders --------------------------------------------------------------------
 
 
@@ -98,30 +125,72 @@ def _safe_divisor(b: Expr, dtype: np.dtype) -> tuple[Expr, Expr | None]:
     return op("Where", zero, _scalar(1, dtype), b), zero
 
 
+def _quotient(a: Expr, b: Expr, dtype: np.dtype) -> Expr:
+    """``a / b`` of integers, b != 0, truncated toward 0 (ONNX Div): by -1 it is 0 - a.
+
+    The most negative integer divided by -1 overflows, and onnxruntime's Div
+    then kills the process (SIGFPE); numpy gives the wrapped-around value,
+    which 0 - a is.
+    """
+    if dtype.kind == "u":
+        return op("Div", a, b)
+    if isinstance(b, Constant) and not b.deferred:
+        minus_one = b.value == -1
+        if not minus_one.any():
+            return op("Div", a, b)
+        divisor: Expr = Constant(np.where(minus_one, 1, b.value).astype(dtype))
+        mask: Expr = Constant(minus_one)
+    else:
+        mask = op("Equal", b, _scalar(-1, dtype))
+        divisor = op("Where", mask, _scalar(1, dtype), b)
+    quotient = op("Div", a, divisor)
+    return op("Where", mask, op("Sub", _zero(a, dtype), quotient), quotient)
+
+
 def _zero_where(mask: Expr | None, result: Expr, dtype: np.dtype) -> Expr:
     return result if mask is None else op("Where", mask, _zero(result, dtype), result)
 
 
 def _int_floor_divide(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    # the truncated quotient, one less where the remainder is nonzero and of the other sign than b
+    # (a - a mod b, an exact multiple of b, would overflow for a near the dtype's minimum)
     a, b = args
+    dtype = dtypes[0]
     b, zero = _safe_divisor(b, dtypes[1])
-    # a - (a mod b) is a multiple of b, so the division is exact: floor division.
-    exact = op("Sub", a, op("Mod", a, b, fmod=0))
-    return _zero_where(zero, op("Div", exact, b), dtypes[0])
+    quotient = _quotient(a, b, dtype)
+    if dtype.kind != "u":
+        rem = op("Mod", a, b, fmod=1)
+        zero_value = _zero(a, dtype)
+        below = op(
+            "And", op("Not", op("Equal", rem, zero_value)), op("Xor", op("Less", rem, zero_value), op("Less", b, zero_value))
+        )
+        quotient = op("Sub", quotient, op("Cast", below, to=elem_type_of(dtype)))
+    return _zero_where(zero, quotient, dtype)
 
 
 def _float_remainder_parts(a: Expr, b: Expr, dtype: np.dtype) -> tuple[Expr, Expr]:
-    """numpy's divmod for floats: (floor quotient, remainder with the divisor's sign)."""
+    """numpy's divmod for floats: (floor quotient, remainder with the divisor's sign).
+
+    As numpy: mod = fmod(a, b); the quotient (a - mod) / b, an integer up to
+    rounding, is snapped to the nearest one; mod moves into b's sign (one b
+    added, one taken from the quotient). A zero remainder has b's sign, a zero
+    quotient the sign of a / b; b == 0 gives (a / b, NaN).
+    """
     zero = _zero(a, dtype)
     mod = op("Mod", a, b, fmod=1)
-    other_sign = op("Xor", op("Less", mod, zero), op("Less", b, zero))
-    fix = op("And", op("Not", op("Equal", mod, zero)), other_sign)
-    rem = op("Where", fix, op("Add", mod, b), mod)
+    b_negative = _is_negative(b, dtype)
+    fix = op("And", op("Not", op("Equal", mod, zero)), op("Xor", op("Less", mod, zero), op("Less", b, zero)))
+    # mod + (b where fix, else 0), not Where(fix, mod + b, mod): onnxruntime's optimizer drops
+    # an Add of a float64 constant that is 0 once cast to float32 (b = 1e-50), unless it feeds a Where
+    rem = op("Add", mod, op("Where", fix, b, zero))
+    rem = _signed(op("Abs", rem), b_negative, dtype)  # a nonzero remainder already has b's sign
     div = op("Div", op("Sub", a, mod), b)
     div = op("Sub", div, op("Cast", fix, to=elem_type_of(dtype)))
     floor = op("Floor", div)
     floor = op("Add", floor, op("Cast", op("Greater", op("Sub", div, floor), _scalar(0.5, dtype)), to=elem_type_of(dtype)))
-    quotient = op("Where", op("Equal", b, zero), op("Div", a, b), floor)
+    # magnitudes chosen, then the sign of a / b (-0.0 for a zero quotient of a negative ratio)
+    magnitude = op("Where", op("Equal", b, zero), op("Abs", op("Div", a, b)), op("Abs", floor))
+    quotient = _signed(magnitude, op("Xor", _is_negative(a, dtype), b_negative), dtype)
     return quotient, rem
 
 
@@ -136,12 +205,7 @@ def _int_remainder(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
 
 
 def _float_remainder(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
-    a, b = args
-    zero = _zero(a, dtypes[0])
-    mod = op("Mod", a, b, fmod=1)
-    other_sign = op("Xor", op("Less", mod, zero), op("Less", b, zero))
-    fix = op("And", op("Not", op("Equal", mod, zero)), other_sign)
-    return op("Where", fix, op("Add", mod, b), mod)
+    return _float_remainder_parts(args[0], args[1], dtypes[0])[1]
 
 
 def _int_fmod(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
@@ -184,34 +248,35 @@ def _power(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
         raise OnnxNumpyError("numpy.power has no boolean loop")
     if k == 2:
         return op("Mul", base, base)
-    if k == 0.5:
-        return op("Sqrt", base)
     if k == 1:
         return op("Identity", base)
     return op("Pow", base, exponent)
 
 
 def _expm1(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
-    # Kahan: with u = exp(x), (u - 1) * x / log(u) is accurate where u - 1 alone cancels.
+    # Kahan: with u = exp(x), (u - 1) * (x / log(u)) is accurate where u - 1 alone cancels.
     x = args[0]
     dtype = dtypes[0]
     one = _scalar(1, dtype)
     u = op("Exp", x)
     um1 = op("Sub", u, one)
-    exact = op("Div", op("Mul", um1, x), op("Log", u))
+    exact = op("Mul", um1, op("Div", x, op("Log", u)))
     result = op("Where", op("Equal", u, one), x, exact)
     result = op("Where", op("Equal", um1, _scalar(-1, dtype)), _scalar(-1, dtype), result)
-    return op("Where", op("IsInf", u), um1, result)
+    result = op("Where", op("IsInf", u), um1, result)
+    return _sign_of(result, x, dtype)  # expm1(-0.0) is -0.0
 
 
 def _log1p(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
-    # Goldberg: with u = 1 + x, log(u) * x / (u - 1) is accurate for small x.
+    # Goldberg: with u = 1 + x, log(u) * (x / (u - 1)) is accurate for small x.
     x = args[0]
-    one = _scalar(1, dtypes[0])
+    dtype = dtypes[0]
+    one = _scalar(1, dtype)
     u = op("Add", x, one)
-    exact = op("Div", op("Mul", op("Log", u), x), op("Sub", u, one))
+    exact = op("Mul", op("Log", u), op("Div", x, op("Sub", u, one)))
     result = op("Where", op("Equal", u, one), x, exact)
-    return op("Where", op("IsInf", u), op("Log", u), result)
+    result = op("Where", op("IsInf", u), op("Log", u), result)
+    return _sign_of(result, x, dtype)  # log1p(-0.0) is -0.0; NaN below -1
 
 
 def _log_base(base: float) -> Builder:
@@ -243,9 +308,14 @@ def _logaddexp(base2: bool) -> Builder:
 
 
 def _cbrt(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    # |x| ** (1/3) is off by |log x| * ulp (1/3 is rounded); one Newton step, y - (y - a / y**2) / 3, fixes it.
     x = args[0]
-    root = op("Pow", op("Abs", x), _scalar(1 / 3, dtypes[0]))
-    return op("Mul", op("Sign", x), root)
+    dtype = dtypes[0]
+    a = op("Abs", x)
+    y = op("Pow", a, _scalar(1 / 3, dtype))
+    y = op("Sub", y, op("Div", op("Sub", y, op("Div", a, op("Mul", y, y))), _scalar(3, dtype)))
+    root = op("Where", op("Or", op("Equal", a, _zero(a, dtype)), op("IsInf", a)), a, y)
+    return _sign_of(root, x, dtype)
 
 
 # -- rounding, signs, classification -----------------------------------------------------------
@@ -253,7 +323,7 @@ def _cbrt(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
 
 def _trunc(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
     x = args[0]
-    return op("Where", op("Less", x, _zero(x, dtypes[0])), op("Ceil", x), op("Floor", x))
+    return _sign_of(op("Floor", op("Abs", x)), x, dtypes[0])  # trunc(-0.5) is -0.0
 
 
 def _sign(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
@@ -280,24 +350,25 @@ def _isfinite(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
 
 def _signbit(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
     x = args[0]
-    zero = _zero(x, dtypes[0])
     if _kind(dtypes) != "f":
-        return op("Less", x, zero)
-    negative_zero = op("And", op("Equal", x, zero), op("Less", op("Reciprocal", x), zero))
-    return op("Or", op("Less", x, zero), negative_zero)
+        return op("Less", x, _zero(x, dtypes[0]))
+    return _is_negative(x, dtypes[0])
 
 
 def _copysign(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
     a, b = args
-    magnitude = op("Abs", a)
-    return op("Where", _signbit([b], dtypes[1:]), op("Neg", magnitude), magnitude)
+    return _signed(op("Abs", a), _is_negative(b, dtypes[1]), dtypes[0])
 
 
 def _heaviside(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    # 0 below 0, h at 0 (its sign too: heaviside(0, -0.0) is -0.0), 1 above, NaN for NaN
     x, h = args
-    zero = _zero(x, dtypes[0])
-    step = op("Where", op("Less", x, zero), zero, op("Where", op("Equal", x, zero), h, _scalar(1, dtypes[0])))
-    return op("Where", op("IsNaN", x), x, step)
+    dtype = dtypes[0]
+    zero = _zero(x, dtype)
+    at_zero = op("Equal", x, zero)
+    step = op("Where", op("Less", x, zero), zero, op("Where", at_zero, op("Abs", h), _scalar(1, dtype)))
+    step = op("Where", op("IsNaN", x), x, step)
+    return _signed(step, op("And", at_zero, _is_negative(h, dtype)), dtype)
 
 
 def _absolute(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
@@ -328,25 +399,131 @@ def _scale(factor: float) -> Builder:
     return lambda args, dtypes: op("Mul", args[0], _scalar(factor, dtypes[0]))
 
 
+def _atan(x: Expr, dtype: np.dtype) -> Expr:
+    """arctan: onnxruntime's Atan, or in float64 (no kernel there) a refined float32 one.
+
+    |x| > 1 is folded into r = 1/|x| <= 1 (atan = pi/2 - atan(r)); y0 = atan(r)
+    in float32, then one Newton step on sin(y) - r cos(y), which converges
+    cubically here (the second derivative vanishes at the root): full float64
+    precision from float32's 1e-7.
+    """
+    if dtype != np.float64:
+        return op("Atan", x)
+    one = _scalar(1, dtype)
+    a = op("Abs", x)
+    inverted = op("Greater", a, one)
+    r = op("Where", inverted, op("Div", one, a), a)
+    y = op("Cast", op("Atan", op("Cast", r, to=1)), to=11)
+    sin, cos = op("Sin", y), op("Cos", y)
+    y = op("Sub", y, op("Div", op("Sub", sin, op("Mul", r, cos)), op("Add", cos, op("Mul", r, sin))))
+    y = op("Where", inverted, op("Sub", _scalar(math.pi / 2, dtype), y), y)
+    return _signed(y, _is_negative(x, dtype), dtype)
+
+
 def _arctan2(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    # The angle of (|x|, |y|) in [0, pi/2], reflected for a negative x (-0.0 included), then y's sign.
     y, x = args
     dtype = dtypes[0]
-    zero = _zero(x, dtype)
+    ay, ax = op("Abs", y), op("Abs", x)
     pi = _scalar(math.pi, dtype)
-    base = op("Atan", op("Div", y, x))
-    y_negative = _signbit([y], dtypes)
-    shifted = op("Where", y_negative, op("Sub", base, pi), op("Add", base, pi))
-    x_negative = _signbit([x], dtypes)
-    angle = op("Where", x_negative, shifted, base)
-    # x == 0 (either sign): +-pi/2 for y != 0; y == 0 keeps atan2's signed zero/pi table.
-    half = op("Where", y_negative, _scalar(-math.pi / 2, dtype), _scalar(math.pi / 2, dtype))
-    on_axis = op("Where", op("Equal", y, zero), op("Where", x_negative, op("Where", y_negative, op("Neg", pi), pi), y), half)
-    angle = op("Where", op("Equal", x, zero), on_axis, angle)
-    # both infinite: the diagonals
-    both_inf = op("And", op("IsInf", x), op("IsInf", y))
-    quarter = op("Where", x_negative, _scalar(3 * math.pi / 4, dtype), _scalar(math.pi / 4, dtype))
-    diagonal = op("Where", y_negative, op("Neg", quarter), quarter)
-    return op("Where", both_inf, diagonal, angle)
+    x_negative = _is_negative(x, dtype)
+    base = _atan(op("Div", ay, ax), dtype)  # NaN for 0/0 and inf/inf, handled below
+    angle = op("Where", x_negative, op("Sub", pi, base), base)
+    zero = _zero(x, dtype)
+    both_zero = op("And", op("Equal", ay, zero), op("Equal", ax, zero))
+    angle = op("Where", both_zero, op("Where", x_negative, pi, zero), angle)
+    both_inf = op("And", op("IsInf", ax), op("IsInf", ay))
+    diagonal = op("Where", x_negative, _scalar(3 * math.pi / 4, dtype), _scalar(math.pi / 4, dtype))
+    angle = op("Where", both_inf, diagonal, angle)
+    return _signed(angle, _is_negative(y, dtype), dtype)
+
+
+def _float64_formula(native: str, formula: Callable[[Expr, np.dtype], Expr]) -> Builder:
+    """onnxruntime's operator ``native``, but ``formula`` in float64, where onnxruntime has no kernel for it."""
+
+    def build(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+        if dtypes[0] == np.float64:
+            return formula(args[0], dtypes[0])
+        return op(native, args[0])
+
+    return _by_kind(f=build)
+
+
+def _tanh(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    # onnxruntime's float32 Tanh is off by up to 1e-5 relative below |x| = 3e-37; tanh(x)
+    # rounds to x below 2**-13 (x**3 / 3 is under half an ulp of x there)
+    x = args[0]
+    dtype = dtypes[0]
+    if dtype == np.float64:
+        return op("Tanh", x)
+    tiny = op("Less", op("Abs", x), _scalar(2.0**-13, dtype))
+    return _sign_of(op("Where", tiny, x, op("Tanh", x)), x, dtype)
+
+
+def _tan64(x: Expr, dtype: np.dtype) -> Expr:
+    return op("Div", op("Sin", x), op("Cos", x))
+
+
+def _arcsin64(x: Expr, dtype: np.dtype) -> Expr:
+    # atan(x / sqrt(1 - x*x)), with (1 - x)(1 + x) exact near |x| = 1
+    one = _scalar(1, dtype)
+    return _atan(op("Div", x, op("Sqrt", op("Mul", op("Sub", one, x), op("Add", one, x)))), dtype)
+
+
+def _arccos64(x: Expr, dtype: np.dtype) -> Expr:
+    # 2 atan(sqrt((1 - x) / (1 + x))): pi at x = -1 (atan(inf)), NaN outside [-1, 1]
+    one = _scalar(1, dtype)
+    half_angle = _atan(op("Sqrt", op("Div", op("Sub", one, x), op("Add", one, x))), dtype)
+    return op("Mul", _scalar(2, dtype), half_angle)
+
+
+def _sinh64(x: Expr, dtype: np.dtype) -> Expr:
+    # |x| < 1: with e = expm1(|x|), (e + e / (e + 1)) / 2 does not cancel;
+    # else with h = exp(|x| / 2), h/2 * h - 1/(2h) / h, which overflows only where sinh does.
+    a = op("Abs", x)
+    half = _scalar(0.5, dtype)
+    e = _expm1([a], (dtype,))
+    small = op("Mul", half, op("Add", e, op("Div", e, op("Add", e, _scalar(1, dtype)))))
+    h = op("Exp", op("Mul", half, a))
+    large = op("Sub", op("Mul", op("Mul", half, h), h), op("Div", op("Div", half, h), h))
+    return _sign_of(op("Where", op("Less", a, _scalar(1, dtype)), small, large), x, dtype)
+
+
+def _cosh64(x: Expr, dtype: np.dtype) -> Expr:
+    # with h = exp(|x| / 2): h/2 * h + 1/(2h) / h
+    half = _scalar(0.5, dtype)
+    h = op("Exp", op("Mul", half, op("Abs", x)))
+    return op("Add", op("Mul", op("Mul", half, h), h), op("Div", op("Div", half, h), h))
+
+
+_HUGE = 2.0**28  # beyond it, sqrt(x*x + 1) is |x| in float64, and log(2|x|) is exact
+
+
+def _arcsinh64(x: Expr, dtype: np.dtype) -> Expr:
+    # log1p(a + a*a / (1 + sqrt(1 + a*a))) for a = |x| (no cancellation), log(a) + log(2) for huge a
+    a = op("Abs", x)
+    one = _scalar(1, dtype)
+    square = op("Mul", a, a)
+    small = _log1p([op("Add", a, op("Div", square, op("Add", one, op("Sqrt", op("Add", one, square)))))], (dtype,))
+    large = op("Add", op("Log", a), _scalar(math.log(2), dtype))
+    return _sign_of(op("Where", op("Greater", a, _scalar(_HUGE, dtype)), large, small), x, dtype)
+
+
+def _arccosh64(x: Expr, dtype: np.dtype) -> Expr:
+    # with t = x - 1 (exact near 1): log1p(t + sqrt(2t + t*t)); log(x) + log(2) for huge x; NaN below 1
+    t = op("Sub", x, _scalar(1, dtype))
+    root = op("Sqrt", op("Add", op("Mul", _scalar(2, dtype), t), op("Mul", t, t)))
+    small = _log1p([op("Add", t, root)], (dtype,))
+    large = op("Add", op("Log", x), _scalar(math.log(2), dtype))
+    result = op("Where", op("Greater", x, _scalar(_HUGE, dtype)), large, small)
+    return op("Where", op("Less", x, _scalar(1, dtype)), _scalar(np.nan, dtype), result)  # t*t overflows for x = -1e300
+
+
+def _arctanh64(x: Expr, dtype: np.dtype) -> Expr:
+    # log1p(2a / (1 - a)) / 2 for a = |x|: a positive argument, no cancellation near a = 1
+    a = op("Abs", x)
+    ratio = op("Div", op("Mul", _scalar(2, dtype), a), op("Sub", _scalar(1, dtype), a))
+    return _sign_of(op("Mul", _scalar(0.5, dtype), _log1p([ratio], (dtype,))), x, dtype)
 
 
 def _hypot(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
@@ -360,16 +537,27 @@ def _hypot(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
 
 
 def _ldexp(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+    # x * 2**e in three steps of at most 2**step (normal numbers): 2**e alone overflows where
+    # x * 2**e does not (ldexp(1e-30, 120) in float32), and 0 * inf is NaN. Exact but in the
+    # subnormal range, where two steps may round where numpy rounds once.
     x, e = args
-    dtype = dtypes[0]
-    return op("Mul", x, op("Pow", _scalar(2, dtype), op("Cast", e, to=elem_type_of(dtype))))
+    dtype, e_dtype = dtypes
+    step = 1000 if dtype == np.float64 else 100
+    e = op("Max", op("Min", e, _scalar(3 * step, e_dtype)), _scalar(-3 * step, e_dtype))  # beyond: 0 or inf anyway
+    for _ in range(3):
+        part = op("Max", op("Min", e, _scalar(step, e_dtype)), _scalar(-step, e_dtype))
+        x = op("Mul", x, op("Pow", _scalar(2, dtype), op("Cast", part, to=elem_type_of(dtype))))
+        e = op("Sub", e, part)
+    return x
 
 
 def _modf(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> tuple[Expr, Expr]:
-    whole = _trunc(args, dtypes)
+    # both parts have x's sign, zeros included (modf(-1.0) is (-0.0, -1.0)); the fraction of +-inf is +-0.0
     x = args[0]
-    fraction = op("Where", op("IsInf", x), op("Mul", op("Sign", x), _zero(x, dtypes[0])), op("Sub", x, whole))
-    return fraction, whole
+    dtype = dtypes[0]
+    whole = _trunc(args, dtypes)
+    fraction = op("Where", op("IsInf", x), _zero(x, dtype), op("Abs", op("Sub", x, whole)))
+    return _signed(fraction, _is_negative(x, dtype), dtype), whole
 
 
 # -- comparisons, logic, bits --------------------------------------------------------------------
@@ -414,8 +602,9 @@ def _shift(left: bool) -> Builder:
         if dtype.kind == "b":
             raise OnnxNumpyError("numpy shifts have no boolean loop")
         unsigned = _unsigned(dtype)
-        too_far = op("GreaterOrEqual", b, _scalar(bits, dtypes[1]))
-        count = op("Cast", op("Min", b, _scalar(bits - 1, dtypes[1])), to=unsigned)
+        # numpy: a count < 0 or >= the width shifts everything out (0, or -1 for a negative a >> n)
+        too_far = op("Or", op("GreaterOrEqual", b, _scalar(bits, dtypes[1])), op("Less", b, _zero(b, dtypes[1])))
+        count = op("Cast", op("Where", too_far, _scalar(bits - 1, dtypes[1]), b), to=unsigned)
         if left or dtype.kind == "u":
             shifted = op("BitShift", op("Cast", a, to=unsigned), count, direction="LEFT" if left else "RIGHT")
             result = op("Cast", shifted, to=elem_type_of(dtype))
@@ -453,8 +642,23 @@ def _matmul(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
     return op("MatMul", *args)
 
 
+def _same_batch_rank(args: list[Expr], equation: str) -> list[Expr]:
+    """Operands with leading 1-dimensions so that every ``...`` of the equation has the same rank.
+
+    numpy broadcasts batch dimensions of different ranks; ONNX's Einsum wants one rank for ``...``.
+    """
+    core = [len(term.replace("...", "")) for term in equation.split("->")[0].split(",")]
+    ranks = [None if a.shape is None else len(a.shape) for a in args]
+    if any(r is None for r in ranks):
+        return args
+    batch = [r - c for r, c in zip(ranks, core)]
+    widest = max(batch)
+    return [a if b == widest else op("Unsqueeze", a, np.arange(widest - b, dtype=np.int64)) for a, b in zip(args, batch)]
+
+
 def _einsum(equation: str) -> Builder:
     def build(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
+        args = _same_batch_rank(args, equation)
         if _kind(dtypes) == "b":
             product = op("Einsum", *(op("Cast", a, to=7) for a in args), equation=equation)
             return op("Greater", product, Constant(np.zeros((), np.int64)))
@@ -530,16 +734,16 @@ UFUNCS: dict[np.ufunc, UfuncEntry] = {
     # trigonometry
     np.sin: UfuncEntry(_float_only("Sin"), "Sin"),
     np.cos: UfuncEntry(_float_only("Cos"), "Cos"),
-    np.tan: UfuncEntry(_float_only("Tan"), "Tan"),
-    np.arcsin: UfuncEntry(_float_only("Asin"), "Asin"),
-    np.arccos: UfuncEntry(_float_only("Acos"), "Acos"),
-    np.arctan: UfuncEntry(_float_only("Atan"), "Atan"),
-    np.sinh: UfuncEntry(_float_only("Sinh"), "Sinh"),
-    np.cosh: UfuncEntry(_float_only("Cosh"), "Cosh"),
-    np.tanh: UfuncEntry(_float_only("Tanh"), "Tanh"),
-    np.arcsinh: UfuncEntry(_float_only("Asinh"), "Asinh"),
-    np.arccosh: UfuncEntry(_float_only("Acosh"), "Acosh"),
-    np.arctanh: UfuncEntry(_float_only("Atanh"), "Atanh"),
+    np.tan: UfuncEntry(_float64_formula("Tan", _tan64), "Tan"),
+    np.arcsin: UfuncEntry(_float64_formula("Asin", _arcsin64), "Asin"),
+    np.arccos: UfuncEntry(_float64_formula("Acos", _arccos64), "Acos"),
+    np.arctan: UfuncEntry(_float64_formula("Atan", _atan), "Atan"),
+    np.sinh: UfuncEntry(_float64_formula("Sinh", _sinh64), "Sinh"),
+    np.cosh: UfuncEntry(_float64_formula("Cosh", _cosh64), "Cosh"),
+    np.tanh: UfuncEntry(_by_kind(f=_tanh), "Tanh"),
+    np.arcsinh: UfuncEntry(_float64_formula("Asinh", _arcsinh64), "Asinh"),
+    np.arccosh: UfuncEntry(_float64_formula("Acosh", _arccosh64), "Acosh"),
+    np.arctanh: UfuncEntry(_float64_formula("Atanh", _arctanh64), "Atanh"),
     np.arctan2: UfuncEntry(_by_kind(f=_arctan2)),
     np.hypot: UfuncEntry(_by_kind(f=_hypot)),
     np.deg2rad: UfuncEntry(_by_kind(f=_scale(math.pi / 180))),
@@ -622,8 +826,12 @@ def apply_ufunc(ufunc: np.ufunc, *inputs: Any, dtype: Any = None) -> Any:
     for d in ins + outs:
         if d.kind not in "biuf":
             raise OnnxNumpyError(f"{label}: numpy computes it in {d}, which ONNX operators do not compute.")
+    if ufunc in _COMPARISONS:
+        beyond = _out_of_range_comparison(ufunc, operands, ins)
+        if beyond is not None:
+            return beyond
     compute = tuple(_COMPUTE.get(d, d) for d in ins)
-    args = [to_dtype(item, d, label) for item, d in zip(operands, compute)]
+    args = [_convert(item, loop, d, label) for item, loop, d in zip(operands, ins, compute)]
     try:
         result = entry.build(args, compute)
     except OnnxNumpyError as exc:
@@ -633,6 +841,57 @@ def apply_ufunc(ufunc: np.ufunc, *inputs: Any, dtype: Any = None) -> Any:
     if ufunc.nout == 1:
         return cast(result, outs[0])
     return tuple(cast(r, d) for r, d in zip(result, outs))
+
+
+def _convert(item: Operand, loop: np.dtype, compute: np.dtype, label: str) -> Expr:
+    """An operand in its computation dtype, through numpy's loop dtype when the graph computes wider.
+
+    numpy turns ``x_uint8 + 300`` into an OverflowError and rounds ``x_float16 + 0.1``
+    to float16; ``np.floor_divide(x_int32, 7, dtype=np.int8)`` wraps x into int8
+    first: operands are checked, rounded or wrapped in the loop dtype, not in the
+    wider dtype the graph computes in.
+    """
+    if loop == compute or item.key == loop:
+        return to_dtype(item, compute, label)
+    if item.weak:
+        return Constant(constant(item.value, loop, label).value.astype(compute))
+    return cast(to_dtype(item, loop, label), compute)
+
+
+_COMPARISONS = {
+    np.less: operator.lt,
+    np.less_equal: operator.le,
+    np.greater: operator.gt,
+    np.greater_equal: operator.ge,
+    np.equal: operator.eq,
+    np.not_equal: operator.ne,
+}
+
+
+def _out_of_range_comparison(ufunc: np.ufunc, operands: list[Operand], ins: tuple[np.dtype, ...]) -> Expr | None:
+    """An integer compared with a Python int outside its dtype's range: the same answer everywhere.
+
+    numpy 2 compares the values (``x_uint8 < 300`` is True) where arithmetic
+    raises OverflowError. Every integer of the dtype lies on the same side of
+    the scalar, so the answer is that of the dtype's min (or max), shaped like
+    the expression. None when no operand is such a scalar.
+    """
+    for index, (item, dtype) in enumerate(zip(operands, ins)):
+        if type(item.value) is not int or dtype.kind not in "iu":
+            continue
+        info = np.iinfo(dtype)
+        if info.min <= item.value <= info.max:
+            continue
+        other = operands[1 - index]
+        if not isinstance(other.value, Expr):
+            return None
+        stand_in = int(info.min) if item.value < info.min else int(info.max)
+        pair = [stand_in, stand_in]
+        pair[index] = item.value
+        answer = _COMPARISONS[ufunc](*pair)
+        same = op("Equal", other.value, other.value)  # True everywhere: integers are never NaN
+        return same if answer else op("Not", same)
+    return None
 
 
 def _strings(ufunc: np.ufunc, operands: list[Operand], label: str) -> Expr:
@@ -649,7 +908,7 @@ def _strings(ufunc: np.ufunc, operands: list[Operand], label: str) -> Expr:
 def _untyped(ufunc: np.ufunc, entry: UfuncEntry, operands: list[Operand], label: str) -> Any:
     """An operand of unknown dtype: the plain ONNX operator, Python scalars taking its dtype later."""
     if entry.untyped is None:
-        unknown = [repr(o.value) for o in operands if o.key is None]
+        unknown = list(dict.fromkeys(repr(o.value) for o in operands if o.key is None))
         raise OnnxNumpyError(
             f"{label}: the dtype of {', '.join(unknown)} is unknown, and numpy's result depends on it; "
             "give the input a dtype (Var('X', np.float32, [None, 4]))."
