@@ -175,7 +175,9 @@ class NumpyOperators:
 
         raise OnnxNumpyError(
             "an expression has no values until the model runs, so numpy cannot make an array of it: "
-            "use numpy functions on it (np.exp(x) builds ONNX), or expr.eval({...}) to compute its values."
+            "use numpy functions on it (np.exp(x) builds ONNX), or expr.eval({...}) to compute its values. "
+            "A numpy array indexed by an expression (table[idx], np.take(table, idx)) converts the index "
+            "first: write Constant(table)[idx]."
         )
 
     # -- operators (from the tables above; in-place operators fall back on these and rebind) ----

@@ -491,3 +491,13 @@ def test_narrow_dtypes_wrap_around_like_numpy(runtime, symbol, data):
     got = _run(expr, feeds, runtime)
     assert got.dtype == expected.dtype and got.shape == expected.shape
     np.testing.assert_array_equal(got, expected)  # exact: float16 results are float32 ones rounded, as numpy's
+
+
+def test_a_list_holding_expressions_is_stacked_like_numpy_arrays():
+    x, y = Var("X", np.float32, [3]), Var("Y", np.float32, [])
+    feeds = {"X": np.array([1, 2, 3], np.float32), "Y": np.float32(5)}
+    expected = feeds["X"] + np.array([feeds["Y"], 1.0, 2.0])  # np.array of the list: float64
+    expr = x + [y, 1.0, 2.0]  # noqa: RUF005 (numpy addition, not list concatenation)
+    assert expr.dtype == expected.dtype and expr.shape == expected.shape
+    for runtime in ("onnxruntime", "reference"):
+        np.testing.assert_array_equal(expr.eval(feeds, runtime=runtime), expected)

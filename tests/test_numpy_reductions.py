@@ -345,3 +345,18 @@ def test_integer_product_wraps_around_like_numpy():
         check(lambda a, k=kwargs: np.prod(a, **k), array)
         check(lambda a, k=kwargs: np.prod(a, **k), array, batch=True)
     check(lambda a: np.prod(a, axis=1), np.zeros((3, 0), np.int64), batch=True)
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int16, np.uint16])
+def test_sums_in_a_narrow_integer_dtype_wrap_like_numpy(dtype):
+    values = np.full((2, 3), 100, dtype)
+    x = Var("X", dtype, [2, 3])
+    cases = [
+        (np.sum(x, dtype=dtype), np.sum(values, dtype=dtype)),
+        (np.add.reduce(x, dtype=dtype), np.add.reduce(values, dtype=dtype)),
+        (np.cumsum(x, axis=1, dtype=dtype), np.cumsum(values, axis=1, dtype=dtype)),
+    ]
+    for expr, expected in cases:
+        assert expr.dtype == expected.dtype
+        for runtime in ("onnxruntime", "reference"):
+            np.testing.assert_array_equal(expr.eval({"X": values}, runtime=runtime), expected)

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._errors import OnnxNumpyError
 from .._expr import Constant, Expr
-from .promotion import Operand, as_expr, op, operand, result_dtype, to_dtype
+from .promotion import Operand, as_expr, holds_expr, op, operand, result_dtype, to_dtype
 
 __all__ = [
     "FUNCTIONS",
@@ -59,13 +59,6 @@ def optional(path: str) -> Any:
         if obj is None:
             return None
     return obj
-
-
-def holds_expr(value: Any) -> bool:
-    """True for a (nested) list or tuple with an expression inside, which ``np.asarray`` cannot take."""
-    if isinstance(value, Expr):
-        return True
-    return isinstance(value, (list, tuple)) and any(holds_expr(v) for v in value)
 
 
 def nested(value: Any, where: str) -> Any:

@@ -94,18 +94,23 @@ def operand(value: Any, where: str = "") -> Operand:
         expr = as_expression()
         return Operand(expr, expr.dtype)
     if isinstance(value, (list, tuple)):
-        array = np.asarray(value)
-        if array.dtype.kind == "O":
-            # A list holding expressions: numpy would make an object array; stack them instead.
-            from .functions import stack_nested
+        if holds_expr(value):  # numpy would make an object array: stack them as np.array stacks arrays
+            from .shapes import stack_nested
 
             expr = stack_nested(value, where)
             return Operand(expr, expr.dtype)
-        return operand(array, where)
+        return operand(np.asarray(value), where)
     raise OnnxNumpyError(
         f"{where or 'numpy'}: cannot use {type(value).__name__} {_short(value)} in an expression; "
         "give an expression, a numpy array or a Python number."
     )
+
+
+def holds_expr(value: Any) -> bool:
+    """True for an expression (or what stands for one), or a (nested) list or tuple holding one."""
+    if isinstance(value, Expr) or hasattr(value, "as_expression"):
+        return True
+    return isinstance(value, (list, tuple)) and any(holds_expr(v) for v in value)
 
 
 def as_expr(value: Any, dtype: Any = None, where: str = "") -> Expr:

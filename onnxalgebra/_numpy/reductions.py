@@ -100,8 +100,13 @@ def _float_of(dtype: np.dtype) -> np.dtype:
 
 
 def _computed(dtype: np.dtype) -> np.dtype:
-    """float16 is computed in float32 (numpy's own accumulator for it), as is int32 -> int64 already."""
-    return np.dtype(np.float32) if dtype == np.float16 else dtype
+    """The dtype ONNX computes a ``dtype`` result in: float32 for float16 (numpy's own accumulator for it),
+    int64/uint64 for narrower integers (ReduceSum has no int8 version; the wrap-around is the same)."""
+    if dtype == np.float16:
+        return np.dtype(np.float32)
+    if dtype.kind in "iu" and dtype.itemsize < 4:
+        return np.dtype(np.int64)
+    return dtype
 
 
 def _prepare(a: Any, where: str) -> Expr:
