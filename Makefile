@@ -24,6 +24,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_chain.py
 	$(PY) benchmarks/bench_render.py
 	$(PY) benchmarks/bench_converters.py
+	$(PY) benchmarks/bench_numpy.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -492,7 +492,7 @@ class OnnxOperator(Expr):
     def __getitem__(self, index: Any) -> Any:
         """With several outputs, ``node[i]`` is output ``i``; with one, numpy indexing of its values."""
         if self.n_outputs == 1:
-            return super().__getitem__(index)
+            return _numpy_ops._index(self, index)
         if not isinstance(index, (int, np.integer)) or isinstance(index, bool):
             raise TypeError(
                 f"{type(self).__name__} has {self.n_outputs} outputs: node[i] selects output i; index the values "

@@ -32,6 +32,7 @@ def _lazy(name: str) -> Any:
     """A function of the numpy layer, imported on first use (the layer imports the expressions)."""
     found = _impl.get(name)
     if found is None:
+        from ._expr import Expr
         from ._numpy import functions, indexing, ufuncs
 
         _impl.update(
@@ -40,9 +41,18 @@ def _lazy(name: str) -> Any:
             array_function=functions.array_function,
             functions=functions.FUNCTIONS,
             index=indexing.index,
+            Expr=Expr,
         )
         found = _impl[name]
     return found
+
+
+def _index(value: Any, key: Any) -> Any:
+    """numpy indexing of an expression's values (an OnnxSubEstimator's first output)."""
+    index = _impl.get("index") or _lazy("index")
+    if not isinstance(value, _impl["Expr"]):
+        value = _as_indexable(value)
+    return index(value, key)
 
 
 def _ufunc(ufunc: np.ufunc, *args: Any) -> Any:
@@ -51,21 +61,33 @@ def _ufunc(ufunc: np.ufunc, *args: Any) -> Any:
 
 def _call(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run our version of the numpy function ``function``."""
-    return _lazy("functions")[function](*args, **kwargs)
+    table = _impl.get("functions") or _lazy("functions")
+    return table[function](*args, **kwargs)
+
+
+# Types an operator takes as its other operand (an OnnxSubEstimator too, through as_expression).
+_OPERANDS: tuple[type, ...] = (int, float, complex, str, list, tuple, np.ndarray, np.generic)
 
 
 def _binary(ufunc: np.ufunc) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """``__op__`` and ``__rop__`` of a binary ufunc."""
+    apply = None
 
     def forward(self: Any, other: Any) -> Any:
-        if not _operand_ok(other):
+        nonlocal apply
+        if not isinstance(other, _ACCEPTED) and not _operand_ok(other):
             return NotImplemented
-        return _ufunc(ufunc, self, other)
+        if apply is None:
+            apply = _lazy("apply_ufunc")
+        return apply(ufunc, self, other)
 
     def reflected(self: Any, other: Any) -> Any:
-        if not _operand_ok(other):
+        nonlocal apply
+        if not isinstance(other, _ACCEPTED) and not _operand_ok(other):
             return NotImplemented
-        return _ufunc(ufunc, other, self)
+        if apply is None:
+            apply = _lazy("apply_ufunc")
+        return apply(ufunc, other, self)
 
     forward.__doc__ = f"``numpy.{ufunc.__name__}(self, other)``."
     reflected.__doc__ = f"``numpy.{ufunc.__name__}(other, self)``."
@@ -138,6 +160,8 @@ class NumpyOperators:
 
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy calls this for ``np.exp(expr)``, ``ndarray + expr``, ``np.add.reduce(expr)``..."""
+        if method == "__call__" and not kwargs:  # the common case, without the keyword checks
+            return (_impl.get("apply_ufunc") or _lazy("apply_ufunc"))(ufunc, *inputs)
         from ._errors import OnnxNumpyError
 
         label = f"numpy.{ufunc.__name__}"
@@ -282,7 +306,7 @@ class NumpyOperators:
 
     def __getitem__(self, key: Any) -> Any:
         """numpy indexing of the values: ``x[:, 1]``, ``x[..., -1]``, ``x[idx]``, ``x[x > 0]``."""
-        return _lazy("index")(_as_indexable(self), key)
+        return _index(self, key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
         raise TypeError("expressions are immutable: instead of x[mask] = v, write x = np.where(mask, v, x).")
@@ -294,7 +318,7 @@ class NumpyOperators:
         >>> Var("X", np.float32, [5, 4]).getitem((slice(1, 3), 0)).shape
         (2,)
         """
-        return _lazy("index")(_as_indexable(self), key)
+        return _index(self, key)
 
     @property
     def at(self) -> _Indexer:
@@ -324,17 +348,17 @@ class NumpyOperators:
         self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, initial: Any = _NO, where: Any = _NO
     ) -> Any:
         """``np.sum``."""
-        return _call(np.sum, self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where)
+        return _call(np.sum, self, axis, dtype, out, keepdims, initial, where)
 
     def prod(
         self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, initial: Any = _NO, where: Any = _NO
     ) -> Any:
         """``np.prod``."""
-        return _call(np.prod, self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where)
+        return _call(np.prod, self, axis, dtype, out, keepdims, initial, where)
 
     def mean(self, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: bool = False, *, where: Any = _NO) -> Any:
         """``np.mean``."""
-        return _call(np.mean, self, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where)
+        return _call(np.mean, self, axis, dtype, out, keepdims, where=where)
 
     def std(
         self, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0, keepdims: bool = False, **kwargs: Any
@@ -350,11 +374,11 @@ class NumpyOperators:
 
     def max(self, axis: Any = None, out: Any = None, keepdims: bool = False, initial: Any = _NO, where: Any = _NO) -> Any:
         """``np.max``."""
-        return _call(np.max, self, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
+        return _call(np.max, self, axis, out, keepdims, initial, where)
 
     def min(self, axis: Any = None, out: Any = None, keepdims: bool = False, initial: Any = _NO, where: Any = _NO) -> Any:
         """``np.min``."""
-        return _call(np.min, self, axis=axis, out=out, keepdims=keepdims, initial=initial, where=where)
+        return _call(np.min, self, axis, out, keepdims, initial, where)
 
     def argmax(self, axis: Any = None, out: Any = None, *, keepdims: bool = False) -> Any:
         """``np.argmax``."""
@@ -452,6 +476,9 @@ class NumpyOperators:
         return _ufunc(np.conjugate, self)
 
     conjugate = conj
+
+
+_ACCEPTED: tuple[type, ...] = (NumpyOperators, *_OPERANDS)
 
 
 def _as_indexable(value: Any) -> Any:

@@ -24,6 +24,7 @@ import numpy as np
 from .._errors import OnnxNumpyError
 from .._expr import Constant, Expr
 from .common import int64
+from .plans import int64_constant
 from .promotion import op
 
 __all__ = ["index"]
@@ -195,6 +196,9 @@ def index(expr: Expr, key: Any) -> Expr:
     >>> index(x, (slice(None), 1)).shape, index(x, x > 0).shape, index(x, (Ellipsis, [0, 2])).shape
     ((None,), (None,), (None, 2))
     """
+    fast = _ints_and_slices(expr, key)
+    if fast is not None:
+        return fast
     raw = list(key) if isinstance(key, tuple) else [key]
     items = [_item(i) for i in raw]
     shape = expr.shape
@@ -217,6 +221,57 @@ def index(expr: Expr, key: Any) -> Expr:
     if not any(isinstance(item, _Array) for _, item in entries):
         return _basic(x, entries, expr)
     return _advanced(x, entries)
+
+
+def _ints_and_slices(expr: Expr, key: Any) -> Expr | None:
+    """The common case, built directly: a key of ints and slices of ints (``x[:, 1:3]``, ``x[0]``).
+
+    None for anything else (or anything to check or explain), which the general path handles.
+    """
+    items = key if type(key) is tuple else (key,)
+    shape = expr.shape
+    if shape is None or len(items) > len(shape):
+        return None
+    starts: list[int] = []
+    ends: list[int] = []
+    axes: list[int] = []
+    steps: list[int] = []
+    squeeze: list[int] = []
+    for axis, item in enumerate(items):
+        kind = type(item)
+        if kind is slice:
+            start, stop, step = item.start, item.stop, item.step
+            if start is None and stop is None and step is None:
+                continue
+            if not all(v is None or type(v) is int for v in (start, stop, step)) or step == 0:
+                return None
+            args = _slice_args(item)
+            if args is None:
+                continue
+            starts.append(args[0])
+            ends.append(args[1])
+            axes.append(axis)
+            steps.append(args[2])
+        elif kind is int:
+            size = shape[axis]
+            if size is not None and not -size <= item < size:
+                return None  # the general path raises numpy's IndexError
+            starts.append(item)
+            ends.append(item + 1 if item != -1 else _MAX)
+            axes.append(axis)
+            steps.append(1)
+            squeeze.append(axis)
+        else:
+            return None
+    if not axes:
+        return op("Identity", expr)
+    result = op(
+        "Slice", expr, int64_constant(tuple(starts)), int64_constant(tuple(ends)), int64_constant(tuple(axes)),
+        int64_constant(tuple(steps)),
+    )  # fmt: skip
+    if squeeze:
+        result = op("Squeeze", result, int64_constant(tuple(squeeze)))
+    return result
 
 
 def _slice_args(item: slice) -> tuple[int, int, int] | None:

@@ -40,11 +40,17 @@ _DEFAULT_OF_KIND = {"b": np.dtype(bool), "i": np.dtype(np.int64), "f": np.dtype(
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
+_CLASSES: dict[str, Any] = {}
+
+
 def op(name: str, *inputs: Any, **attributes: Any) -> OnnxOperator:
     """Build operator ``name`` (``'Add'``...) on ``inputs``: the one place the numpy layer makes nodes."""
-    from .._operators import operator_class
+    cls = _CLASSES.get(name)
+    if cls is None:
+        from .._operators import operator_class
 
-    return operator_class(name)(*inputs, **attributes)
+        cls = _CLASSES[name] = operator_class(name)
+    return cls(*inputs, **attributes)
 
 
 class Operand(NamedTuple):

@@ -12,10 +12,11 @@ import builtins
 from typing import Any
 
 import numpy as np
+from onnx import TensorProto
 
 from .._errors import OnnxNumpyError
 from .._expr import Constant, Expr
-from .._types import elem_type_of
+from .._types import TensorType, elem_type_of
 from .common import (
     asexpr,
     count_of,
@@ -29,6 +30,7 @@ from .common import (
     refuse,
     shape_of,
 )
+from .plans import int64_constant
 from .promotion import cast, op
 
 __all__ = [
@@ -78,7 +80,7 @@ def _reduce(name: str, x: Expr, axes: list[int] | None, keepdims: bool) -> Expr:
         return op(name, x, keepdims=int(keepdims))
     if not axes:
         return op("Identity", x)  # numpy reduces nothing; ONNX would reduce every axis
-    return op(name, x, int64(axes), keepdims=int(keepdims))
+    return op(name, x, int64_constant(tuple(axes)), keepdims=int(keepdims))
 
 
 def _keep(value: Any) -> bool:
@@ -174,7 +176,37 @@ def sum(
     a: Any, axis: Any = None, dtype: Any = None, out: Any = None, keepdims: Any = _NO, initial: Any = _NO, where: Any = _NO
 ) -> Expr:
     """``np.sum`` (bool and small ints sum in int64, as numpy)."""
+    if dtype is None and out is None and initial is _NO and where is _NO and isinstance(a, Expr):
+        fast = _one_float_reduction("ReduceSum", a, axis, keepdims)
+        if fast is not None:
+            return fast
     return _additive("ReduceSum", "sum", a, axis, dtype, out, keepdims, initial, where)
+
+
+_FLOATS = (TensorProto.FLOAT, TensorProto.DOUBLE)
+
+
+def _one_float_reduction(name: str, x: Expr, axis: Any, keepdims: Any) -> Expr | None:
+    """The common case built directly: a float32/float64 tensor of known rank, axis None, an int or a tuple
+    of ints. None for anything else, which the general path handles (and explains)."""
+    vtype = x.type
+    if not isinstance(vtype, TensorType) or vtype.elem_type not in _FLOATS or vtype.shape is None:
+        return None
+    rank = len(vtype.shape)
+    keep = 0 if keepdims is _NO or not keepdims else 1
+    if axis is None:
+        return op(name, x, keepdims=keep)
+    if type(axis) is int:
+        if not -rank <= axis < rank:
+            return None
+        axes: tuple[int, ...] = (axis % rank,)
+    elif type(axis) is tuple and axis and builtins.all(type(a) is int and -rank <= a < rank for a in axis):
+        axes = tuple(sorted({a % rank for a in axis}))
+        if len(axes) != len(axis):
+            return None
+    else:
+        return None
+    return op(name, x, int64_constant(axes), keepdims=keep)
 
 
 @implements(np.prod)

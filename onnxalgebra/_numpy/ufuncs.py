@@ -10,9 +10,15 @@ Integers narrower than 32 bits and float16 are computed in int32/float32 and
 cast back, as onnxruntime has few kernels for them; the wrap-around of
 integer arithmetic is the same. onnxruntime has no float64 kernel for Tan,
 Atan, Asin, Acos and the hyperbolic functions but Tanh: in float64 they are
-formulas of Sin, Cos, Exp and Log accurate to a few ulp. Signs of zero follow
-numpy; they are given by a multiplication by +-1, as onnxruntime's Where may
-turn a -0.0 it selects into 0.0 (depending on how its inputs broadcast).
+formulas of Sin, Cos, Exp and Log accurate to a few ulp.
+
+Signs of zero: -0.0 and 0.0 are equal values, and numpy itself varies on
+them (``maximum(0.0, -0.0)`` depends on its SIMD path). Where the sign of a
+zero is the point (``signbit``, ``copysign``, ``arctan2``'s quadrants,
+``heaviside``) it follows numpy, given by a multiplication by +-1 since
+onnxruntime's Where may turn a -0.0 it selects into 0.0; elsewhere a zero
+result may be +0.0 where numpy gives -0.0 (``trunc(-0.5)``, ``-4.0 % 2``),
+rather than costing every ``tanh``, ``%`` or ``//`` eight more nodes.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import numpy as np
 from .._errors import OnnxNumpyError
 from .._expr import Constant, Expr
 from .._types import elem_type_of
+from .plans import make_plan, plan_key
 from .promotion import Operand, cast, constant, loop_dtypes, op, operand, to_dtype
 
 __all__ = ["apply_ufunc", "ufunc_method", "UFUNCS", "supported_ufuncs"]
@@ -104,8 +111,12 @@ def _signed(magnitude: Expr, negative: Expr, dtype: np.dtype) -> Expr:
 
 
 def _sign_of(result: Expr, x: Expr, dtype: np.dtype) -> Expr:
-    """``result`` with the sign of ``x``, zeros included: for functions whose result has x's sign."""
-    return _signed(op("Abs", result), _is_negative(x, dtype), dtype)
+    """``result`` (>= 0, computed from ``|x|``) with the sign of ``x``: one Mul by Sign(x).
+
+    A zero result comes out +0.0 where numpy may give -0.0: signed zeros are
+    equal values, and keeping their sign costs eight nodes in every call.
+    """
+    return op("Mul", op("Sign", x), result)
 
 
 # -- division and remainders --------------------------------------------------------------------
@@ -173,24 +184,19 @@ def _float_remainder_parts(a: Expr, b: Expr, dtype: np.dtype) -> tuple[Expr, Exp
 
     As numpy: mod = fmod(a, b); the quotient (a - mod) / b, an integer up to
     rounding, is snapped to the nearest one; mod moves into b's sign (one b
-    added, one taken from the quotient). A zero remainder has b's sign, a zero
-    quotient the sign of a / b; b == 0 gives (a / b, NaN).
+    added, one taken from the quotient); b == 0 gives (a / b, NaN).
     """
     zero = _zero(a, dtype)
     mod = op("Mod", a, b, fmod=1)
-    b_negative = _is_negative(b, dtype)
     fix = op("And", op("Not", op("Equal", mod, zero)), op("Xor", op("Less", mod, zero), op("Less", b, zero)))
     # mod + (b where fix, else 0), not Where(fix, mod + b, mod): onnxruntime's optimizer drops
     # an Add of a float64 constant that is 0 once cast to float32 (b = 1e-50), unless it feeds a Where
     rem = op("Add", mod, op("Where", fix, b, zero))
-    rem = _signed(op("Abs", rem), b_negative, dtype)  # a nonzero remainder already has b's sign
     div = op("Div", op("Sub", a, mod), b)
     div = op("Sub", div, op("Cast", fix, to=elem_type_of(dtype)))
     floor = op("Floor", div)
     floor = op("Add", floor, op("Cast", op("Greater", op("Sub", div, floor), _scalar(0.5, dtype)), to=elem_type_of(dtype)))
-    # magnitudes chosen, then the sign of a / b (-0.0 for a zero quotient of a negative ratio)
-    magnitude = op("Where", op("Equal", b, zero), op("Abs", op("Div", a, b)), op("Abs", floor))
-    quotient = _signed(magnitude, op("Xor", _is_negative(a, dtype), b_negative), dtype)
+    quotient = op("Where", op("Equal", b, zero), op("Div", a, b), floor)
     return quotient, rem
 
 
@@ -263,8 +269,7 @@ def _expm1(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
     exact = op("Mul", um1, op("Div", x, op("Log", u)))
     result = op("Where", op("Equal", u, one), x, exact)
     result = op("Where", op("Equal", um1, _scalar(-1, dtype)), _scalar(-1, dtype), result)
-    result = op("Where", op("IsInf", u), um1, result)
-    return _sign_of(result, x, dtype)  # expm1(-0.0) is -0.0
+    return op("Where", op("IsInf", u), um1, result)
 
 
 def _log1p(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
@@ -275,8 +280,7 @@ def _log1p(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
     u = op("Add", x, one)
     exact = op("Mul", op("Log", u), op("Div", x, op("Sub", u, one)))
     result = op("Where", op("Equal", u, one), x, exact)
-    result = op("Where", op("IsInf", u), op("Log", u), result)
-    return _sign_of(result, x, dtype)  # log1p(-0.0) is -0.0; NaN below -1
+    return op("Where", op("IsInf", u), op("Log", u), result)  # NaN below -1
 
 
 def _log_base(base: float) -> Builder:
@@ -323,14 +327,11 @@ def _cbrt(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
 
 def _trunc(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
     x = args[0]
-    return _sign_of(op("Floor", op("Abs", x)), x, dtypes[0])  # trunc(-0.5) is -0.0
+    return op("Where", op("Less", x, _zero(x, dtypes[0])), op("Ceil", x), op("Floor", x))
 
 
 def _sign(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
-    x = args[0]
-    if _kind(dtypes) == "f":
-        return op("Where", op("IsNaN", x), x, op("Sign", x))  # numpy: sign(nan) is nan
-    return op("Sign", x)
+    return op("Sign", args[0])  # Sign(NaN) is NaN in both runtimes, as in numpy
 
 
 def _all_like(value: bool) -> Builder:
@@ -449,17 +450,6 @@ def _float64_formula(native: str, formula: Callable[[Expr, np.dtype], Expr]) -> 
     return _by_kind(f=build)
 
 
-def _tanh(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
-    # onnxruntime's float32 Tanh is off by up to 1e-5 relative below |x| = 3e-37; tanh(x)
-    # rounds to x below 2**-13 (x**3 / 3 is under half an ulp of x there)
-    x = args[0]
-    dtype = dtypes[0]
-    if dtype == np.float64:
-        return op("Tanh", x)
-    tiny = op("Less", op("Abs", x), _scalar(2.0**-13, dtype))
-    return _sign_of(op("Where", tiny, x, op("Tanh", x)), x, dtype)
-
-
 def _tan64(x: Expr, dtype: np.dtype) -> Expr:
     return op("Div", op("Sin", x), op("Cos", x))
 
@@ -552,12 +542,12 @@ def _ldexp(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> Expr:
 
 
 def _modf(args: list[Expr], dtypes: tuple[np.dtype, ...]) -> tuple[Expr, Expr]:
-    # both parts have x's sign, zeros included (modf(-1.0) is (-0.0, -1.0)); the fraction of +-inf is +-0.0
+    # both parts have x's sign (zeros may come out +0.0); the fraction of +-inf is 0
     x = args[0]
     dtype = dtypes[0]
     whole = _trunc(args, dtypes)
     fraction = op("Where", op("IsInf", x), _zero(x, dtype), op("Abs", op("Sub", x, whole)))
-    return _signed(fraction, _is_negative(x, dtype), dtype), whole
+    return _sign_of(fraction, x, dtype), whole
 
 
 # -- comparisons, logic, bits --------------------------------------------------------------------
@@ -740,7 +730,7 @@ UFUNCS: dict[np.ufunc, UfuncEntry] = {
     np.arctan: UfuncEntry(_float64_formula("Atan", _atan), "Atan"),
     np.sinh: UfuncEntry(_float64_formula("Sinh", _sinh64), "Sinh"),
     np.cosh: UfuncEntry(_float64_formula("Cosh", _cosh64), "Cosh"),
-    np.tanh: UfuncEntry(_by_kind(f=_tanh), "Tanh"),
+    np.tanh: UfuncEntry(_float_only("Tanh"), "Tanh"),
     np.arcsinh: UfuncEntry(_float64_formula("Asinh", _arcsinh64), "Asinh"),
     np.arccosh: UfuncEntry(_float64_formula("Acosh", _arccosh64), "Acosh"),
     np.arctanh: UfuncEntry(_float64_formula("Atanh", _arctanh64), "Atanh"),
@@ -812,6 +802,15 @@ def apply_ufunc(ufunc: np.ufunc, *inputs: Any, dtype: Any = None) -> Any:
     >>> apply_ufunc(np.true_divide, Var("X", np.int64, [None]), 2).dtype
     dtype('float64')
     """
+    key = None
+    if dtype is None:
+        key = plan_key(ufunc, inputs)
+        if key is not None:
+            plan = _PLANS.get(key)
+            if plan is not None:
+                result = plan(inputs)
+                if result is not None:
+                    return result
     entry = UFUNCS.get(ufunc)
     if entry is None:
         raise _unsupported(ufunc)
@@ -838,9 +837,20 @@ def apply_ufunc(ufunc: np.ufunc, *inputs: Any, dtype: Any = None) -> Any:
         if str(exc).startswith("numpy."):
             raise
         raise OnnxNumpyError(f"{label}: {exc}") from None
+    if key is not None and key not in _PLANS:
+        plan = make_plan(key, ins, compute, entry.build, outs, result, args, ufunc not in _VALUE_DEPENDENT)
+        if plan is not None:
+            _PLANS[key] = plan
     if ufunc.nout == 1:
         return cast(result, outs[0])
     return tuple(cast(r, d) for r, d in zip(result, outs))
+
+
+# ufuncs whose builders look at constant values (x ** 2 is a Mul, an integer divisor may hold 0 or -1)
+_VALUE_DEPENDENT = {np.floor_divide, np.remainder, np.fmod, np.divmod, np.power, np.float_power, np.reciprocal}
+
+# signature -> plan (see .plans): the dtype work of a call, done once per signature
+_PLANS: dict[tuple[Any, ...], Callable[[tuple[Any, ...]], Any]] = {}
 
 
 def _convert(item: Operand, loop: np.dtype, compute: np.dtype, label: str) -> Expr:
