@@ -11,6 +11,7 @@ from onnxalgebra import (
     Expr,
     OnnxConcat,
     OnnxSoftmax,
+    OnnxTopK,
     OnnxWhere,
     convert_estimator,
 )
@@ -62,8 +63,9 @@ def convert_adaboost_regressor(est: Any, X: Expr) -> Expr:
     """AdaBoostRegressor: the weighted median of the estimators' predictions, [N, 1].
 
     scikit-learn's ``_get_median_predict``, in numpy: predictions sorted in
-    increasing order, the median is the first whose cumulated weight reaches
-    half of the total weight.
+    increasing order (one TopK gives them and their order, where numpy needs a
+    sort and an argsort), the median is the first whose cumulated weight
+    reaches half of the total weight.
     """
     estimators = est.estimators_
     n = len(estimators)
@@ -75,8 +77,7 @@ def convert_adaboost_regressor(est: Any, X: Expr) -> Expr:
         predictions = tree_ensemble(X, trees, values, targets=owner, n_targets=n)
     else:
         predictions = np.hstack([convert_estimator(e, X)[0].reshape(-1, 1) for e in estimators])
-    order = np.argsort(predictions, axis=1)
+    ordered, order = OnnxTopK(predictions, np.array([n], dtype=np.int64), axis=1, largest=0)  # sorted, with the order
     weight_cdf = np.cumsum(Constant(weights.astype(X.dtype))[order], axis=1)
-    median_or_above = weight_cdf >= 0.5 * weight_cdf[:, -1:]
-    median = median_or_above.argmax(axis=1)[:, None]
-    return np.take_along_axis(predictions, np.take_along_axis(order, median, axis=1), axis=1)
+    median = (weight_cdf >= 0.5 * weight_cdf[:, -1:]).argmax(axis=1, keepdims=True)
+    return np.take_along_axis(ordered, median, axis=1)

@@ -491,3 +491,21 @@ def test_isclose_and_allclose_like_numpy(data):
     check(lambda x: np.isclose(x, b, **kwargs), a, batch=_batch(data))
     check(lambda x, y: np.allclose(x, y, **kwargs), a, b)
     check(lambda x: np.isclose(x, 1.0, **kwargs), a)
+
+
+def test_take_along_axis_of_one_batch_adds_no_broadcast_nodes():
+    # a batch dimension known only at run time on both sides is taken as equal: one GatherElements
+    x = Var("X", np.float32, [None, 5])
+    order = np.argsort(x, axis=1)
+    picked = np.take_along_axis(x, order[:, :1], axis=1)
+    model = picked.to_onnx()
+    assert [n.op_type for n in model.graph.node].count("GatherElements") <= 2  # argsort's NaN ordering uses one
+    assert "Expand" not in [n.op_type for n in model.graph.node] and picked.shape == (None, 1)
+    data = np.random.default_rng(0).normal(size=(4, 5)).astype(np.float32)
+    for runtime in ("onnxruntime", "reference"):
+        np.testing.assert_array_equal(picked.eval({"X": data}, runtime=runtime), np.sort(data, axis=1)[:, :1])
+    # a dimension of 1 against the batch still broadcasts as numpy does
+    row = Var("R", np.int64, [1, 2])
+    both = np.take_along_axis(x, row, axis=1)
+    feeds = {"X": data, "R": np.array([[4, 0]], np.int64)}
+    np.testing.assert_array_equal(both.eval(feeds), np.take_along_axis(data, feeds["R"], axis=1))

@@ -217,10 +217,19 @@ def take_along_axis(arr: Any, indices: Any, axis: Any = -1) -> Expr:
 
 
 def _needs_broadcast(x: Expr, index: Expr, axis: int) -> bool:
-    """False when every axis but ``axis`` has the same known size in both."""
+    """True when an axis but ``axis`` has size 1 on one side only (numpy broadcasts it), or a rank is unknown.
+
+    Two dimensions known only when the model runs (a batch) are taken as
+    equal: if they differ then, GatherElements fails there (numpy would fail
+    too, unless one of them is 1), where broadcasting them would cost six
+    nodes on every call.
+    """
     if x.shape is None or index.shape is None:
         return True
-    return any(i != axis and (a is None or a != b) for i, (a, b) in enumerate(zip(x.shape, index.shape)))
+    for i, (a, b) in enumerate(zip(x.shape, index.shape)):
+        if i != axis and a != b and (a == 1 or b == 1 or (a is not None and b is not None)):
+            return True
+    return False
 
 
 @implements(np.compress)
