@@ -17,7 +17,7 @@ both ways from ``Var('X', np.float32, [None, 4])`` in the same process:
 Before timing, both expressions of each function are compiled and the two
 models must be byte-identical (the same graph), and the numpy-style function
 run on a numpy array must agree with the compiled model run in onnxruntime.
-Each timing is the best of ``--repeat`` builds.
+Each timing is the best of ``--repeat`` builds, the two ways run alternately.
 
 Run it as ``python benchmarks/bench_numpy.py [--ops 10000] [--repeat 5]`` (``make bench`` does).
 """
@@ -80,14 +80,16 @@ FUNCTIONS: dict[str, tuple[Callable[[Any, int], Any], Callable[[Any, int], Any],
 }
 
 
-def best_of(repeat: int, fn: Callable[[], Any]) -> float:
-    times = []
+def interleaved(repeat: int, first: Callable[[], Any], second: Callable[[], Any]) -> tuple[float, float]:
+    """The best time of each function over ``repeat`` rounds, the two run alternately (drift hits both)."""
+    best = [float("inf"), float("inf")]
     for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for i, fn in enumerate((first, second)):
+            gc.collect()
+            start = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best[0], best[1]
 
 
 def check(name: str, ops: int) -> None:
@@ -109,7 +111,7 @@ def check(name: str, ops: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--ops", type=int, default=10_000, help="operations per function (default 10,000)")
-    parser.add_argument("--repeat", type=int, default=5, help="builds per timing; the best is kept")
+    parser.add_argument("--repeat", type=int, default=7, help="builds per timing; the best is kept")
     args = parser.parse_args(argv)
     print(f"numpy-style build vs Onnx* classes, {args.ops:,} operations, best of {args.repeat}; target <= {TARGET}x")
     print(f"{'function':>12} {'nodes':>7} {'numpy ms':>9} {'classes ms':>11} {'ratio':>6} {'us/op numpy':>12} {'target':>7}")
@@ -118,8 +120,11 @@ def main(argv: list[str] | None = None) -> int:
         check(name, min(args.ops, 700))
         blocks = max(1, args.ops // per_block)
         nodes = blocks * per_block
-        t_numpy = best_of(args.repeat, lambda f=numpy_fn, b=blocks: f(Var("X", np.float32, [None, 4]), b))
-        t_classes = best_of(args.repeat, lambda f=classes_fn, b=blocks: f(Var("X", np.float32, [None, 4]), b))
+        t_numpy, t_classes = interleaved(
+            args.repeat,
+            lambda f=numpy_fn, b=blocks: f(Var("X", np.float32, [None, 4]), b),
+            lambda f=classes_fn, b=blocks: f(Var("X", np.float32, [None, 4]), b),
+        )
         ratio = t_numpy / t_classes
         worst = max(worst, ratio)
         verdict = "ok" if ratio <= TARGET else "MISSED"

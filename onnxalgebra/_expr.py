@@ -62,7 +62,11 @@ class Expr(_numpy_ops.NumpyOperators):
         vtype = self.type
         if not isinstance(vtype, TensorType) or vtype.shape is None:
             return None
-        return tuple(d if isinstance(d, int) else None for d in vtype.shape)
+        shape = vtype.shape
+        for d in shape:
+            if type(d) is not int:
+                return tuple(d if isinstance(d, int) else None for d in shape)
+        return shape
 
     def to_onnx(self, inputs: Any = None, outputs: Any = None, target_opset: Any = None) -> Any:
         """Compile this expression into an ``onnx.ModelProto``.

@@ -37,6 +37,7 @@ def _lazy(name: str) -> Any:
 
         _impl.update(
             apply_ufunc=ufuncs.apply_ufunc,
+            apply_binary=ufuncs.apply_binary,
             ufunc_method=ufuncs.ufunc_method,
             array_function=functions.array_function,
             functions=functions.FUNCTIONS,
@@ -78,7 +79,7 @@ def _binary(ufunc: np.ufunc) -> tuple[Callable[..., Any], Callable[..., Any]]:
         if not isinstance(other, _ACCEPTED) and not _operand_ok(other):
             return NotImplemented
         if apply is None:
-            apply = _lazy("apply_ufunc")
+            apply = _lazy("apply_binary")
         return apply(ufunc, self, other)
 
     def reflected(self: Any, other: Any) -> Any:
@@ -86,7 +87,7 @@ def _binary(ufunc: np.ufunc) -> tuple[Callable[..., Any], Callable[..., Any]]:
         if not isinstance(other, _ACCEPTED) and not _operand_ok(other):
             return NotImplemented
         if apply is None:
-            apply = _lazy("apply_ufunc")
+            apply = _lazy("apply_binary")
         return apply(ufunc, other, self)
 
     forward.__doc__ = f"``numpy.{ufunc.__name__}(self, other)``."
@@ -161,6 +162,8 @@ class NumpyOperators:
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
         """numpy calls this for ``np.exp(expr)``, ``ndarray + expr``, ``np.add.reduce(expr)``..."""
         if method == "__call__" and not kwargs:  # the common case, without the keyword checks
+            if len(inputs) == 2:
+                return (_impl.get("apply_binary") or _lazy("apply_binary"))(ufunc, *inputs)
             return (_impl.get("apply_ufunc") or _lazy("apply_ufunc"))(ufunc, *inputs)
         from ._errors import OnnxNumpyError
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._errors import OnnxNumpyError
 from .._expr import Constant, Expr
+from .._types import TensorType
 from .common import int64
 from .plans import int64_constant
 from .promotion import op
@@ -229,7 +230,8 @@ def _ints_and_slices(expr: Expr, key: Any) -> Expr | None:
     None for anything else (or anything to check or explain), which the general path handles.
     """
     items = key if type(key) is tuple else (key,)
-    shape = expr.shape
+    vtype = expr.type
+    shape = vtype.shape if type(vtype) is TensorType else None  # symbolic dims are str: not ints below
     if shape is None or len(items) > len(shape):
         return None
     starts: list[int] = []
@@ -254,7 +256,7 @@ def _ints_and_slices(expr: Expr, key: Any) -> Expr | None:
             steps.append(args[2])
         elif kind is int:
             size = shape[axis]
-            if size is not None and not -size <= item < size:
+            if type(size) is int and not -size <= item < size:
                 return None  # the general path raises numpy's IndexError
             starts.append(item)
             ends.append(item + 1 if item != -1 else _MAX)

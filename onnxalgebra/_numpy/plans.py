@@ -53,7 +53,7 @@ def plan_key(ufunc: np.ufunc, inputs: tuple[Any, ...]) -> tuple[Any, ...] | None
                 return None
             append(vtype.elem_type)
         elif kind is np.ndarray:
-            append(("array", value.dtype.str))
+            append(("array", value.dtype))
             arrays = True
         else:
             return None

@@ -30,13 +30,14 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from .._context import FLOAT_DTYPE
 from .._errors import OnnxNumpyError
 from .._expr import Constant, Expr
-from .._types import elem_type_of
+from .._types import TensorType, elem_type_of
 from .plans import make_plan, plan_key
 from .promotion import Operand, cast, constant, loop_dtypes, op, operand, to_dtype
 
-__all__ = ["apply_ufunc", "ufunc_method", "UFUNCS", "supported_ufuncs"]
+__all__ = ["apply_ufunc", "apply_binary", "ufunc_method", "UFUNCS", "supported_ufuncs"]
 
 Builder = Callable[[list[Expr], tuple[np.dtype, ...]], Any]
 
@@ -792,6 +793,42 @@ def _unsupported(ufunc: np.ufunc, method: str = "") -> OnnxNumpyError:
         f"{label}: no ONNX translation in onnxalgebra; compute it with numpy before building the "
         "expression, or write it with Onnx* operators (onnxalgebra.supported_ufuncs() lists what works)."
     )
+
+
+def apply_binary(ufunc: np.ufunc, a: Any, b: Any) -> Any:
+    """``ufunc(a, b)``: :func:`apply_ufunc` for the Python operators, the plan looked up inline.
+
+    >>> import numpy as np
+    >>> from onnxalgebra import Var
+    >>> apply_binary(np.add, Var("X", np.float32, [None]), 1.0).dtype
+    dtype('float32')
+    """
+    kind = type(a)
+    if kind is float or kind is int:
+        first: Any = kind
+    elif isinstance(a, Expr):
+        vtype = a.type
+        first = vtype.elem_type if type(vtype) is TensorType else None
+    else:
+        first = None
+    kind = type(b)
+    array = False
+    if kind is float or kind is int:
+        second: Any = kind
+    elif isinstance(b, Expr):
+        vtype = b.type
+        second = vtype.elem_type if type(vtype) is TensorType else None
+    elif kind is np.ndarray:  # x @ W: the key plan_key gives an array
+        second, array = ("array", b.dtype), True
+    else:
+        second = None
+    if first is not None and second is not None:
+        plan = _PLANS.get((ufunc, first, second, FLOAT_DTYPE.get()) if array else (ufunc, first, second))
+        if plan is not None:
+            result = plan((a, b))
+            if result is not None:
+                return result
+    return apply_ufunc(ufunc, a, b)
 
 
 def apply_ufunc(ufunc: np.ufunc, *inputs: Any, dtype: Any = None) -> Any:
