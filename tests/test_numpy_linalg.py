@@ -6,121 +6,29 @@ matrix ords), vector_norm, matrix_norm, det, vecdot, matmul: numpy's dtype
 ``onnx.reference``; the norms that need singular values say so.
 """
 
-import os
-import warnings
-
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from numpy_checks import (
+    ALL,
+    NUMBERS,
+    SETTINGS,
+    draw_array,
+    draw_shape,
+)
+from numpy_checks import check as shared_check
 
 from onnxalgebra import Var
 from onnxalgebra._errors import OnnxNumpyError
 
-RUNTIMES = ("onnxruntime", "reference")
-SETTINGS = settings(max_examples=int(os.environ.get("ONNXALGEBRA_EXAMPLES", "20")), deadline=None)
-ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, OnnxNumpyError)
 
-ALL = (np.float32, np.float64, np.int64, np.bool_)
-FLOATS = (np.float32, np.float64)
-NUMBERS = (np.float32, np.float64, np.int64)
-# few distinct values (ties, exact sums), NaN only when asked
-FLOAT_VALUES = (-3.0, -1.5, -1.0, 0.0, 0.5, 1.0, 2.0, 2.5)
-
-
-def _elements(dtype, nan=False, positive=False):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "b":
-        return st.booleans()
-    if dtype.kind == "f":
-        values = [v for v in FLOAT_VALUES if v > 0] if positive else list(FLOAT_VALUES)
-        return st.sampled_from(values + [np.nan] * 2 if nan else values)
-    return st.integers(1, 4) if positive else st.integers(-4, 4)
-
-
-def _draw_array(data, dtype, shape, nan=False, positive=False):
-    return data.draw(hnp.arrays(dtype, shape, elements=_elements(dtype, nan=nan, positive=positive)))
-
-
-def _shape(data, min_dims=0, max_dims=3, min_side=0):
-    return data.draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=4))
-
-
-def _numpy(fn, arrays):
-    """numpy's result, or the exception numpy raises."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        try:
-            return fn(*arrays), None
-        except Exception as exc:  # the oracle raising is an expected outcome
-            return None, exc
-
-
-def _declared(array, batch):
-    shape = list(array.shape)
-    if batch and shape:
-        shape[0] = None
-    return shape
-
-
-def _run(expr, feeds, runtime, variables):
-    """``expr.eval``; inputs whose first dimensions differ are compiled with their declared shapes instead
-    (eval gives every input's first dimension the one symbol N, which onnxruntime then takes as equal)."""
-    if variables is None or len({np.shape(a)[:1] for a in feeds.values()}) <= 1:
-        return expr.eval(feeds, runtime=runtime)
-    model = expr.to_onnx(inputs=variables)
-    if runtime == "onnxruntime":
-        import onnxruntime
-
-        session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    else:
-        from onnx.reference import ReferenceEvaluator
-
-        session = ReferenceEvaluator(model)
-    return session.run(None, feeds)[0]
-
-
-def _assert_same(expr, expected, feeds, rtol, atol, batch, dynamic, variables=None):
-    expected = np.asarray(expected)
-    assert expr.dtype == expected.dtype, (expr.dtype, expected.dtype)
-    shape = expr.shape
-    assert shape is not None and len(shape) == expected.ndim, (shape, expected.shape)
-    if batch or dynamic:
-        assert all(s is None or s == e for s, e in zip(shape, expected.shape)), (shape, expected.shape)
-    else:
-        assert shape == expected.shape, (shape, expected.shape)
-    for runtime in RUNTIMES:
-        got = np.asarray(_run(expr, feeds, runtime, variables))
-        assert got.dtype == expected.dtype and got.shape == expected.shape, (runtime, got.dtype, got.shape, expected.shape)
-        if expected.dtype.kind == "f":
-            np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=runtime)
-        else:
-            np.testing.assert_array_equal(got, expected, err_msg=runtime)
-
-
-def check(fn, *arrays, batch=False, rtol=None, atol=0.0, dynamic=False):
-    """``fn`` on numpy arrays against ``fn`` on Vars holding them; ``fn`` may return a tuple."""
-    expected, error = _numpy(fn, arrays)
-    # onnxruntime's Einsum crashes the process (SIGFPE) on some empty operands known only at run time
+def check(fn, *arrays, batch=False, **kwargs):
+    """:func:`numpy_checks.check`, without a run-time batch when an operand is empty (onnxruntime's Einsum
+    stops the process, SIGFPE, on some empty operands known only at run time)."""
     batch = batch and all(a.shape[:1] != (0,) for a in arrays)
-    names = "ABCDEFGH"
-    variables = [Var(names[i], a.dtype, _declared(a, batch)) for i, a in enumerate(arrays)]
-    feeds = {names[i]: a for i, a in enumerate(arrays)}
-    if error is not None:
-        if not batch:
-            with pytest.raises(ERRORS):
-                fn(*variables)
-        return
-    got = fn(*variables)
-    if isinstance(expected, (tuple, list)):
-        assert isinstance(got, (tuple, list)) and len(got) == len(expected), (got, expected)
-    else:
-        got, expected = [got], [expected]
-    for g, e in zip(got, expected):
-        kind = np.asarray(e).dtype
-        tolerance = rtol if rtol is not None else (1e-5 if kind == np.float32 else 1e-12)
-        _assert_same(g, e, feeds, tolerance, atol, batch, dynamic, variables)
+    shared_check(fn, *arrays, batch=batch, **kwargs)
 
 
 def _dims(data, n, low=0):
@@ -156,7 +64,7 @@ def test_dot_like_numpy(data):
         )
     )
     ta, tb = _pair_dtypes(data)
-    a, c = _draw_array(data, ta, shapes[0]), _draw_array(data, tb, shapes[1])
+    a, c = draw_array(data, ta, shapes[0]), draw_array(data, tb, shapes[1])
     batch = _batch(data)
     check(lambda x, y: np.dot(x, y), a, c, batch=batch, atol=1e-5)
     check(lambda x: np.dot(x, c), a, batch=batch, atol=1e-5)
@@ -173,14 +81,14 @@ def _batch(data):
 @given(data=st.data())
 def test_vdot_inner_outer_like_numpy(data):
     ta, tb = _pair_dtypes(data)
-    shape = _shape(data)
-    a = _draw_array(data, ta, shape)
-    c = _draw_array(data, tb, shape)
+    shape = draw_shape(data)
+    a = draw_array(data, ta, shape)
+    c = draw_array(data, tb, shape)
     batch = _batch(data)
     check(lambda x, y: np.vdot(x, y), a, c, batch=batch, atol=1e-5)
-    other = _shape(data, max_dims=2)
+    other = draw_shape(data, max_dims=2)
     last = shape[-1:] if shape else ()
-    d = _draw_array(data, tb, other + last if shape else other)
+    d = draw_array(data, tb, other + last if shape else other)
     check(lambda x, y: np.inner(x, y), a, d, batch=batch, atol=1e-5)
     check(lambda x, y: np.outer(x, y), a, d, batch=batch, atol=1e-5)
     check(lambda x, y: np.linalg.outer(x.reshape(-1), y.reshape(-1)), a, d, atol=1e-5)
@@ -190,24 +98,24 @@ def test_vdot_inner_outer_like_numpy(data):
 @given(data=st.data())
 def test_tensordot_like_numpy(data):
     ta, tb = _pair_dtypes(data)
-    a_shape = _shape(data, max_dims=3)
+    a_shape = draw_shape(data, max_dims=3)
     count = data.draw(st.integers(0, len(a_shape)))
     summed = data.draw(st.permutations(range(len(a_shape))))[:count]
-    b_rest = _shape(data, min_dims=0, max_dims=2)
+    b_rest = draw_shape(data, min_dims=0, max_dims=2)
     # b: the summed axes of a (in an order of their own) among b's other axes
     b_axes = data.draw(st.permutations(range(count + len(b_rest))))[:count]
     b_shape = list(b_rest)
     for position, axis in sorted(zip(b_axes, summed)):
         b_shape.insert(position, a_shape[axis])
-    a = _draw_array(data, ta, a_shape)
-    b = _draw_array(data, tb, tuple(b_shape))
+    a = draw_array(data, ta, a_shape)
+    b = draw_array(data, tb, tuple(b_shape))
     axes = (list(summed), list(b_axes))
     if data.draw(st.booleans()):
         axes = ([s - len(a_shape) for s in summed], list(b_axes))
     check(lambda x, y: np.tensordot(x, y, axes=axes), a, b, batch=_batch(data), atol=1e-5)
     # the int form: the last n axes of a with the first n of b
     n = data.draw(st.integers(0, min(2, len(a_shape))))
-    b2 = _draw_array(data, tb, tuple(a_shape[len(a_shape) - n :]) + tuple(b_rest))
+    b2 = draw_array(data, tb, tuple(a_shape[len(a_shape) - n :]) + tuple(b_rest))
     check(lambda x, y: np.tensordot(x, y, axes=n), a, b2, atol=1e-5)
     check(lambda x, y: np.linalg.tensordot(x, y, axes=n), a, b2, atol=1e-5)
 
@@ -235,7 +143,7 @@ def test_einsum_like_numpy(equation, letters, data):
     sizes = {c: data.draw(st.integers(0, 3)) for c in "bijk"}
     dtype = data.draw(st.sampled_from(ALL))
     arrays = [
-        _draw_array(data, dtype if data.draw(st.booleans()) else data.draw(st.sampled_from(ALL)), tuple(sizes[c] for c in names))
+        draw_array(data, dtype if data.draw(st.booleans()) else data.draw(st.sampled_from(ALL)), tuple(sizes[c] for c in names))
         for names in letters
     ]
     check(lambda *x: np.einsum(equation, *x), *arrays, batch=_batch(data), atol=1e-5)
@@ -248,8 +156,8 @@ def test_einsum_like_numpy(equation, letters, data):
 @given(data=st.data())
 def test_trace_like_numpy(data):
     dtype = data.draw(st.sampled_from(ALL))
-    shape = _shape(data, min_dims=2, max_dims=3)
-    array = _draw_array(data, dtype, shape)
+    shape = draw_shape(data, min_dims=2, max_dims=3)
+    array = draw_array(data, dtype, shape)
     offset = data.draw(st.integers(-3, 3))
     ndim = array.ndim
     axis1 = data.draw(st.integers(-ndim, ndim - 1))
@@ -267,14 +175,14 @@ def test_trace_like_numpy(data):
 def test_vecdot_and_linalg_matmul_like_numpy(data):
     ta, tb = _pair_dtypes(data)
     shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=1, max_dims=3, min_side=1, max_side=3))
-    a = _draw_array(data, ta, shapes.input_shapes[0])
+    a = draw_array(data, ta, shapes.input_shapes[0])
     b_shape = list(shapes.input_shapes[1])
     b_shape[-1] = a.shape[-1]
-    b = _draw_array(data, tb, tuple(b_shape))
+    b = draw_array(data, tb, tuple(b_shape))
     axis = -1
     check(lambda x, y: np.linalg.vecdot(x, y, axis=axis), a, b, batch=_batch(data), atol=1e-5)
     check(lambda x, y: np.vecdot(x, y), a, b, atol=1e-5)
-    m = _draw_array(data, tb, (a.shape[-1], data.draw(st.integers(1, 3))))
+    m = draw_array(data, tb, (a.shape[-1], data.draw(st.integers(1, 3))))
     check(lambda x, y: np.linalg.matmul(x, y), a, m, atol=1e-5)
 
 
@@ -288,7 +196,7 @@ MATRIX_ORDS = [None, "fro", 1, -1, np.inf, -np.inf]
 @given(data=st.data())
 def test_norm_of_vectors_like_numpy(data):
     dtype = data.draw(st.sampled_from(ALL))
-    array = _draw_array(data, dtype, _shape(data, min_dims=1, min_side=1))
+    array = draw_array(data, dtype, draw_shape(data, min_dims=1, min_side=1))
     ord = data.draw(st.sampled_from(VECTOR_ORDS))
     ndim = array.ndim
     keepdims = data.draw(st.booleans())
@@ -315,7 +223,7 @@ def test_norm_of_vectors_like_numpy(data):
 @given(data=st.data())
 def test_norm_of_matrices_like_numpy(data):
     dtype = data.draw(st.sampled_from(ALL))
-    array = _draw_array(data, dtype, _shape(data, min_dims=2, min_side=1))
+    array = draw_array(data, dtype, draw_shape(data, min_dims=2, min_side=1))
     ord = data.draw(st.sampled_from(MATRIX_ORDS))
     ndim = array.ndim
     keepdims = data.draw(st.booleans())
@@ -355,8 +263,8 @@ def test_norm_errors_like_numpy():
 def test_det_like_numpy(data):
     dtype = data.draw(st.sampled_from(NUMBERS))
     n = data.draw(st.integers(1, 4))
-    batch_shape = _shape(data, max_dims=2)
-    array = _draw_array(data, dtype, (*batch_shape, n, n))
+    batch_shape = draw_shape(data, max_dims=2)
+    array = draw_array(data, dtype, (*batch_shape, n, n))
     check(lambda a: np.linalg.det(a), array, batch=_batch(data), rtol=1e-4, atol=1e-4)
 
 

@@ -7,119 +7,21 @@ onnxruntime and by ``onnx.reference`` must equal numpy's. Where numpy raises
 and the shape is known at build time, building the expression must raise.
 """
 
-import os
-import warnings
-
-import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from numpy_checks import (
+    ALL,
+    NUMBERS,
+    SETTINGS,
+    check,
+    draw_array,
+    draw_shape,
+)
 
 from onnxalgebra import Var
 from onnxalgebra._errors import OnnxNumpyError
-
-RUNTIMES = ("onnxruntime", "reference")
-SETTINGS = settings(max_examples=int(os.environ.get("ONNXALGEBRA_EXAMPLES", "20")), deadline=None)
-ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, OnnxNumpyError)
-
-ALL = (np.float32, np.float64, np.int64, np.bool_)
-FLOATS = (np.float32, np.float64)
-NUMBERS = (np.float32, np.float64, np.int64)
-# few distinct values (ties, exact sums), NaN only when asked
-FLOAT_VALUES = (-3.0, -1.5, -1.0, 0.0, 0.5, 1.0, 2.0, 2.5)
-
-
-def _elements(dtype, nan=False, positive=False):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "b":
-        return st.booleans()
-    if dtype.kind == "f":
-        values = [v for v in FLOAT_VALUES if v > 0] if positive else list(FLOAT_VALUES)
-        return st.sampled_from(values + [np.nan] * 2 if nan else values)
-    return st.integers(1, 4) if positive else st.integers(-4, 4)
-
-
-def _draw_array(data, dtype, shape, nan=False, positive=False):
-    return data.draw(hnp.arrays(dtype, shape, elements=_elements(dtype, nan=nan, positive=positive)))
-
-
-def _shape(data, min_dims=0, max_dims=3, min_side=0):
-    return data.draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=4))
-
-
-def _numpy(fn, arrays):
-    """numpy's result, or the exception numpy raises."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        try:
-            return fn(*arrays), None
-        except Exception as exc:  # the oracle raising is an expected outcome
-            return None, exc
-
-
-def _declared(array, batch):
-    shape = list(array.shape)
-    if batch and shape:
-        shape[0] = None
-    return shape
-
-
-def _run(expr, feeds, runtime, variables):
-    """``expr.eval``; inputs whose first dimensions differ are compiled with their declared shapes instead
-    (eval gives every input's first dimension the one symbol N, which onnxruntime then takes as equal)."""
-    if variables is None or len({np.shape(a)[:1] for a in feeds.values()}) <= 1:
-        return expr.eval(feeds, runtime=runtime)
-    model = expr.to_onnx(inputs=variables)
-    if runtime == "onnxruntime":
-        import onnxruntime
-
-        session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    else:
-        from onnx.reference import ReferenceEvaluator
-
-        session = ReferenceEvaluator(model)
-    return session.run(None, feeds)[0]
-
-
-def _assert_same(expr, expected, feeds, rtol, atol, batch, dynamic, variables=None):
-    expected = np.asarray(expected)
-    assert expr.dtype == expected.dtype, (expr.dtype, expected.dtype)
-    shape = expr.shape
-    assert shape is not None and len(shape) == expected.ndim, (shape, expected.shape)
-    if batch or dynamic:
-        assert all(s is None or s == e for s, e in zip(shape, expected.shape)), (shape, expected.shape)
-    else:
-        assert shape == expected.shape, (shape, expected.shape)
-    for runtime in RUNTIMES:
-        got = np.asarray(_run(expr, feeds, runtime, variables))
-        assert got.dtype == expected.dtype and got.shape == expected.shape, (runtime, got.dtype, got.shape, expected.shape)
-        if expected.dtype.kind == "f":
-            np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=runtime)
-        else:
-            np.testing.assert_array_equal(got, expected, err_msg=runtime)
-
-
-def check(fn, *arrays, batch=False, rtol=None, atol=0.0, dynamic=False):
-    """``fn`` on numpy arrays against ``fn`` on Vars holding them; ``fn`` may return a tuple."""
-    expected, error = _numpy(fn, arrays)
-    names = "ABCDEFGH"
-    variables = [Var(names[i], a.dtype, _declared(a, batch)) for i, a in enumerate(arrays)]
-    feeds = {names[i]: a for i, a in enumerate(arrays)}
-    if error is not None:
-        if not batch:
-            with pytest.raises(ERRORS):
-                fn(*variables)
-        return
-    got = fn(*variables)
-    if isinstance(expected, (tuple, list)):
-        assert isinstance(got, (tuple, list)) and len(got) == len(expected), (got, expected)
-    else:
-        got, expected = [got], [expected]
-    for g, e in zip(got, expected):
-        kind = np.asarray(e).dtype
-        tolerance = rtol if rtol is not None else (1e-5 if kind == np.float32 else 1e-12)
-        _assert_same(g, e, feeds, tolerance, atol, batch, dynamic, variables)
 
 
 def _axis(data, ndim, allow_tuple=True):
@@ -180,7 +82,7 @@ ARG_REDUCTIONS = {"argmax": np.argmax, "argmin": np.argmin}
 def test_reduction_like_numpy(name, data):
     function, dtypes, keywords, nan = REDUCTIONS[name]
     dtype = data.draw(st.sampled_from(dtypes))
-    array = _draw_array(data, dtype, _shape(data), nan=nan and data.draw(st.booleans()))
+    array = draw_array(data, dtype, draw_shape(data), nan=nan and data.draw(st.booleans()))
     kwargs = dict(data.draw(keywords), axis=_axis(data, array.ndim))
     kwargs = {k: v for k, v in kwargs.items() if v is not np._NoValue}
     batch = data.draw(st.booleans())
@@ -193,7 +95,7 @@ def test_reduction_like_numpy(name, data):
 def test_argmax_argmin_first_occurrence_and_first_nan(name, data):
     function = ARG_REDUCTIONS[name]
     dtype = data.draw(st.sampled_from(ALL))
-    array = _draw_array(data, dtype, _shape(data), nan=data.draw(st.booleans()))
+    array = draw_array(data, dtype, draw_shape(data), nan=data.draw(st.booleans()))
     axis = _axis(data, array.ndim, allow_tuple=False)
     keepdims = data.draw(st.booleans())
     check(lambda a: function(a, axis=axis, keepdims=keepdims), array, batch=data.draw(st.booleans()))
@@ -204,7 +106,7 @@ def test_argmax_argmin_first_occurrence_and_first_nan(name, data):
 @given(data=st.data())
 def test_ndarray_methods_call_the_same_reductions(name, data):
     dtype = data.draw(st.sampled_from(NUMBERS))
-    array = _draw_array(data, dtype, _shape(data, min_dims=1, min_side=1))
+    array = draw_array(data, dtype, draw_shape(data, min_dims=1, min_side=1))
     axis = _axis(data, array.ndim, allow_tuple=name not in ("argmax", "argmin"))
     check(lambda a: getattr(a, name)(axis=axis), array, batch=data.draw(st.booleans()), atol=1e-6)
 
@@ -218,7 +120,7 @@ CUMULATIVE = {"cumsum": np.cumsum, "cumprod": np.cumprod}
 def test_cumsum_cumprod_like_numpy(name, data):
     function = CUMULATIVE[name]
     dtype = data.draw(st.sampled_from(ALL))
-    array = _draw_array(data, dtype, _shape(data), nan=data.draw(st.booleans()))
+    array = draw_array(data, dtype, draw_shape(data), nan=data.draw(st.booleans()))
     axis = _axis(data, array.ndim, allow_tuple=False)
     out_dtype = data.draw(st.sampled_from([None, np.float64, np.int64]))
     check(lambda a: function(a, axis=axis, dtype=out_dtype), array, batch=data.draw(st.booleans()))
@@ -237,7 +139,7 @@ def test_cumulative_sum_prod_include_initial(name, data):
     if function is None:
         pytest.skip(f"numpy {np.__version__} has no {name}")
     dtype = data.draw(st.sampled_from(ALL))
-    array = _draw_array(data, dtype, _shape(data, min_dims=0, max_dims=3))
+    array = draw_array(data, dtype, draw_shape(data, min_dims=0, max_dims=3))
     axis = data.draw(st.one_of(st.none(), st.integers(-array.ndim, array.ndim - 1))) if array.ndim else None
     include_initial = data.draw(st.booleans())
     check(lambda a: function(a, axis=axis, include_initial=include_initial), array, batch=data.draw(st.booleans()))
@@ -247,13 +149,13 @@ def test_cumulative_sum_prod_include_initial(name, data):
 @given(data=st.data())
 def test_average_with_weights_like_numpy(data):
     dtype = data.draw(st.sampled_from(ALL))
-    array = _draw_array(data, dtype, _shape(data, min_dims=1, min_side=1))
+    array = draw_array(data, dtype, draw_shape(data, min_dims=1, min_side=1))
     ndim = array.ndim
     axis = data.draw(st.one_of(st.none(), st.integers(-ndim, ndim - 1)))
     same_shape = axis is None or data.draw(st.booleans())
     weight_shape = array.shape if same_shape else (array.shape[axis],)
     weight_dtype = data.draw(st.sampled_from(NUMBERS))
-    weights = _draw_array(data, weight_dtype, weight_shape, positive=True)
+    weights = draw_array(data, weight_dtype, weight_shape, positive=True)
     keepdims = data.draw(st.booleans())
     returned = data.draw(st.booleans())
     check(

@@ -7,124 +7,28 @@ searchsorted, digitize, nan_to_num, round, isclose: static dtype and shape as
 numpy's, values from onnxruntime and ``onnx.reference`` as numpy's.
 """
 
-import os
-import warnings
-
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from numpy_checks import (
+    ALL,
+    NUMBERS,
+    RUNTIMES,
+    SETTINGS,
+    check,
+    draw_array,
+    draw_shape,
+)
 
 from onnxalgebra import Var
 from onnxalgebra._errors import OnnxNumpyError
 
-RUNTIMES = ("onnxruntime", "reference")
-SETTINGS = settings(max_examples=int(os.environ.get("ONNXALGEBRA_EXAMPLES", "20")), deadline=None)
-ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, OnnxNumpyError)
-
-ALL = (np.float32, np.float64, np.int64, np.bool_)
-FLOATS = (np.float32, np.float64)
-NUMBERS = (np.float32, np.float64, np.int64)
-# few distinct values (ties, exact sums), NaN only when asked
-FLOAT_VALUES = (-3.0, -1.5, -1.0, 0.0, 0.5, 1.0, 2.0, 2.5)
-
-
-def _elements(dtype, nan=False, positive=False):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "b":
-        return st.booleans()
-    if dtype.kind == "f":
-        values = [v for v in FLOAT_VALUES if v > 0] if positive else list(FLOAT_VALUES)
-        return st.sampled_from(values + [np.nan] * 2 if nan else values)
-    return st.integers(1, 4) if positive else st.integers(-4, 4)
-
-
-def _draw_array(data, dtype, shape, nan=False, positive=False):
-    return data.draw(hnp.arrays(dtype, shape, elements=_elements(dtype, nan=nan, positive=positive)))
-
-
-def _shape(data, min_dims=0, max_dims=3, min_side=0):
-    return data.draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=4))
-
-
-def _numpy(fn, arrays):
-    """numpy's result, or the exception numpy raises."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        try:
-            return fn(*arrays), None
-        except Exception as exc:  # the oracle raising is an expected outcome
-            return None, exc
-
-
-def _declared(array, batch):
-    shape = list(array.shape)
-    if batch and shape:
-        shape[0] = None
-    return shape
-
-
-def _run(expr, feeds, runtime, variables):
-    """``expr.eval``; inputs whose first dimensions differ are compiled with their declared shapes instead
-    (eval gives every input's first dimension the one symbol N, which onnxruntime then takes as equal)."""
-    if variables is None or len({np.shape(a)[:1] for a in feeds.values()}) <= 1:
-        return expr.eval(feeds, runtime=runtime)
-    model = expr.to_onnx(inputs=variables)
-    if runtime == "onnxruntime":
-        import onnxruntime
-
-        session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    else:
-        from onnx.reference import ReferenceEvaluator
-
-        session = ReferenceEvaluator(model)
-    return session.run(None, feeds)[0]
-
-
-def _assert_same(expr, expected, feeds, rtol, atol, batch, dynamic, variables=None):
-    expected = np.asarray(expected)
-    assert expr.dtype == expected.dtype, (expr.dtype, expected.dtype)
-    shape = expr.shape
-    assert shape is not None and len(shape) == expected.ndim, (shape, expected.shape)
-    if batch or dynamic:
-        assert all(s is None or s == e for s, e in zip(shape, expected.shape)), (shape, expected.shape)
-    else:
-        assert shape == expected.shape, (shape, expected.shape)
-    for runtime in RUNTIMES:
-        got = np.asarray(_run(expr, feeds, runtime, variables))
-        assert got.dtype == expected.dtype and got.shape == expected.shape, (runtime, got.dtype, got.shape, expected.shape)
-        if expected.dtype.kind == "f":
-            np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=runtime)
-        else:
-            np.testing.assert_array_equal(got, expected, err_msg=runtime)
-
-
-def check(fn, *arrays, batch=False, rtol=None, atol=0.0, dynamic=False):
-    """``fn`` on numpy arrays against ``fn`` on Vars holding them; ``fn`` may return a tuple."""
-    expected, error = _numpy(fn, arrays)
-    names = "ABCDEFGH"
-    variables = [Var(names[i], a.dtype, _declared(a, batch)) for i, a in enumerate(arrays)]
-    feeds = {names[i]: a for i, a in enumerate(arrays)}
-    if error is not None:
-        if not batch:
-            with pytest.raises(ERRORS):
-                fn(*variables)
-        return
-    got = fn(*variables)
-    if isinstance(expected, (tuple, list)):
-        assert isinstance(got, (tuple, list)) and len(got) == len(expected), (got, expected)
-    else:
-        got, expected = [got], [expected]
-    for g, e in zip(got, expected):
-        kind = np.asarray(e).dtype
-        tolerance = rtol if rtol is not None else (1e-5 if kind == np.float32 else 1e-12)
-        _assert_same(g, e, feeds, tolerance, atol, batch, dynamic, variables)
-
 
 def _array(data, dtypes=ALL, min_dims=0, max_dims=3, min_side=0, nan=False):
     dtype = data.draw(st.sampled_from(dtypes))
-    return _draw_array(data, dtype, _shape(data, min_dims=min_dims, max_dims=max_dims, min_side=min_side), nan=nan)
+    return draw_array(data, dtype, draw_shape(data, min_dims=min_dims, max_dims=max_dims, min_side=min_side), nan=nan)
 
 
 def _batch(data):
@@ -139,7 +43,7 @@ def _operand(data, shape):
     if data.draw(st.booleans()):
         return data.draw(SCALARS)
     sub = shape[data.draw(st.integers(0, len(shape))) :]
-    return _draw_array(data, data.draw(st.sampled_from(ALL)), sub)
+    return draw_array(data, data.draw(st.sampled_from(ALL)), sub)
 
 
 def _as_var_or_constant(data, fn, value):
@@ -153,8 +57,8 @@ def _as_var_or_constant(data, fn, value):
 @SETTINGS
 @given(data=st.data())
 def test_where_promotes_like_numpy(data):
-    shape = _shape(data)
-    condition = _draw_array(data, data.draw(st.sampled_from(ALL)), shape)
+    shape = draw_shape(data)
+    condition = draw_array(data, data.draw(st.sampled_from(ALL)), shape)
     x, y = _operand(data, shape), _operand(data, shape)
     as_var = [isinstance(v, np.ndarray) and data.draw(st.booleans()) for v in (x, y)]
     arrays = [condition] + [v for v, flag in zip((x, y), as_var) if flag]
@@ -198,14 +102,14 @@ def test_where_with_one_argument_and_nonzero_argwhere_flatnonzero(data):
 @SETTINGS
 @given(data=st.data())
 def test_clip_like_numpy(data):
-    shape = _shape(data)
-    array = _draw_array(data, data.draw(st.sampled_from(ALL)), shape, nan=True)
+    shape = draw_shape(data)
+    array = draw_array(data, data.draw(st.sampled_from(ALL)), shape, nan=True)
     low = data.draw(st.one_of(st.none(), SCALARS, st.just("array")))
     high = data.draw(st.one_of(st.none(), SCALARS, st.just("array")))
     if low is None and high is None:
         high = 1
     bounds = [
-        _draw_array(data, data.draw(st.sampled_from(ALL)), shape[len(shape) // 2 :]) if v == "array" else v for v in (low, high)
+        draw_array(data, data.draw(st.sampled_from(ALL)), shape[len(shape) // 2 :]) if v == "array" else v for v in (low, high)
     ]
     spelled = data.draw(st.sampled_from(["positional", "keywords", "method"]))
 
@@ -231,9 +135,9 @@ def test_clip_errors():
 @SETTINGS
 @given(data=st.data())
 def test_select_like_numpy(data):
-    shape = _shape(data)
+    shape = draw_shape(data)
     count = data.draw(st.integers(1, 3))
-    conditions = [_draw_array(data, np.bool_, shape) for _ in range(count)]
+    conditions = [draw_array(data, np.bool_, shape) for _ in range(count)]
     choices = [_operand(data, shape) for _ in range(count)]
     default = data.draw(st.one_of(SCALARS, st.just(None)))
     kwargs = {} if default is None else {"default": default}
@@ -267,7 +171,7 @@ def test_take_with_modes_like_numpy(data):
     low, high = (-size, size - 1) if mode == "raise" else (-2 * size - 3, 2 * size + 3)
     if size == 0:
         low, high = 0, -1
-    index_shape = _shape(data, max_dims=2)
+    index_shape = draw_shape(data, max_dims=2)
     if high < low:
         index_shape = (0,)
     indices = data.draw(hnp.arrays(np.int64, index_shape, elements=st.integers(low, max(low, high))))
@@ -307,10 +211,10 @@ def test_compress_and_extract_like_numpy(data):
     array = _array(data, min_dims=1)
     axis = data.draw(st.one_of(st.none(), st.integers(-array.ndim, array.ndim - 1)))
     size = array.size if axis is None else array.shape[axis]
-    condition = _draw_array(data, data.draw(st.sampled_from([np.bool_, np.int64])), (data.draw(st.integers(0, size)),))
+    condition = draw_array(data, data.draw(st.sampled_from([np.bool_, np.int64])), (data.draw(st.integers(0, size)),))
     check(lambda a: np.compress(condition, a, axis=axis), array, batch=_batch(data), dynamic=True)
     check(lambda a, c: np.compress(c, a, axis=axis), array, condition, dynamic=True)
-    mask = _draw_array(data, np.bool_, array.shape)
+    mask = draw_array(data, np.bool_, array.shape)
     check(lambda a: np.extract(mask, a), array, dynamic=True)
     check(lambda a, m: np.extract(m, a), array, mask, batch=_batch(data), dynamic=True)
 
@@ -407,7 +311,7 @@ def test_isin_like_numpy(data):
 @given(data=st.data())
 def test_searchsorted_and_digitize_like_numpy(data):
     dtype = data.draw(st.sampled_from(NUMBERS))
-    a = np.sort(_draw_array(data, dtype, (data.draw(st.integers(0, 6)),)))
+    a = np.sort(draw_array(data, dtype, (data.draw(st.integers(0, 6)),)))
     v = _array(data, dtypes=NUMBERS)
     side = data.draw(st.sampled_from(["left", "right"]))
     batch = _batch(data)
@@ -431,11 +335,11 @@ SPECIALS = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -1.5, 2.0, 1e30])
 @given(data=st.data())
 def test_nan_to_num_like_numpy(data):
     dtype = data.draw(st.sampled_from(ALL))
-    shape = _shape(data)
+    shape = draw_shape(data)
     if np.dtype(dtype).kind == "f":
         array = data.draw(hnp.arrays(dtype, shape, elements=SPECIALS.map(lambda v: np.asarray(v).astype(dtype).item())))
     else:
-        array = _draw_array(data, dtype, shape)
+        array = draw_array(data, dtype, shape)
     kwargs = {k: data.draw(st.sampled_from([v, None])) for k, v in (("nan", -7.0), ("posinf", 100.0), ("neginf", -100.0))}
     kwargs = {k: v for k, v in kwargs.items() if v is not None}
     check(lambda a: np.nan_to_num(a, **kwargs), array, batch=_batch(data))
@@ -445,7 +349,7 @@ def test_nan_to_num_like_numpy(data):
 @given(data=st.data())
 def test_round_like_numpy(data):
     dtype = data.draw(st.sampled_from(ALL))
-    shape = _shape(data)
+    shape = draw_shape(data)
     if np.dtype(dtype).kind == "f":
         # halves and quarters: round half to even
         elements = st.sampled_from([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.25, 1.25, 12.5, 15.0, 25.0, -35.0, 0.125, 3.75])
@@ -479,7 +383,7 @@ def test_isclose_and_allclose_like_numpy(data):
     def draw(shape):
         if np.dtype(dtype).kind == "f":
             return data.draw(hnp.arrays(dtype, shape, elements=specials.map(lambda v: np.asarray(v).astype(dtype).item())))
-        return _draw_array(data, dtype, shape)
+        return draw_array(data, dtype, shape)
 
     a, b = draw(shapes.input_shapes[0]), draw(shapes.input_shapes[1])
     kwargs = {

@@ -7,124 +7,28 @@ shape as numpy's, values from onnxruntime and ``onnx.reference`` as numpy's,
 on fully known shapes and on a ``None`` batch dimension, empty ones included.
 """
 
-import os
 import warnings
 
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from numpy_checks import (
+    ALL,
+    SETTINGS,
+    check,
+    draw_array,
+    draw_shape,
+)
 
 from onnxalgebra import Var
 from onnxalgebra._errors import OnnxNumpyError
 
-RUNTIMES = ("onnxruntime", "reference")
-SETTINGS = settings(max_examples=int(os.environ.get("ONNXALGEBRA_EXAMPLES", "20")), deadline=None)
-ERRORS = (ValueError, TypeError, IndexError, ZeroDivisionError, OnnxNumpyError)
-
-ALL = (np.float32, np.float64, np.int64, np.bool_)
-FLOATS = (np.float32, np.float64)
-NUMBERS = (np.float32, np.float64, np.int64)
-# few distinct values (ties, exact sums), NaN only when asked
-FLOAT_VALUES = (-3.0, -1.5, -1.0, 0.0, 0.5, 1.0, 2.0, 2.5)
-
-
-def _elements(dtype, nan=False, positive=False):
-    dtype = np.dtype(dtype)
-    if dtype.kind == "b":
-        return st.booleans()
-    if dtype.kind == "f":
-        values = [v for v in FLOAT_VALUES if v > 0] if positive else list(FLOAT_VALUES)
-        return st.sampled_from(values + [np.nan] * 2 if nan else values)
-    return st.integers(1, 4) if positive else st.integers(-4, 4)
-
-
-def _draw_array(data, dtype, shape, nan=False, positive=False):
-    return data.draw(hnp.arrays(dtype, shape, elements=_elements(dtype, nan=nan, positive=positive)))
-
-
-def _shape(data, min_dims=0, max_dims=3, min_side=0):
-    return data.draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=4))
-
-
-def _numpy(fn, arrays):
-    """numpy's result, or the exception numpy raises."""
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        try:
-            return fn(*arrays), None
-        except Exception as exc:  # the oracle raising is an expected outcome
-            return None, exc
-
-
-def _declared(array, batch):
-    shape = list(array.shape)
-    if batch and shape:
-        shape[0] = None
-    return shape
-
-
-def _run(expr, feeds, runtime, variables):
-    """``expr.eval``; inputs whose first dimensions differ are compiled with their declared shapes instead
-    (eval gives every input's first dimension the one symbol N, which onnxruntime then takes as equal)."""
-    if variables is None or len({np.shape(a)[:1] for a in feeds.values()}) <= 1:
-        return expr.eval(feeds, runtime=runtime)
-    model = expr.to_onnx(inputs=variables)
-    if runtime == "onnxruntime":
-        import onnxruntime
-
-        session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    else:
-        from onnx.reference import ReferenceEvaluator
-
-        session = ReferenceEvaluator(model)
-    return session.run(None, feeds)[0]
-
-
-def _assert_same(expr, expected, feeds, rtol, atol, batch, dynamic, variables=None):
-    expected = np.asarray(expected)
-    assert expr.dtype == expected.dtype, (expr.dtype, expected.dtype)
-    shape = expr.shape
-    assert shape is not None and len(shape) == expected.ndim, (shape, expected.shape)
-    if batch or dynamic:
-        assert all(s is None or s == e for s, e in zip(shape, expected.shape)), (shape, expected.shape)
-    else:
-        assert shape == expected.shape, (shape, expected.shape)
-    for runtime in RUNTIMES:
-        got = np.asarray(_run(expr, feeds, runtime, variables))
-        assert got.dtype == expected.dtype and got.shape == expected.shape, (runtime, got.dtype, got.shape, expected.shape)
-        if expected.dtype.kind == "f":
-            np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=runtime)
-        else:
-            np.testing.assert_array_equal(got, expected, err_msg=runtime)
-
-
-def check(fn, *arrays, batch=False, rtol=None, atol=0.0, dynamic=False):
-    """``fn`` on numpy arrays against ``fn`` on Vars holding them; ``fn`` may return a tuple."""
-    expected, error = _numpy(fn, arrays)
-    names = "ABCDEFGH"
-    variables = [Var(names[i], a.dtype, _declared(a, batch)) for i, a in enumerate(arrays)]
-    feeds = {names[i]: a for i, a in enumerate(arrays)}
-    if error is not None:
-        if not batch:
-            with pytest.raises(ERRORS):
-                fn(*variables)
-        return
-    got = fn(*variables)
-    if isinstance(expected, (tuple, list)):
-        assert isinstance(got, (tuple, list)) and len(got) == len(expected), (got, expected)
-    else:
-        got, expected = [got], [expected]
-    for g, e in zip(got, expected):
-        kind = np.asarray(e).dtype
-        tolerance = rtol if rtol is not None else (1e-5 if kind == np.float32 else 1e-12)
-        _assert_same(g, e, feeds, tolerance, atol, batch, dynamic, variables)
-
 
 def _array(data, min_dims=0, max_dims=3, min_side=0, dtypes=ALL):
     dtype = data.draw(st.sampled_from(dtypes))
-    return _draw_array(data, dtype, _shape(data, min_dims=min_dims, max_dims=max_dims, min_side=min_side))
+    return draw_array(data, dtype, draw_shape(data, min_dims=min_dims, max_dims=max_dims, min_side=min_side))
 
 
 def _batch(data):
@@ -247,7 +151,7 @@ def _pieces(data, count, shape, axis, dtypes=ALL, vary=True):
         piece = list(shape)
         if vary and axis is not None and piece:
             piece[axis] = data.draw(st.integers(0, 3))
-        arrays.append(_draw_array(data, data.draw(st.sampled_from(dtypes)), tuple(piece)))
+        arrays.append(draw_array(data, data.draw(st.sampled_from(dtypes)), tuple(piece)))
     return arrays
 
 
@@ -275,7 +179,7 @@ def _mixed(data, arrays, fn, batch):
 @SETTINGS
 @given(data=st.data())
 def test_concatenate_promotes_mixed_dtypes_like_numpy(data):
-    shape = _shape(data, min_dims=1)
+    shape = draw_shape(data, min_dims=1)
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     arrays = _pieces(data, data.draw(st.integers(1, 3)), shape, axis)
     batch = _batch(data) and axis % len(shape) != 0
@@ -288,7 +192,7 @@ def test_concatenate_promotes_mixed_dtypes_like_numpy(data):
 @SETTINGS
 @given(data=st.data())
 def test_stack_promotes_mixed_dtypes_like_numpy(data):
-    shape = _shape(data)
+    shape = draw_shape(data)
     axis = data.draw(st.integers(-len(shape) - 1, len(shape)))
     arrays = _pieces(data, data.draw(st.integers(1, 3)), shape, None, vary=False)
     _mixed(data, arrays, lambda items: np.stack(items, axis=axis), _batch(data))
@@ -309,7 +213,7 @@ STACKS = {"hstack": np.hstack, "vstack": np.vstack, "dstack": np.dstack, "column
 def test_hstack_vstack_dstack_column_stack_like_numpy(name, data):
     function = STACKS[name]
     ndim = data.draw(st.integers(0, 3))
-    shape = _shape(data, min_dims=ndim, max_dims=ndim)
+    shape = draw_shape(data, min_dims=ndim, max_dims=ndim)
     # the axis each stack joins along, once the inputs have its minimum rank
     joined = {"hstack": 0 if ndim <= 1 else 1, "vstack": 0, "dstack": 2, "column_stack": 1, "row_stack": 0}[name]
     vary = ndim > joined and (name != "column_stack" or ndim >= 2) and (name != "vstack" or ndim >= 2)
@@ -459,7 +363,7 @@ def test_pad_errors_name_the_function():
 @given(data=st.data())
 def test_broadcast_to_and_broadcast_arrays_like_numpy(data):
     shapes = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=3, min_dims=0, max_dims=3, min_side=0, max_side=3))
-    arrays = [_draw_array(data, data.draw(st.sampled_from(ALL)), s) for s in shapes.input_shapes]
+    arrays = [draw_array(data, data.draw(st.sampled_from(ALL)), s) for s in shapes.input_shapes]
     check(lambda a: np.broadcast_to(a, shapes.result_shape), arrays[0], batch=_batch(data))
     check(lambda *a: np.broadcast_arrays(*a), *arrays, batch=_batch(data))
 
@@ -491,7 +395,7 @@ def test_like_constructors(name, data):
     if data.draw(st.booleans()):
         kwargs["dtype"] = data.draw(st.sampled_from(ALL))
     if data.draw(st.booleans()):
-        kwargs["shape"] = _shape(data)
+        kwargs["shape"] = draw_shape(data)
     check(lambda a: function(a, **kwargs), array, batch=_batch(data))
 
 
