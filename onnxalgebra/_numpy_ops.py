@@ -207,39 +207,13 @@ class NumpyOperators:
             "first: write Constant(table)[idx]."
         )
 
-    # -- operators (from the tables above; in-place operators fall back on these and rebind) ----
-
-    __add__, __radd__ = _binary(np.add)
-    __sub__, __rsub__ = _binary(np.subtract)
-    __mul__, __rmul__ = _binary(np.multiply)
-    __truediv__, __rtruediv__ = _binary(np.true_divide)
-    __floordiv__, __rfloordiv__ = _binary(np.floor_divide)
-    __mod__, __rmod__ = _binary(np.remainder)
-    __divmod__, __rdivmod__ = _binary(np.divmod)
-    _numpy_power, __rpow__ = _binary(np.power)
-    __matmul__, __rmatmul__ = _binary(np.matmul)
-    __and__, __rand__ = _binary(np.bitwise_and)
-    __or__, __ror__ = _binary(np.bitwise_or)
-    __xor__, __rxor__ = _binary(np.bitwise_xor)
-    __lshift__, __rlshift__ = _binary(np.left_shift)
-    __rshift__, __rrshift__ = _binary(np.right_shift)
-    __lt__, _ = _binary(np.less)
-    __le__, _ = _binary(np.less_equal)
-    __gt__, _ = _binary(np.greater)
-    __ge__, _ = _binary(np.greater_equal)
-    __eq__, _ = _binary(np.equal)  # type: ignore[assignment]
-    __ne__, _ = _binary(np.not_equal)  # type: ignore[assignment]
-    __neg__ = _unary(np.negative)
-    __pos__ = _unary(np.positive)
-    __abs__ = _unary(np.absolute)
-    __invert__ = _unary(np.invert)
-    del _
+    # -- operators: set from the tables above, below the class (in-place operators fall back on them) --
 
     def __pow__(self, other: Any) -> Any:
         """``numpy.power(self, other)``; ``x ** 2`` is ``np.square(x)`` as for arrays (a boolean squared is int8)."""
         if type(other) is int and other == 2 and getattr(self.dtype, "kind", None) == "b":  # type: ignore[attr-defined]
             return _ufunc(np.square, self)
-        return self._numpy_power(other)
+        return _POWER(self, other)
 
     def __round__(self, ndigits: int | None = None) -> Any:
         """``round(x, n)``: ``np.round`` (half to even)."""
@@ -482,6 +456,22 @@ class NumpyOperators:
 
 
 _ACCEPTED: tuple[type, ...] = (NumpyOperators, *_OPERANDS)
+
+
+def _install_operators() -> None:
+    """The operators of :class:`NumpyOperators`, one per table entry: ``__add__``/``__radd__`` call numpy.add..."""
+    for name, ufunc in BINARY_OPERATORS.items():
+        forward, reflected = _binary(ufunc)
+        setattr(NumpyOperators, "_numpy_pow" if name == "pow" else f"__{name}__", forward)
+        setattr(NumpyOperators, f"__r{name}__", reflected)
+    for name, ufunc in COMPARISONS.items():  # reflected comparisons are Python's business (a < x is x > a)
+        setattr(NumpyOperators, f"__{name}__", _binary(ufunc)[0])
+    for name, ufunc in UNARY_OPERATORS.items():
+        setattr(NumpyOperators, f"__{name}__", _unary(ufunc))
+
+
+_install_operators()
+_POWER = NumpyOperators._numpy_pow  # type: ignore[attr-defined]
 
 
 def _as_indexable(value: Any) -> Any:
