@@ -28,19 +28,21 @@ from ._errors import CompileError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var, resolve_constants
 from ._graph import Graph
 from ._inputs import parse_inputs
-from ._opset import UsedOp, choose_opsets
+from ._opset import NodeUse, UsedOp, choose_opsets
 from ._passes.cse import NodeTable
 from ._passes.dedup_constants import InitializerTable
 from ._passes.naming import NameAllocator
-from ._schemas import operator_table, schema_at
-from ._signature import Signature, check_attributes, check_input_count, signature_of
+from ._schemas import operator_table
+from ._signature import Signature
 from ._traverse import postorder
 from ._types import TensorType, ValueType, elem_type_of, make_type, value_info
+from ._versions import type_string
 
 __all__ = ["compile_model", "expand_outputs"]
 
 _GRAPH = defs.OpSchema.AttrType.GRAPH
 PRODUCER = "onnxalgebra"
+_IDENTITY = defs.get_schema("Identity").since_version  # the version of the Identity nodes the compiler adds
 
 
 def expand_outputs(values: Iterable[Any]) -> list[Expr]:
@@ -84,7 +86,7 @@ class _Survey:
     """What the whole expression uses, subgraphs included, before anything is emitted."""
 
     def __init__(self, outputs: Sequence[Expr], names: NameAllocator):
-        self.used: set[UsedOp] = set()
+        self.raw: set[UsedOp] = set()  # operators of GraphProto attributes: the model's opsets decide their versions
         self.free_vars: dict[str, Var] = {}  # graph inputs found, in discovery order
         pending: list[tuple[Sequence[Expr], frozenset[str]]] = [(outputs, frozenset())]
         seen: set[int] = set()
@@ -95,7 +97,6 @@ class _Survey:
                     self._free(value)
             roots = [v.op for v in values if isinstance(v, Output)]
             for op in postorder(roots, _operator_inputs, seen=seen):  # seen: operators of earlier bodies too
-                self.used.add(UsedOp(op.domain, op.op_type, op.op_version))
                 for name in op.output_names or ():
                     if name:  # '' omits an optional output
                         names.reserve(name, f"output_names of {type(op).__name__}")
@@ -108,7 +109,7 @@ class _Survey:
                             names.reserve(var.name, "a subgraph input")
                         pending.append((expand_outputs(attr.outputs), local | {v.name for v in attr.inputs}))
                     elif isinstance(attr, GraphProto):
-                        self.used.update(_ops_in_proto(attr))
+                        self.raw.update(_ops_in_proto(attr))
 
     def _free(self, var: Var) -> None:
         known = self.free_vars.get(var.name)
@@ -143,14 +144,17 @@ class _Scope:
 
 
 class _Compiler:
-    def __init__(self, opsets: dict[str, int], names: NameAllocator, requested: dict[tuple[int, int], str]):
-        self.opsets = opsets
-        self.opset_key = tuple(sorted(opsets.items()))
+    def __init__(self, names: NameAllocator, requested: dict[tuple[int, int], str], inference_opsets: dict[str, int]):
+        # Nodes are typed with the versions they were built with; the nodes of GraphProto bodies, whose
+        # versions the opsets decide, are typed at the target opsets (the newest without a target).
+        self.opset_key = tuple(sorted(inference_opsets.items()))
         self.names = names
         self.initializers = InitializerTable(names)
         self.requested = requested  # (id(operator), output index) -> graph output name
         self.root: _Scope | None = None
-        self.signatures: dict[tuple[str, str, int | None], Signature] = {}  # (domain, op_type, op_version) -> in force
+        self.uses: set[NodeUse] = set()  # what the opset choice needs to know of every node
+        self.type_strings: dict[int, str | None] = {}  # element type -> tensor(...) string
+        self.seen: set[tuple[Any, ...]] = set()  # the kinds of nodes already noted in uses
 
     # -- values ---------------------------------------------------------------------
 
@@ -188,25 +192,31 @@ class _Compiler:
 
     # -- nodes ----------------------------------------------------------------------
 
-    def signature(self, op: OnnxOperator) -> Signature:
-        which = (op.domain, op.op_type, op.op_version)
-        sig = self.signatures.get(which)
-        if sig is None:
-            if op.op_version is not None:
-                since = op.op_version
-            else:
-                schema = schema_at(op.domain, op.op_type, self.opsets[op.domain])
-                assert schema is not None  # choose_opsets checked it exists
-                since = schema.since_version
-            sig = self.signatures[which] = signature_of(op.domain, op.op_type, since)
-        if sig is not op.signature:
-            label = f"{type(op).__name__} at opset {self.opsets[op.domain]}"
-            check_input_count(sig, label, len(op.inputs))
-            check_attributes(sig, label, op.attributes)
-        return sig
+    def type_string(self, vtype: Any) -> str | None:
+        """The schema type string of a value's type ('' for an omitted one), cached by element type."""
+        if type(vtype) is TensorType:
+            found = self.type_strings.get(vtype.elem_type)
+            if found is None:
+                found = self.type_strings[vtype.elem_type] = type_string(vtype)
+            return found
+        return "" if vtype == "" else type_string(vtype)
+
+    def use(self, op: OnnxOperator, sig: Signature, in_types: Sequence[Any], out_types: Sequence[Any]) -> None:
+        """Note what the opset choice needs of this node: its version, types and attributes (once per kind of node)."""
+        string = self.type_string
+        ins, outs = tuple([string(t) for t in in_types]), tuple([string(t) for t in out_types])
+        key = (type(op), sig.schema.since_version, op.op_version, op.attr_key, ins, outs)
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        attributes = tuple((n, v if isinstance(v, (str, bytes)) else None) for n, v in op.attributes.items())
+        self.uses.add(
+            NodeUse(sig.schema.domain, op.op_type, sig.schema.since_version, op.op_version is not None, type(op).__name__,
+                    key[4], key[5], attributes)
+        )  # fmt: skip
 
     def node(self, scope: _Scope, op: OnnxOperator) -> None:
-        sig = self.signature(op)
+        sig = op.signature  # the version the node was built with; the opsets are chosen to keep it
         label = type(op).__name__
         in_names: list[str] = []
         in_types: list[ValueType | None] = []
@@ -261,6 +271,9 @@ class _Compiler:
         else:
             types = op.infer(sig, tuple(in_types), arrays or [None] * len(in_names), self.opset_key, wires, present)
         types = refine_control_flow(op.op_type, types, graphs, op.attributes)
+        self.use(op, sig, [t if p else "" for t, p in zip(in_types, present)], [
+            "" if op.omitted(i) else t for i, t in enumerate(types)
+        ])  # fmt: skip
         node_name = self.names.fresh(op.op_type)
         out_names = []
         for i in range(op.n_outputs):
@@ -297,8 +310,11 @@ class _Compiler:
         proto.name = name if target is None else self.names.fresh("Identity")
         proto.input.append(source)
         proto.output.append(name)
-        scope.types[name] = scope.find_type(source)[1]
+        vtype = scope.find_type(source)[1]
+        scope.types[name] = vtype
         scope.produced.add(name)
+        identity = self.type_string(vtype)
+        self.uses.add(NodeUse("", "Identity", _IDENTITY, False, "Identity", (identity,), (identity,), ()))
         return name
 
     def outputs(self, scope: _Scope, values: Sequence[Expr], wanted: Sequence[str | None], owner: str) -> list[str]:
@@ -409,8 +425,7 @@ def compile_model(
     for name in declared:
         names.reserve(name, "a graph input")
         names.take(name)
-    opsets = choose_opsets(survey.used, target_opset)
-    compiler = _Compiler(opsets, names, requested)
+    compiler = _Compiler(names, requested, inference_opsets(target_opset))
     model = ModelProto()
     root = _Scope(None, model.graph)  # nodes are added in place: no copy of a large graph
     compiler.root = root
@@ -425,9 +440,18 @@ def compile_model(
         inferred = root.types.get(name)
         vtype = _output_type(name, value, inferred, vtype)
         graph.output.append(value_info(name, vtype))
-    if "" not in opsets and any(n.op_type == "Identity" and not n.domain for n in graph.node):
-        opsets.update(choose_opsets([UsedOp("", "Identity", None)], target_opset))
+    opsets = choose_opsets(compiler.uses, survey.raw, target_opset)
     return _finish(model, opsets)
+
+
+def inference_opsets(target: Any) -> dict[str, int]:
+    """Each domain's target opset, or its newest: what ONNX's inference of subgraph bodies is told."""
+    newest = {domain: versions[1] for domain, versions in defs.C.schema_version_map().items()}
+    if target is None:
+        return newest
+    if not isinstance(target, dict):
+        target = {"": target}
+    return {domain: int(target.get(domain) or version) for domain, version in newest.items()}
 
 
 def _output_type(name: str, value: Expr, inferred: ValueType | None, declared: ValueType | None) -> ValueType:

@@ -1,11 +1,13 @@
-"""Which opset each domain of a model imports.
+"""Which opset each domain of a model imports: the smallest that keeps what every node computes.
 
-``target_opset`` is an upper bound: an int (the default domain) or a dict
-domain -> opset. Without one, each domain gets the newest opset at which the
-installed onnxruntime has a CPU kernel (or a function body) for every
-operator used, so a model compiled with defaults loads and runs there.
-Pinned classes (``OnnxAdd_7``) narrow the range to the opsets where their
-version is the one in force.
+Every node was built with one version of its operator (the newest, unless
+pinned); :mod:`onnxalgebra._versions` says which older and newer versions
+compute the same for it, hence a range of opsets. Each domain takes the
+smallest opset in all its nodes' ranges at which the installed onnxruntime
+has a CPU kernel (or a function body) for every operator, so a model loads
+in the oldest runtimes that know its operators. ``target_opset`` is an upper
+bound: an int (the default domain) or a dict domain -> opset. Pinned classes
+(``OnnxAdd_7``) and ``op_version=`` keep their version in force.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import Any, NamedTuple
 
 from ._errors import CompileError
 from ._schemas import max_opset, operator_table, schema_at
+from ._versions import FLOOR, equivalent_versions, opset_range
 
-__all__ = ["UsedOp", "choose_opsets", "onnxruntime_kernels"]
+__all__ = ["NodeUse", "UsedOp", "choose_opsets", "onnxruntime_kernels", "opsets_of"]
 
 _OPEN_ENDED = 2147483647  # the end version onnxruntime gives a kernel with no upper bound
 
@@ -55,6 +58,41 @@ def _runs_on_onnxruntime(domain: str, op: str, since: int) -> bool:
     return any(lo == since or (lo <= since <= hi and hi != _OPEN_ENDED) for lo, hi in ranges)
 
 
+class NodeUse(NamedTuple):
+    """A node as the opset choice sees it: what it was built with and what it computes on.
+
+    ``inputs``/``outputs`` are schema type strings (None: omitted or
+    unknown); ``attributes`` the names it sets, with the value of string
+    attributes (some changed meaning by value).
+    """
+
+    domain: str
+    op_type: str
+    built: int
+    pinned: bool
+    label: str
+    inputs: tuple[str | None, ...]
+    outputs: tuple[str | None, ...]
+    attributes: tuple[tuple[str, Any], ...]
+
+
+@functools.lru_cache(maxsize=65536)
+def opsets_of(use: NodeUse, floor: int | None = None) -> tuple[int, int, int, int]:
+    """The opsets where ``use`` computes what it was built for, and the versions they have in force.
+
+    Returns ``(first opset, last opset, oldest version, newest version)``;
+    ``floor`` is the oldest opset considered (the domain's default floor when None).
+    """
+    low, high = equivalent_versions(
+        use.domain, use.op_type, use.built, use.inputs, use.outputs, dict(use.attributes), pinned=use.pinned, floor=floor
+    )
+    if use.pinned:
+        first, last = _pinned_range(use.domain, use.op_type, use.built)
+        return first, last, low, high
+    first, last = opset_range(use.domain, use.op_type, low, high, max_opset(use.domain), floor)
+    return first, last, low, high
+
+
 def _pinned_range(domain: str, op: str, version: int) -> tuple[int, int]:
     """Opsets at which version ``version`` of ``op`` is the one in force."""
     versions = operator_table()[op][1]
@@ -76,60 +114,80 @@ def _target_for(domain: str, target: Any) -> int | None:
     return int(target) if domain == "" else None
 
 
-def choose_opsets(used: Iterable[UsedOp], target: Any = None) -> dict[str, int]:
-    """The opset of every domain in ``used``, or a :class:`CompileError` saying why none fits."""
-    by_domain: dict[str, list[UsedOp]] = {}
-    for op in used:
-        by_domain.setdefault(op.domain, []).append(op)
+def choose_opsets(uses: Iterable[NodeUse], raw: Iterable[UsedOp] = (), target: Any = None) -> dict[str, int]:
+    """The opset of every domain: the smallest where every node computes what it was built for.
+
+    Each node allows a range of opsets (:func:`opsets_of`); a domain takes the
+    smallest opset in all its nodes' ranges, at most ``target``, at which the
+    installed onnxruntime has a kernel (or a function body) for every version
+    in force, else the smallest in the ranges. ``raw`` operators (nodes of
+    ``GraphProto`` attributes, whose version the model's opset decides) only
+    need to exist. A :class:`CompileError` names the nodes that leave no opset.
+    """
+    ranges: dict[str, dict[tuple[str, int, int, int, int, int], str]] = {}
+    for use in uses:
+        upper = _target_for(use.domain, target)
+        floor = FLOOR.get(use.domain, 1)
+        first, last, low, high = opsets_of(use, None if upper is None or upper >= floor else upper)
+        ranges.setdefault(use.domain, {}).setdefault((use.op_type, first, last, low, high, use.built), use.label)
+    existing: dict[str, set[str]] = {}
+    for op in raw:
+        existing.setdefault(op.domain, set()).add(op.op_type)
+        ranges.setdefault(op.domain, {})
     chosen: dict[str, int] = {}
-    for domain in sorted(by_domain):
-        ops = sorted(set(by_domain[domain]), key=lambda o: (o.op_type, o.pinned or 0))
+    for domain in sorted(ranges):
         newest = max_opset(domain)
         upper = _target_for(domain, target)
         if upper is not None and upper > newest:
             raise CompileError(
                 f"target opset {upper} for domain {domain or 'ai.onnx'!r} is newer than the installed onnx knows ({newest})."
             )
-        hi = newest if upper is None else upper
-        lo = 1
-        for op in ops:
-            if op.pinned is not None:
-                first, last = _pinned_range(domain, op.op_type, op.pinned)
-                lo, hi = max(lo, first), min(hi, last)
-        free = [op for op in ops if op.pinned is None]
-        passes = [True, False] if upper is None else [False]
-        for need_runtime in passes:
-            for opset in range(hi, lo - 1, -1):
-                if all(_exists(domain, op.op_type, opset) for op in free) and (
-                    not need_runtime or all(_fits_runtime(domain, op, opset) for op in ops)
-                ):
-                    chosen[domain] = opset
-                    break
-            if domain in chosen:
-                break
-        else:
-            raise CompileError(_explain(domain, ops, upper, lo, hi))
+        ops = ranges[domain]
+        lo = max([r[1] for r in ops] or [1])
+        hi = min([r[2] for r in ops] or [newest])
+        for name in existing.get(domain, ()):
+            versions = operator_table()[name][1]
+            lo = max(lo, versions[0])
+        top = hi if upper is None else min(hi, upper)
+        candidates = [o for o in range(lo, top + 1) if all(_exists(domain, name, o) for name in existing.get(domain, ()))]
+        if not candidates:
+            raise CompileError(_explain(domain, ops, existing.get(domain, set()), upper))
+        runnable = [o for o in candidates if all(_runs_at(domain, key[0], o) for key in ops)]
+        chosen[domain] = runnable[0] if runnable else candidates[0]
     return chosen
 
 
-def _fits_runtime(domain: str, op: UsedOp, opset: int) -> bool:
-    schema = schema_at(domain, op.op_type, opset)
-    return schema is not None and _runs_on_onnxruntime(domain, op.op_type, schema.since_version)
+def _runs_at(domain: str, op: str, opset: int) -> bool:
+    schema = schema_at(domain, op, opset)
+    return schema is not None and _runs_on_onnxruntime(domain, op, schema.since_version)
 
 
-def _explain(domain: str, ops: list[UsedOp], upper: int | None, lo: int, hi: int) -> str:
+def _explain(domain: str, ops: dict[tuple[str, int, int, int, int, int], str], raw: set[str], upper: int | None) -> str:
     name = domain or "ai.onnx"
+    lo = max([r[1] for r in ops] or [1])
+    hi = min([r[2] for r in ops] or [max_opset(domain)])
     reasons = []
-    bound = upper if upper is not None else max_opset(domain)
-    for op in ops:
-        versions = operator_table()[op.op_type][1]
-        if op.pinned is not None:
-            first, last = _pinned_range(domain, op.op_type, op.pinned)
-            reasons.append(f"Onnx{op.op_type}_{op.pinned} is in force at opsets {first} to {last}")
-        elif not _exists(domain, op.op_type, min(hi, bound)):
-            reasons.append(
-                f"{op.op_type} does not exist at opset {min(hi, bound)} of {name!r} (its versions: {list(versions)})"
-            )
+    for (op, first, last, low, _high, built), label in sorted(ops.items()):
+        versions = list(operator_table()[op][1])
+        if upper is not None and first > upper:
+            if versions[0] > upper:
+                reasons.append(f"{op} does not exist at opset {upper} of {name!r} (its versions: {versions})")
+            elif low == built:
+                reasons.append(
+                    f"{label} is {op} version {built}, in force at opsets {first} to {last} (build it with "
+                    f"op_version={upper} for opset {upper}, or raise target_opset)"
+                )
+            else:
+                reasons.append(
+                    f"{label} was built as {op} version {built}, the same for its inputs back to version {low}, "
+                    f"first in opset {first} (build it with op_version={upper} for opset {upper}, or raise target_opset)"
+                )
+        elif first == lo or last == hi:
+            reasons.append(f"{label} is in force at opsets {first} to {last}")
+    for op in sorted(raw):
+        versions = list(operator_table()[op][1])
+        if upper is not None and versions[0] > upper:
+            reasons.append(f"{op} does not exist at opset {upper} of {name!r} (its versions: {versions})")
     detail = "; ".join(reasons) or f"no opset between {lo} and {hi} fits every operator"
     target = f"target opset {upper}" if upper is not None else "the operators used"
     return f"no opset of domain {name!r} fits {target}: {detail}."

@@ -108,23 +108,42 @@ def test_an_identity_only_graph_imports_the_default_domain():
     np.testing.assert_array_equal(_load(model).run(None, {"X": X})[0], X)
 
 
+def _network_for(opset):
+    """The network built with the versions in force at ``opset`` (op_version)."""
+    hidden = OnnxRelu(
+        OnnxAdd(OnnxMatMul("X", W, op_version=opset), np.ones((1, 3), np.float32), op_version=opset), op_version=opset
+    )
+    return OnnxSoftmax(
+        OnnxTranspose(OnnxMatMul(hidden, W.T.copy(), op_version=opset), op_version=opset), axis=1, op_version=opset
+    )
+
+
 @pytest.mark.parametrize("target", [7, 9, 11, 13, 15, 17, 19, 21, MAX_OPSET])
-def test_target_opset_is_an_upper_bound_and_newest_versions_are_used(target):
-    model = _network().to_onnx({"X": X}, target_opset=target)
+def test_target_opset_is_an_upper_bound_and_the_smallest_fitting_opset_is_used(target):
+    # built with the newest versions: the smallest opset keeping them (Softmax 13), at most the target
+    if target >= 13:
+        model = _network().to_onnx({"X": X}, target_opset=target)
+        assert _opsets(model)[""] == 13
+    else:
+        with pytest.raises(CompileError, match=rf"OnnxSoftmax is Softmax version 13.*op_version={target}"):
+            _network().to_onnx({"X": X}, target_opset=target)
+        model = _network_for(target).to_onnx({"X": X}, target_opset=target)  # built for the target: it fits
     onnx.checker.check_model(model, full_check=True)
     opset = _opsets(model)[""]
     assert opset <= target
-    for node in model.graph.node:
-        assert defs.get_schema(node.op_type, opset).since_version == defs.get_schema(node.op_type, target).since_version
     np.testing.assert_allclose(ReferenceEvaluator(model).run(None, {"X": X})[0], _network_numpy(X), rtol=1e-5)
     np.testing.assert_allclose(_load(model).run(None, {"X": X})[0], _network_numpy(X), rtol=1e-5)
     assert model.ir_version <= onnx.IR_VERSION
 
 
 def test_target_opset_per_domain():
-    enc = onnxalgebra.OnnxLabelEncoder("S", keys_strings=["a", "b"], values_int64s=[1, 2])
-    model = onnxalgebra.to_onnx([enc, OnnxAbs("X")], {"S": np.array(["a"], dtype=object), "X": X},
-                                target_opset={"": 13, "ai.onnx.ml": 3})
+    with pytest.raises(CompileError, match=r"OnnxLabelEncoder is LabelEncoder version 4.*op_version=3"):
+        newest = onnxalgebra.OnnxLabelEncoder("S", keys_strings=["a"], values_int64s=[1])
+        onnxalgebra.to_onnx(newest, {"S": np.array(["a"], dtype=object)}, target_opset={"ai.onnx.ml": 3})
+    enc = onnxalgebra.OnnxLabelEncoder("S", keys_strings=["a", "b"], values_int64s=[1, 2], op_version=3)
+    model = onnxalgebra.to_onnx(
+        [enc, OnnxAbs("X")], {"S": np.array(["a"], dtype=object), "X": X}, target_opset={"": 13, "ai.onnx.ml": 3}
+    )
     onnx.checker.check_model(model, full_check=True)
     opsets = _opsets(model)
     assert opsets[""] <= 13 and opsets["ai.onnx.ml"] <= 3
@@ -156,8 +175,10 @@ def test_pinned_class_pins_its_version():
     onnx.checker.check_model(model, full_check=True)
     assert defs.get_schema("Add", _opsets(model)[""]).since_version == 7
     np.testing.assert_array_equal(_load(model).run(None, {"X": X})[0], X + 1)
-    # with a target above its range, the model opset still keeps version 7 in force
-    model = onnxalgebra.to_onnx([onnxalgebra.OnnxAdd_7("X", np.float32(1)), OnnxSoftmax("X")], {"X": X}, target_opset=15)
+    # next to another node: an opset where both are in force (Softmax built for opset 11 fits 11 and 12)
+    model = onnxalgebra.to_onnx(
+        [onnxalgebra.OnnxAdd_7("X", np.float32(1)), OnnxSoftmax("X", op_version=11)], {"X": X}, target_opset=15
+    )
     opset = _opsets(model)[""]
     assert opset <= 15 and defs.get_schema("Add", opset).since_version == 7
     softmax = next(n for n in model.graph.node if n.op_type == "Softmax")
@@ -208,16 +229,22 @@ def _default_cases():
 
 
 @pytest.mark.parametrize("name", sorted(_default_cases()))
-def test_default_target_is_the_newest_onnxruntime_runs(name):
+def test_default_is_the_smallest_opset_keeping_the_built_version_and_it_runs(name):
     build, inputs, feeds = _default_cases()[name]
-    model = build().to_onnx(inputs)
+    expr = build()
+    model = expr.to_onnx(inputs)
     onnx.checker.check_model(model, full_check=True)
     _load(model).run(None, feeds)
     opset = _opsets(model)[""]
-    if opset < MAX_OPSET:
-        newer = build().to_onnx(inputs, target_opset=opset + 1)
-        with pytest.raises(Exception, match=r"NOT_IMPLEMENTED|implementation"):
-            _load(newer)
+    op = model.graph.node[0].op_type
+    assert defs.get_schema(op, opset).since_version <= expr.signature.schema.since_version
+    # one opset lower, the version in force is another (or below the floor of 13)
+    assert opset == 13 or defs.get_schema(op, opset - 1).since_version < defs.get_schema(op, opset).since_version
+
+
+def test_a_pinned_version_and_a_newest_one_that_cannot_meet_are_named():
+    with pytest.raises(CompileError, match=r"OnnxAdd_7 is in force at opsets 7 to 12.*OnnxSoftmax is in force at opsets 13"):
+        onnxalgebra.to_onnx([onnxalgebra.OnnxAdd_7("X", np.float32(1)), OnnxSoftmax("X")], {"X": X})
 
 
 # -- model fields ---------------------------------------------------------------------------------------------
