@@ -447,11 +447,11 @@ def compile_model(
 def inference_opsets(target: Any) -> dict[str, int]:
     """Each domain's target opset, or its newest: what ONNX's inference of subgraph bodies is told."""
     newest = {domain: versions[1] for domain, versions in defs.C.schema_version_map().items()}
-    if target is None:
+    if target is None or target == "latest":
         return newest
     if not isinstance(target, dict):
         target = {"": target}
-    return {domain: int(target.get(domain) or version) for domain, version in newest.items()}
+    return {d: int(target[d]) if target.get(d) not in (None, "latest") else v for d, v in newest.items()}
 
 
 def _output_type(name: str, value: Expr, inferred: ValueType | None, declared: ValueType | None) -> ValueType:

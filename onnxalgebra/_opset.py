@@ -105,13 +105,23 @@ def _exists(domain: str, op: str, opset: int) -> bool:
     return schema is not None and not schema.deprecated
 
 
+LATEST = "latest"
+
+
 def _target_for(domain: str, target: Any) -> int | None:
-    if target is None:
+    if target is None or target == LATEST:
         return None
     if isinstance(target, dict):
         value = target.get(domain)
-        return None if value is None else int(value)
+        return None if value is None or value == LATEST else int(value)
     return int(target) if domain == "" else None
+
+
+def _latest_for(domain: str, target: Any) -> bool:
+    """``target_opset='latest'`` (or ``{domain: 'latest'}``): the newest opset that keeps every node, not the smallest."""
+    if isinstance(target, dict):
+        return target.get(domain) == LATEST
+    return target == LATEST
 
 
 def choose_opsets(uses: Iterable[NodeUse], raw: Iterable[UsedOp] = (), target: Any = None) -> dict[str, int]:
@@ -120,7 +130,8 @@ def choose_opsets(uses: Iterable[NodeUse], raw: Iterable[UsedOp] = (), target: A
     Each node allows a range of opsets (:func:`opsets_of`); a domain takes the
     smallest opset in all its nodes' ranges, at most ``target``, at which the
     installed onnxruntime has a kernel (or a function body) for every version
-    in force, else the smallest in the ranges. ``raw`` operators (nodes of
+    in force, else the smallest in the ranges. ``target='latest'`` (or a
+    dict value ``'latest'``) takes the newest such opset instead. ``raw`` operators (nodes of
     ``GraphProto`` attributes, whose version the model's opset decides) only
     need to exist. A :class:`CompileError` names the nodes that leave no opset.
     """
@@ -153,7 +164,8 @@ def choose_opsets(uses: Iterable[NodeUse], raw: Iterable[UsedOp] = (), target: A
         if not candidates:
             raise CompileError(_explain(domain, ops, existing.get(domain, set()), upper))
         runnable = [o for o in candidates if all(_runs_at(domain, key[0], o) for key in ops)]
-        chosen[domain] = runnable[0] if runnable else candidates[0]
+        pick = -1 if _latest_for(domain, target) else 0
+        chosen[domain] = runnable[pick] if runnable else candidates[pick]
     return chosen
 
 

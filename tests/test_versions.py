@@ -1,0 +1,113 @@
+"""Operator versions equivalent for a node (onnxalgebra/_versions.py) and the smallest opsets they allow.
+
+The oracle for what a version does is the ONNX specification itself (the
+schemas' signatures and the documented changes of meaning) and the two
+runtimes: a model compiled at the smallest opset must compute what the same
+expression compiled at the newest one computes.
+"""
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+from onnx import defs
+from onnx.reference import ReferenceEvaluator
+
+import onnxalgebra
+from onnxalgebra import CompileError, Var
+from onnxalgebra._versions import equivalent_versions
+
+F, D, I64, B = "tensor(float)", "tensor(double)", "tensor(int64)", "tensor(bool)"
+BF16 = "tensor(bfloat16)"
+
+
+def _newest(op):
+    return max(s.since_version for s in defs.get_all_schemas_with_history() if s.name == op and s.domain == "")
+
+
+@pytest.mark.parametrize(
+    ("op", "inputs", "outputs", "attributes", "oldest"),
+    [
+        ("Add", [F, F], [F], {}, 13),  # 14 only added types (13 is the floor)
+        ("Add", [BF16, BF16], [BF16], {}, 13),
+        ("Softmax", [F], [F], {"axis": 1}, 13),  # 13 changed its meaning (and its default axis)
+        ("ReduceMax", [F, I64], [F], {}, 18),  # axes became an input at 18
+        ("Pad", [F, I64, F], [F], {"mode": "constant"}, 13),  # 18 only added an optional input this node lacks
+        ("Pad", [F, I64], [F], {"mode": "wrap"}, 19),  # 'wrap' exists from 19 on, with the same schema
+        ("Pad", [F, I64, F, I64], [F], {}, 18),  # the axes input itself
+        ("Cast", [F], [I64], {"to": 7}, 13),  # saturate (19) and round_mode (24) concern float8 only
+        ("Cast", [F], [I64], {"to": 7, "saturate": 1}, 19),
+        ("Reshape", [F, I64], [F], {}, 13),
+        ("Reshape", [F, I64], [F], {"allowzero": 1}, 14),
+        ("Split", [F, I64], [F, F], {}, 18),
+    ],
+)
+def test_oldest_equivalent_version(op, inputs, outputs, attributes, oldest):
+    low, high = equivalent_versions("", op, _newest(op), inputs, outputs, attributes)
+    in_force = defs.get_schema(op, 13).since_version if oldest == 13 else oldest
+    assert low <= in_force and max(low, 13) == max(oldest, 13)
+    assert high == _newest(op)
+
+
+def test_a_type_an_older_version_lacks_stops_the_walk():
+    # IsNaN accepts bfloat16 from 13 on, float8 types from 20: a float8 input keeps 20
+    low, _ = equivalent_versions("", "IsNaN", 20, ["tensor(float8e4m3fn)"], [B], {})
+    assert low == 20
+    low, _ = equivalent_versions("", "IsNaN", 20, [F], [B], {})
+    assert low == 13
+
+
+def test_pinned_and_unknown_types_keep_the_built_version():
+    assert equivalent_versions("", "Add", 7, [F, F], [F], {}, pinned=True) == (7, 7)
+    assert equivalent_versions("", "Add", 14, [None, F], [F], {}) == (14, 14)
+
+
+def test_a_lower_target_lowers_the_floor():
+    assert equivalent_versions("", "Add", 14, [F, F], [F], {}, floor=7)[0] == 7
+
+
+def _run(model, feeds):
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, feeds), ReferenceEvaluator(model).run(None, feeds)
+
+
+def _expressions():
+    x = Var("X", np.float32, [None, 4])
+    w = np.linspace(-1, 1, 12).reshape(4, 3).astype(np.float32)
+    z = np.exp(x @ w)
+    yield "softmax rule", np.where((z / z.sum(axis=1, keepdims=True))[:, 1] > 0.3, 1, z.argmax(axis=1))
+    yield "reductions", np.concatenate([x.max(axis=1, keepdims=True), x.std(axis=1, keepdims=True)], axis=1)
+    yield "indexing and padding", np.pad(x[:, ::-1][x[:, 0] > 0], ((0, 0), (1, 2)), mode="edge")
+    yield "casts and sorting", np.sort(x.astype(np.int64) % 3, axis=1).astype(np.float64) / 2
+    yield "cumulative", np.cumsum(np.clip(x, -0.5, 0.5), axis=1)
+
+
+@pytest.mark.parametrize("name", [name for name, _ in _expressions()])
+def test_the_smallest_opsets_compute_what_the_newest_compute(name):
+    expr = dict(_expressions())[name]
+    data = np.random.default_rng(0).normal(size=(6, 4)).astype(np.float32)
+    smallest = expr.to_onnx({"X": data})
+    newest = expr.to_onnx({"X": data}, target_opset="latest")
+    onnx.checker.check_model(smallest, full_check=True)
+    opsets = {o.domain: o.version for o in smallest.opset_import}
+    assert opsets[""] <= {o.domain: o.version for o in newest.opset_import}[""]
+    assert smallest.ir_version <= newest.ir_version
+    for got, expected in zip(_run(smallest, {"X": data}), _run(newest, {"X": data})):
+        for g, e in zip(got, expected):
+            np.testing.assert_array_equal(g, e)
+
+
+def test_latest_takes_the_newest_opset_that_runs():
+    x = Var("X", np.float32, [None, 4])
+    smallest = (x + 1).to_onnx()
+    latest = (x + 1).to_onnx(target_opset="latest")
+    assert {o.domain: o.version for o in smallest.opset_import}[""] == 13
+    assert {o.domain: o.version for o in latest.opset_import}[""] > 13
+
+
+def test_a_node_that_cannot_fit_the_target_is_named_with_the_opset_it_needs():
+    x = Var("X", np.float32, [None, 4])
+    with pytest.raises(CompileError, match=r"OnnxReduceMax was built as ReduceMax version 20.*back to version 18.*opset 18"):
+        x.max(axis=1).to_onnx(target_opset=15)
+    with pytest.raises(CompileError, match=r"Gelu does not exist at opset 15"):
+        onnxalgebra.OnnxGelu(x).to_onnx(target_opset=15)
