@@ -27,7 +27,6 @@ from onnxalgebra import (
     OnnxMax,
     OnnxMin,
     OnnxReduceSum,
-    OnnxSplit,
     OnnxTreeEnsemble,
     OnnxTreeEnsembleRegressor_3,
     OnnxWhere,
@@ -228,7 +227,7 @@ def isotonic_columns(calibrators: list[Any], T: Expr) -> Expr:
     low, high = (np.array([x[i] for _, x, _ in tables], dtype=T.dtype) for i in (0, -1))
     T = OnnxMin(OnnxMax(T, low), high)
     found = (_tree_ensemble_regressor if T.dtype == np.float32 else _tree_ensemble)(T, tables)
-    slope, start, value = OnnxSplit(found, axis=1, num_outputs=3)
+    slope, start, value = np.split(found, 3, axis=1)
     return slope * (T - start) + value
 
 

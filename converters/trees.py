@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import Expr, OnnxAlgebraError, OnnxTreeEnsemble, OnnxTreeEnsembleRegressor_3
+from onnxalgebra import Expr, OnnxAlgebraError, OnnxTreeEnsemble, OnnxTreeEnsembleRegressor_3, target_opset
 
 from ._common import argmax_label
 
@@ -97,6 +97,14 @@ def tree_ensemble(
     mean = mean and len(trees) > 1
     if X.dtype == np.float32:
         return _tree_ensemble_regressor(X, nodes, values, targets, int(n_targets), mean)
+    ml = target_opset("ai.onnx.ml")
+    if ml is not None and ml < 5:
+        raise OnnxAlgebraError(
+            f"a float64 tree model needs ai.onnx.ml opset 5 (TreeEnsemble: double thresholds and outputs; onnxruntime "
+            f"1.18 or newer), and target_opset asks for ai.onnx.ml {ml}. Convert it with a float32 sample "
+            "(X.astype(np.float32): TreeEnsembleRegressor, ai.onnx.ml 3, onnxruntime 1.10 or newer; scikit-learn's "
+            "trees compare float32 values anyway) or allow ai.onnx.ml 5."
+        )
     if targets is None:
         # A TreeEnsemble leaf feeds one target: the forest is repeated once per target.
         values = values.T

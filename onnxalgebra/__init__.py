@@ -58,6 +58,7 @@ __all__ = [
     "show",
     "supported_numpy_functions",
     "supported_ufuncs",
+    "target_opset",
     "to_dot",
     "to_networkx",
     "to_onnx",
@@ -113,6 +114,20 @@ def operator_class(name: str) -> type[OnnxOperator]:
     from ._operators import operator_class as _get
 
     return _get(name)
+
+
+def target_opset(domain: str = "") -> int | None:
+    """The opset of ``domain`` that the conversion running now targets, None without ``target_opset``.
+
+    A converter reads it to build operators that exist at that opset (the
+    compiler then imports the smallest opset its nodes allow, at most it).
+
+    >>> target_opset() is None
+    True
+    """
+    from ._context import target_for
+
+    return target_for(domain)
 
 
 def supported_ufuncs() -> list[str]:

@@ -1,6 +1,7 @@
 """Command line.
 
-``onnxalgebra show model.onnx -o model.svg``: draw any ONNX file (``--dot`` prints DOT).
+``onnxalgebra show model.onnx -o model.svg``: draw any ONNX file (``--dot`` prints DOT; ``--info`` prints
+its producer, IR version, opsets and the oldest onnxruntime release that loads it).
 ``onnxalgebra demo [--output DIR]``: the main job.
 """
 
@@ -39,7 +40,7 @@ def _load(path: Path) -> object:
     return model
 
 
-def _show(path: Path, output: Path | None, dot: bool, collapse: int | None) -> int:
+def _show(path: Path, output: Path | None, dot: bool, collapse: int | None, info: bool = False) -> int:
     from .display._render import RenderError, show
 
     try:
@@ -47,6 +48,12 @@ def _show(path: Path, output: Path | None, dot: bool, collapse: int | None) -> i
     except ValueError as exc:
         print(f"onnxalgebra show: {exc}", file=sys.stderr)
         return 2
+    if info:
+        from ._runtimes import describe_versions
+
+        print(describe_versions(model))
+        if output is None and not dot:
+            return 0
     diagram = show(model, collapse=collapse)
     if dot or output is None:
         print(diagram.source, end="")
@@ -70,13 +77,15 @@ def main(argv: list[str] | None = None) -> int:
     show.add_argument("model", type=Path, help="the .onnx file")
     show.add_argument("-o", "--output", type=Path, help="write the diagram here (.svg, .png, .pdf or .dot)")
     show.add_argument("--dot", action="store_true", help="print the DOT source")
+    show.add_argument("--info", action="store_true",
+                      help="print the producer, IR version, opsets and the oldest onnxruntime that loads it")
     show.add_argument("--collapse", type=int, default=None,
                       help="draw linear chains of at least N nodes as one box (0: never; default: automatic)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return _demo(args.output)
     if args.command == "show":
-        return _show(args.model, args.output, args.dot, args.collapse)
+        return _show(args.model, args.output, args.dot, args.collapse, args.info)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

@@ -205,13 +205,13 @@ class _Compiler:
         """Note what the opset choice needs of this node: its version, types and attributes (once per kind of node)."""
         string = self.type_string
         ins, outs = tuple([string(t) for t in in_types]), tuple([string(t) for t in out_types])
-        key = (type(op), sig.schema.since_version, op.op_version, op.attr_key, ins, outs)
+        key = (type(op), sig.schema.since_version, op.pinned, op.attr_key, ins, outs)
         if key in self.seen:
             return
         self.seen.add(key)
         attributes = tuple((n, v if isinstance(v, (str, bytes)) else None) for n, v in op.attributes.items())
         self.uses.add(
-            NodeUse(sig.schema.domain, op.op_type, sig.schema.since_version, op.op_version is not None, type(op).__name__,
+            NodeUse(sig.schema.domain, op.op_type, sig.schema.since_version, op.pinned, type(op).__name__,
                     key[4], key[5], attributes)
         )  # fmt: skip
 

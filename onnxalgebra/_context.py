@@ -1,4 +1,4 @@
-"""State scoped to a converter call: the float dtype float numpy arrays take."""
+"""State scoped to a converter call: the float dtype float numpy arrays take, and the target opsets."""
 
 from __future__ import annotations
 
@@ -6,10 +6,25 @@ import contextvars
 
 import numpy as np
 
-__all__ = ["FLOAT_DTYPE", "follow_float_dtype"]
+__all__ = ["FLOAT_DTYPE", "TARGET_OPSET", "follow_float_dtype", "target_for"]
 
 # Set by onnxalgebra._convert while a converter runs; None elsewhere.
 FLOAT_DTYPE: contextvars.ContextVar[np.dtype | None] = contextvars.ContextVar("onnxalgebra_float_dtype", default=None)
+
+
+# Set by onnxalgebra._convert while converters run for a target_opset (int or dict); None elsewhere.
+TARGET_OPSET: contextvars.ContextVar[object] = contextvars.ContextVar("onnxalgebra_target_opset", default=None)
+
+
+def target_for(domain: str = "") -> int | None:
+    """The opset of ``domain`` the current conversion targets (None: no target, the smallest opsets are chosen)."""
+    target = TARGET_OPSET.get()
+    if target is None or target == "latest":
+        return None
+    if isinstance(target, dict):
+        value = target.get(domain)
+        return None if value in (None, "latest") else int(value)
+    return int(target) if domain == "" else None  # type: ignore[call-overload]
 
 
 def follow_float_dtype(array: np.ndarray) -> np.ndarray:

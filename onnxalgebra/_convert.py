@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ._context import FLOAT_DTYPE as _FLOAT_DTYPE
+from ._context import TARGET_OPSET as _TARGET_OPSET
 from ._errors import OnnxAlgebraError
 from ._expr import Expr, Var
 from ._inputs import type_of_sample
@@ -296,7 +297,11 @@ def estimator_to_onnx(
             f"to_onnx({type(estimator).__name__}): options={{'zipmap': True}} applies to classifiers with "
             "predict_proba only."
         )
-    outputs = list(convert_estimator(estimator, Var(name, vtype), options))
+    token = _TARGET_OPSET.set(target_opset)  # converters build operators that fit it (onnxalgebra.target_opset())
+    try:
+        outputs = list(convert_estimator(estimator, Var(name, vtype), options))
+    finally:
+        _TARGET_OPSET.reset(token)
     if want_zipmap:
         outputs[-1] = zipmap(estimator, outputs[-1])
     return compile_model(outputs, None, outputs_spec=list(names), target_opset=target_opset)

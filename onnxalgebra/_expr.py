@@ -326,6 +326,7 @@ class OnnxOperator(Expr):
         "n_outputs",
         "op_version",
         "output_names",
+        "pinned",
     )
 
     op_type: ClassVar[str] = ""
@@ -354,6 +355,9 @@ class OnnxOperator(Expr):
                 )
             version = schema.since_version
         self.op_version = version
+        # a pinned class or op_version=: the opsets keep this version in force (the numpy layer's nodes built for a
+        # target opset are not pinned: the compiler may take an equivalent version)
+        self.pinned = version is not None
         if version is None:
             latest = schema_at(cls.domain, cls.op_type, max_opset(cls.domain))
             assert latest is not None, cls.op_type  # the class exists only for known operators

@@ -83,6 +83,8 @@ def opsets_of(use: NodeUse, floor: int | None = None) -> tuple[int, int, int, in
     Returns ``(first opset, last opset, oldest version, newest version)``;
     ``floor`` is the oldest opset considered (the domain's default floor when None).
     """
+    # a node built with an older version than the floor (op_version=11) may stay where it was built
+    floor = min(FLOOR.get(use.domain, 1) if floor is None else floor, use.built)
     low, high = equivalent_versions(
         use.domain, use.op_type, use.built, use.inputs, use.outputs, dict(use.attributes), pinned=use.pinned, floor=floor
     )

@@ -53,6 +53,7 @@ NEUTRAL_ATTRIBUTES: dict[tuple[str, str, int], frozenset[str]] = {
     ("", "CastLike", 24): frozenset({"round_mode"}),
     ("", "Reshape", 14): frozenset({"allowzero"}),  # 0 (the default): a 0 copies the dimension, as before
     ("", "Shape", 15): frozenset({"start", "end"}),  # the whole shape by default, as before
+    ("", "Split", 18): frozenset({"num_outputs"}),  # a node with a 'split' input splits as before
 }
 
 

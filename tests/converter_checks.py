@@ -41,11 +41,12 @@ def sklearn_outputs(est, X, names):
     return [est.predict(X) if hasattr(est, "predict") else est.transform(X)]
 
 
-def check(est, X, dtype, tolerance=None):
-    """Convert ``est`` for ``dtype``, run on ``X`` and compare with scikit-learn: labels equal, floats within
-    the tolerance relative to the output's scale. Returns the relative differences by output name."""
+def check(est, X, dtype, tolerance=None, target_opset=None):
+    """Convert ``est`` for ``dtype`` (and ``target_opset``), run on ``X`` and compare with scikit-learn: labels
+    equal, floats within the tolerance relative to the output's scale. Returns the relative differences by output
+    name."""
     X = X.astype(dtype)
-    model = to_onnx(est, X[:1])
+    model = to_onnx(est, X[:1], target_opset=target_opset)
     assert float_types(model) == {onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))}, "a hidden cast"
     names = [o.name for o in model.graph.output]
     got = run_onnx(model, {"X": X})
@@ -63,6 +64,7 @@ def check(est, X, dtype, tolerance=None):
         diffs[name] = float(np.abs(g - e).max() / max(np.abs(e).max(), np.finfo(dtype).tiny))
         assert diffs[name] <= (tolerance or TOLERANCE[dtype]), (name, diffs[name])
     print(type(est).__name__, np.dtype(dtype).name, diffs)
+    check.last_model = model
     return diffs
 
 

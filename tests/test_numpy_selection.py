@@ -10,7 +10,7 @@ numpy's, values from onnxruntime and ``onnx.reference`` as numpy's.
 import hypothesis.extra.numpy as hnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from numpy_checks import (
     ALL,
@@ -186,6 +186,8 @@ def test_take_with_modes_like_numpy(data):
 @given(data=st.data())
 def test_take_along_axis_like_numpy(data):
     array = _array(data, min_dims=1, min_side=1)
+    # onnx's reference GatherElements (np.choose) takes fewer than 64 values along an axis
+    assume(array.size < 64)
     axis = data.draw(st.one_of(st.none(), st.integers(-array.ndim, array.ndim - 1)))
     if axis is None:
         indices = data.draw(

@@ -39,7 +39,8 @@ def _newest(op):
         ("Cast", [F], [I64], {"to": 7, "saturate": 1}, 19),
         ("Reshape", [F, I64], [F], {}, 13),
         ("Reshape", [F, I64], [F], {"allowzero": 1}, 14),
-        ("Split", [F, I64], [F, F], {}, 18),
+        ("Split", [F, I64], [F, F], {}, 13),  # a 'split' input splits as before 18 (num_outputs is new there)
+        ("Split", [F], [F, F], {"num_outputs": 2}, 18),
     ],
 )
 def test_oldest_equivalent_version(op, inputs, outputs, attributes, oldest):

@@ -340,6 +340,8 @@ def _split_points(x: Expr, sections: Any, axis: int, label: str, even: bool) -> 
             raise ValueError(f"{label}: array split does not result in an equal division")
         base, extra = divmod(size, n)
         sizes = [base + 1] * extra + [base] * (n - extra)
+        if n > 1:  # one Split node, its sizes an input: the same at every opset from 13 on
+            return list(op("Split", x, int64(sizes), axis=axis, n_outputs=n))
         bounds = np.cumsum([0, *sizes]).tolist()
     else:
         points = [int(p) for p in sections]

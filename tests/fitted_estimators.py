@@ -1,0 +1,96 @@
+"""One fitted instance of every estimator class the package converts, with held-out rows to predict.
+
+Used by the opset tests (every converter honours ``target_opset``) and by
+``tests/oldest_runtime/export_models.py`` (every converter's model, built
+with defaults, loads in the oldest onnxruntime ``pyproject.toml`` allows).
+:func:`covers_every_converter` keeps the list complete as converters are added.
+"""
+
+from functools import cache
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import make_classification, make_regression
+from sklearn.ensemble import (
+    AdaBoostClassifier,
+    AdaBoostRegressor,
+    ExtraTreesClassifier,
+    ExtraTreesRegressor,
+    RandomForestClassifier,
+    RandomForestRegressor,
+)
+from sklearn.linear_model import Lasso, LassoLars, LinearRegression, LogisticRegression, Ridge, SGDClassifier
+from sklearn.model_selection import train_test_split
+from sklearn.naive_bayes import BernoulliNB
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import Binarizer, RobustScaler, StandardScaler
+from sklearn.svm import LinearSVC
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
+
+@cache
+def _classification():
+    X, y = make_classification(400, 8, n_informative=5, n_classes=3, random_state=0)
+    return train_test_split(X, y, random_state=0)
+
+
+@cache
+def _regression():
+    X, y = make_regression(400, 8, noise=0.1, random_state=0)
+    return train_test_split(X, y, random_state=0)
+
+
+def fitted_estimators() -> dict[str, tuple[object, np.ndarray]]:
+    """name -> (fitted estimator, held-out float64 rows)."""
+    Xc, Xc_test, yc, _ = _classification()
+    Xr, Xr_test, yr, _ = _regression()
+    classifiers = {
+        "LogisticRegression": LogisticRegression(max_iter=1000),
+        "SGDClassifier": SGDClassifier(loss="log_loss", random_state=0),
+        "LinearSVC": LinearSVC(),
+        "BernoulliNB": BernoulliNB(binarize=0.0),
+        "CalibratedClassifierCV": CalibratedClassifierCV(LinearSVC(), cv=3),
+        "CalibratedClassifierCV-isotonic": CalibratedClassifierCV(BernoulliNB(), cv=3, method="isotonic"),
+        "DecisionTreeClassifier": DecisionTreeClassifier(max_depth=6, random_state=0),
+        "RandomForestClassifier": RandomForestClassifier(n_estimators=10, max_depth=6, random_state=0),
+        "ExtraTreesClassifier": ExtraTreesClassifier(n_estimators=10, max_depth=6, random_state=0),
+        "AdaBoostClassifier": AdaBoostClassifier(n_estimators=10, random_state=0),
+        "Pipeline": Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression(max_iter=1000))]),
+    }
+    regressors = {
+        "LinearRegression": LinearRegression(),
+        "Ridge": Ridge(),
+        "Lasso": Lasso(alpha=0.1),
+        "LassoLars": LassoLars(alpha=0.1),
+        "DecisionTreeRegressor": DecisionTreeRegressor(max_depth=6, random_state=0),
+        "RandomForestRegressor": RandomForestRegressor(n_estimators=10, max_depth=6, random_state=0),
+        "ExtraTreesRegressor": ExtraTreesRegressor(n_estimators=10, max_depth=6, random_state=0),
+        "AdaBoostRegressor": AdaBoostRegressor(n_estimators=10, random_state=0),
+    }
+    transformers = {
+        "StandardScaler": StandardScaler(),
+        "RobustScaler": RobustScaler(),
+        "Binarizer": Binarizer(threshold=0.1),
+        "FeatureUnion": FeatureUnion([("s", StandardScaler()), ("b", Binarizer())]),
+        "ColumnTransformer": ColumnTransformer([("s", StandardScaler(), [0, 1, 2]), ("r", RobustScaler(), slice(3, 8))]),
+    }
+    fitted: dict[str, tuple[object, np.ndarray]] = {}
+    for name, est in classifiers.items():
+        fitted[name] = (est.fit(Xc, yc), Xc_test)
+    for name, est in regressors.items():
+        fitted[name] = (est.fit(Xr, yr), Xr_test)
+    for name, est in transformers.items():
+        fitted[name] = (est.fit(Xc), Xc_test)
+    return fitted
+
+
+def covers_every_converter() -> set[str]:
+    """The registered scikit-learn classes (LabelEncoder aside: it encodes labels, not rows) missing here."""
+    import converters
+    from onnxalgebra import _convert
+
+    converters.register()
+    registered = {cls.__name__ for cls in _convert._REGISTRY if cls.__module__.startswith("sklearn")}
+    present = {type(est).__name__ for est, _ in fitted_estimators().values()}
+    return registered - present - {"LabelEncoder"}
