@@ -415,6 +415,10 @@ def bench_case(case: Case, args: argparse.Namespace, session_options: ort.Sessio
     # trees: the model without missing-value flags, for data without NaN
     no_nan = onnxalgebra.to_onnx(est, X1, options={"missing_values": False})
     no_nan = session(no_nan) if no_nan.SerializeToString() != model.SerializeToString() else None
+    # the same model at the newest opsets its nodes allow (target_opset='latest'), against the default smallest
+    latest_model = onnxalgebra.to_onnx(est, X1, target_opset="latest")
+    res["opsets"], res["opsets_latest"] = _opsets(model), _opsets(latest_model)
+    latest = session(latest_model) if latest_model.SerializeToString() != model.SerializeToString() else None
     skl_model = None
     if skl_paths:
         with warnings.catch_warnings():
@@ -432,6 +436,8 @@ def bench_case(case: Case, args: argparse.Namespace, session_options: ort.Sessio
         candidates[f"floor outputs {rows}"] = functools.partial(floor_outputs.run, None, {"X": feed})
         if no_nan is not None:
             candidates[f"ours no-nan {rows}"] = functools.partial(no_nan.run, None, {"X": feed})
+        if latest is not None:
+            candidates[f"ours latest {rows}"] = functools.partial(latest.run, None, {"X": feed})
         if theirs is not None:
             candidates[f"skl2onnx {rows}"] = functools.partial(theirs.run, None, {skl_input: feed})
         candidates[f"sklearn {rows}"] = functools.partial(predict, feed)
@@ -510,6 +516,28 @@ def print_tables(cases: list[Case]) -> None:
                 f"{c.label:<{width}} | {_us(one):>6} {_ratio(one, lat.get('skl2onnx 1')):>8} | "
                 f"{_us(batch):>10} {_ratio(batch, lat.get(f'skl2onnx {BATCH}')):>8}"
             )
+
+
+def print_opsets(cases: list[Case]) -> None:
+    """The default (smallest) opsets against the newest the nodes allow: latency ratios default/latest."""
+    done = [c for c in cases if "latency" in c.result]
+    width = max([len(c.label) for c in done] + [9])
+    print("\nOpsets: the default (smallest that keeps every node) against target_opset='latest' (ratios default/latest)")
+    header = f"{'estimator':<{width}} | {'default':<22} {'latest':<22} | {'1 row':>6} | {'1,000 rows':>10}"
+    print(header)
+    print("-" * len(header))
+    for c in done:
+        r, lat = c.result, c.result["latency"]
+
+        def text(opsets: dict[str, int]) -> str:
+            return ", ".join(f"{d or 'ai.onnx'} {v}".replace("ai.onnx.ml", "ml") for d, v in sorted(opsets.items()))
+
+        if "ours latest 1" in lat:
+            one = _ratio(lat["ours 1"], lat["ours latest 1"])
+            batch = _ratio(lat[f"ours {BATCH}"], lat[f"ours latest {BATCH}"])
+        else:
+            one = batch = "same"
+        print(f"{c.label:<{width}} | {text(r['opsets']):<22} {text(r['opsets_latest']):<22} | {one:>6} | {batch:>10}")
 
 
 def check_targets(cases: list[Case]) -> list[str]:
@@ -633,6 +661,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             print(f"  {case.label}: done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     print_tables(cases)
+    print_opsets(cases)
     if skipped:
         print("\nSkipped:")
         for line in skipped:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["run_demo", "Row"]
+__all__ = ["run_demo", "Row", "demo_models", "demo_logistic_beta"]
 
 
 @dataclass
@@ -71,8 +71,8 @@ def _logistic_function(X32: np.ndarray, beta32: np.ndarray) -> Any:
     return onnxPred
 
 
-def run_demo(output: Path, say: Callable[[str], None] = print) -> list[Row]:
-    """Run the demo into ``output``; returns the benchmark table."""
+def demo_models() -> tuple[dict[str, Any], np.ndarray]:
+    """The demo's fitted models (on iris, deterministic) and its float32 test rows."""
     try:
         from sklearn.datasets import load_iris
         from sklearn.ensemble import RandomForestClassifier
@@ -82,12 +82,6 @@ def run_demo(output: Path, say: Callable[[str], None] = print) -> list[Row]:
         from sklearn.preprocessing import StandardScaler
     except ImportError:
         raise SystemExit("the demo needs scikit-learn: pip install 'onnxalgebra[sklearn]'") from None
-    from onnxruntime import InferenceSession
-
-    from . import to_onnx
-
-    output.mkdir(parents=True, exist_ok=True)
-    say(f"[1/5] fitting on iris; models and diagrams go to {output.resolve()}")
     X, y = load_iris(return_X_y=True)
     X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
     models = {
@@ -97,7 +91,23 @@ def run_demo(output: Path, say: Callable[[str], None] = print) -> list[Row]:
             StandardScaler(), LogisticRegression(max_iter=1000)
         ).fit(X_train, y_train),
     }
-    X32 = X_test.astype(np.float32)
+    return models, X_test.astype(np.float32)
+
+
+def demo_logistic_beta() -> np.ndarray:
+    """The demo's beta for the talk's logistic function."""
+    return np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+
+
+def run_demo(output: Path, say: Callable[[str], None] = print) -> list[Row]:
+    """Run the demo into ``output``; returns the benchmark table."""
+    from onnxruntime import InferenceSession
+
+    from . import to_onnx
+
+    output.mkdir(parents=True, exist_ok=True)
+    say(f"[1/5] fitting on iris; models and diagrams go to {output.resolve()}")
+    models, X32 = demo_models()
     sessions = {}
     say("[2/5] converting to ONNX and checking against scikit-learn")
     for name, est in models.items():
@@ -117,7 +127,7 @@ def run_demo(output: Path, say: Callable[[str], None] = print) -> list[Row]:
             raise SystemExit(f"{name}: the ONNX model disagrees with scikit-learn")
         sessions[name] = (est, sess)
     say("[3/5] the talk's function f(X) = exp(X beta) / (exp(X beta) + 1), written with the algebra")
-    beta32 = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    beta32 = demo_logistic_beta()
     expr = _logistic_function(X32, beta32)
     model = expr.to_onnx({"X": X32})
     (output / "logistic_function.onnx").write_bytes(model.SerializeToString())
