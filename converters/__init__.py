@@ -2,16 +2,18 @@
 
 :func:`register` is the target of the entry point ``sklearn`` in the group
 ``onnxalgebra.converters``: the algebra calls it the first time it meets an
-estimator it has no converter for. The algebra itself never imports this package.
+estimator it has no converter for. The algebra itself never imports this package,
+which installs as ``onnxalgebra_converters`` (the repository keeps it in ``converters/``).
 """
 
 from __future__ import annotations
 
-from onnxalgebra import register_converter
+from onnxalgebra import register_converter, require
 
 
 def register() -> None:
-    """Register every scikit-learn converter of this package."""
+    """Register every scikit-learn converter of this package (a clear error without scikit-learn)."""
+    require("sklearn", "the scikit-learn converters (onnxalgebra_converters)")
     from sklearn import calibration, compose, ensemble, linear_model, naive_bayes, pipeline, preprocessing, svm, tree
 
     from . import calibration as calibration_

@@ -24,6 +24,7 @@ from ._convert import OnnxSubEstimator, UnsupportedEstimatorError, convert_estim
 from ._errors import CompileError, OnnxAlgebraError, OnnxNumpyError, OnnxTypeError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
 from ._graph import Graph
+from ._optional import MissingDependencyError, require
 from ._types import MapType, OptionalType, SequenceType, TensorType, ValueType
 from .display._dot import to_dot
 from .display._networkx import to_networkx
@@ -37,6 +38,7 @@ __all__ = [
     "Diagram",
     "Expr",
     "Graph",
+    "MissingDependencyError",
     "MapType",
     "OnnxAlgebraError",
     "OnnxNumpyError",
@@ -55,6 +57,7 @@ __all__ = [
     "convert_estimator",
     "operator_class",
     "register_converter",
+    "require",
     "show",
     "supported_numpy_functions",
     "supported_ufuncs",

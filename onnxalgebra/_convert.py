@@ -20,6 +20,7 @@ Converters of other packages are found through the entry-point group
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -49,6 +50,7 @@ Converter = Callable[..., Any]
 
 _REGISTRY: dict[type, Converter] = {}
 _ENTRY_POINTS_LOADED = False
+_FAILED_PACKAGES: dict[str, str] = {}  # entry-point name -> why its package is not loaded (reported once)
 
 
 class UnsupportedEstimatorError(OnnxAlgebraError, TypeError):
@@ -92,9 +94,14 @@ def _load_entry_points() -> None:
     from importlib.metadata import entry_points
 
     for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-        loaded = entry.load()
-        if callable(loaded) and not isinstance(loaded, type):
-            loaded()  # a function that registers its converters
+        try:
+            loaded = entry.load()
+            if callable(loaded) and not isinstance(loaded, type):
+                loaded()  # a function that registers its converters
+        except ImportError as exc:  # MissingDependencyError included: the others and the user's converters go on
+            message = f"the converter package {entry.name!r} ({entry.value}) is not loaded: {exc}"
+            _FAILED_PACKAGES[entry.name] = message
+            warnings.warn(message, stacklevel=3)
 
 
 def find_converter(estimator: Any) -> Converter:
@@ -107,13 +114,14 @@ def find_converter(estimator: Any) -> Converter:
         if attempt == 0:
             _load_entry_points()
     name = type(estimator).__name__
+    failed = "".join(f"\nNote: {message}" for message in _FAILED_PACKAGES.values())
     raise UnsupportedEstimatorError(
         f"no converter for {type(estimator).__module__}.{name}. Register one written with the algebra:\n"
         f"    from onnxalgebra import register_converter\n"
         f"    @register_converter({name})\n"
         f"    def convert_{name.lower()}(est, X):\n"
         f"        return ...  # an expression of X, e.g. (X - est.mean_) / est.scale_\n"
-        f"or expose it in the entry-point group {ENTRY_POINT_GROUP!r}."
+        f"or expose it in the entry-point group {ENTRY_POINT_GROUP!r}.{failed}"
     )
 
 

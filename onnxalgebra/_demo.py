@@ -73,15 +73,18 @@ def _logistic_function(X32: np.ndarray, beta32: np.ndarray) -> Any:
 
 def demo_models() -> tuple[dict[str, Any], np.ndarray]:
     """The demo's fitted models (on iris, deterministic) and its float32 test rows."""
+    from ._optional import MissingDependencyError, require
+
     try:
-        from sklearn.datasets import load_iris
-        from sklearn.ensemble import RandomForestClassifier
-        from sklearn.linear_model import LogisticRegression
-        from sklearn.model_selection import train_test_split
-        from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
-    except ImportError:
-        raise SystemExit("the demo needs scikit-learn: pip install 'onnxalgebra[sklearn]'") from None
+        require("sklearn", "the demo")
+    except MissingDependencyError as exc:
+        raise SystemExit(str(exc)) from None
+    from sklearn.datasets import load_iris
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
     X, y = load_iris(return_X_y=True)
     X_train, X_test, y_train, _ = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
     models = {

@@ -87,7 +87,8 @@ def fitted_estimators() -> dict[str, tuple[object, np.ndarray]]:
 
 def covers_every_converter() -> set[str]:
     """The registered scikit-learn classes (LabelEncoder aside: it encodes labels, not rows) missing here."""
-    import converters
+    import onnxalgebra_converters as converters
+
     from onnxalgebra import _convert
 
     converters.register()

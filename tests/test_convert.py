@@ -382,7 +382,7 @@ def test_the_algebra_never_imports_the_converters():
         from onnxalgebra import OnnxAdd, OnnxSubEstimator, register_converter, to_onnx
         model = to_onnx(OnnxAdd("X", np.float32(1)), {"X": np.zeros((1, 2), np.float32)})
         assert len(model.graph.node) == 1
-        print(sorted(m for m in sys.modules if m == "converters" or m.startswith("converters.")))
+        print(sorted(m for m in sys.modules if m.startswith("onnxalgebra_converters")))
         """
     )
     assert out == "[]"
@@ -397,9 +397,9 @@ def test_the_converters_are_imported_when_an_estimator_needs_them():
         from onnxalgebra import to_onnx
         X = np.arange(8.0).reshape(4, 2)
         est = LinearRegression().fit(X, X[:, 0])
-        before = "converters" in sys.modules
+        before = "onnxalgebra_converters" in sys.modules
         to_onnx(est, X[:1])
-        print(before, "converters" in sys.modules)
+        print(before, "onnxalgebra_converters" in sys.modules)
         """
     )
     assert out == "False True"
@@ -651,3 +651,45 @@ def test_long_int_and_string_attributes_round_trip():
     assert [s.decode() for s in attributes["values_strings"].strings] == values
     (got,) = run(model, {"X": np.array([0, 8, 9999], np.int64)})
     assert got.tolist() == ["v0", "v1", "none"]
+
+
+def test_without_scikit_learn_the_error_names_the_extra_and_user_converters_still_work():
+    out = _python(
+        """
+        import sys
+        sys.modules["sklearn"] = None  # scikit-learn missing: importing it raises ImportError
+        import warnings
+        import numpy as np
+        from onnxalgebra import MissingDependencyError, UnsupportedEstimatorError, register_converter, require, to_onnx
+
+        class Mine:
+            n_features_in_ = 2
+
+        class Other:
+            pass
+
+        register_converter(Mine, lambda est, X: X * 2)
+        X = np.ones((1, 2), np.float32)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(2):
+                try:
+                    to_onnx(Other(), X)
+                except UnsupportedEstimatorError as exc:
+                    print("extra named:", "pip install 'onnxalgebra[sklearn]'" in str(exc))
+            model = to_onnx(Mine(), X)
+        print("warnings:", len(caught), "onnxalgebra_converters" in str(caught[0].message))
+        print("user converter:", [n.op_type for n in model.graph.node])
+        try:
+            require("sklearn", "this feature")
+        except MissingDependencyError as exc:
+            print(isinstance(exc, ImportError), str(exc).split(" (import")[0])
+        """
+    )
+    assert out.splitlines() == [
+        "extra named: True",
+        "extra named: True",
+        "warnings: 1 True",
+        "user converter: ['Mul']",
+        "True this feature needs scikit-learn: pip install 'onnxalgebra[sklearn]'",
+    ]

@@ -5,6 +5,7 @@ from functools import cache
 import numpy as np
 import pytest
 from converter_checks import TOLERANCE, binary, check, iris_names, multiclass, run_onnx
+from onnxalgebra_converters.calibration import isotonic_calibration, isotonic_columns
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -15,7 +16,6 @@ from sklearn.naive_bayes import BernoulliNB
 from sklearn.preprocessing import Binarizer, LabelEncoder, RobustScaler, StandardScaler
 from sklearn.svm import LinearSVC
 
-from converters.calibration import isotonic_calibration, isotonic_columns
 from onnxalgebra import Var, to_onnx
 
 pytestmark = pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)

@@ -15,6 +15,7 @@ import pytest
 from converter_checks import TOLERANCE, float_types
 from onnx import TensorProto
 from onnx.reference import ReferenceEvaluator
+from onnxalgebra_converters.trees import split_points
 from onnxruntime import InferenceSession, SessionOptions
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.ensemble import (
@@ -31,7 +32,6 @@ from sklearn.preprocessing import LabelEncoder
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 import onnxalgebra
-from converters.trees import split_points
 from onnxalgebra import CompileError, Var, convert_estimator, to_onnx
 
 
