@@ -1,12 +1,13 @@
 # make demo: create .venv if missing, install, run the main job.
 # make test: create .venv if missing, install with test extras, run every test.
-# make test-oldest: the models in the oldest onnxruntime pyproject.toml allows (CI runs both).
+# make test-oldest: the models in the oldest onnxruntime pyproject.toml allows.
+# make test-package: the sdist and wheel built, checked, installed and smoke-tested (CI runs all three).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-oldest lint bench clean
+.PHONY: demo test test-oldest test-package lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +34,21 @@ test-oldest: $(STAMP)
 	$(PY) tests/oldest_runtime/export_models.py build/oldest-models
 	$(OLDEST_VENV)/bin/python tests/oldest_runtime/check_models.py build/oldest-models
 
+# make test-package: build the sdist and the wheel, check them, install the wheel in a fresh
+# environment (no extras, then the sklearn extra) and run a smoke test outside the repository.
+PACKAGE_VENV := build/package-venv
+
+test-package: $(STAMP)
+	rm -rf dist $(PACKAGE_VENV) && mkdir -p build
+	$(PY) -m build --sdist --wheel --outdir dist . > build/package.log 2>&1 || (cat build/package.log; exit 1)
+	$(PY) -m twine check --strict dist/*
+	$(PY) tests/package/check_wheel.py dist/*.whl
+	$(PYTHON) -m venv $(PACKAGE_VENV)
+	$(PACKAGE_VENV)/bin/python -m pip install -q dist/*.whl
+	cd /tmp && $(CURDIR)/$(PACKAGE_VENV)/bin/python $(CURDIR)/tests/package/smoke.py
+	$(PACKAGE_VENV)/bin/python -m pip install -q "$$(ls dist/*.whl)[sklearn]"
+	cd /tmp && $(CURDIR)/$(PACKAGE_VENV)/bin/python $(CURDIR)/tests/package/smoke.py --sklearn
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_chain.py
 	$(PY) benchmarks/bench_render.py
@@ -40,4 +56,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_numpy.py
 
 clean:
-	rm -rf $(VENV) $(OLDEST_VENV) build *.egg-info
+	rm -rf $(VENV) $(OLDEST_VENV) build dist *.egg-info
