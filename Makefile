@@ -1,18 +1,19 @@
 # make demo: create .venv if missing, install, run the main job.
 # make test: create .venv if missing, install with test extras, run every test.
 # make test-oldest: the models in the oldest onnxruntime pyproject.toml allows.
-# make test-package: the sdist and wheel built, checked, installed and smoke-tested (CI runs all three).
+# make test-package: the sdist and wheel built, checked, installed and smoke-tested.
+# make docs: the documentation site, warnings as errors, and its doctests (CI runs all four).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-oldest test-package lint bench clean
+.PHONY: demo test test-oldest test-package docs lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,sklearn]'
+	$(PY) -m pip install -q -e '.[test,sklearn,docs]'
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -48,6 +49,11 @@ test-package: $(STAMP)
 	cd /tmp && $(CURDIR)/$(PACKAGE_VENV)/bin/python $(CURDIR)/tests/package/smoke.py
 	$(PACKAGE_VENV)/bin/python -m pip install -q "$$(ls dist/*.whl)[sklearn]"
 	cd /tmp && $(CURDIR)/$(PACKAGE_VENV)/bin/python $(CURDIR)/tests/package/smoke.py --sklearn
+
+# make docs: the documentation site into build/docs/html (warnings are errors), then its doctests.
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs/html
+	$(PY) -m sphinx -W --keep-going -q -b doctest docs build/docs/doctest
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_chain.py
