@@ -286,3 +286,10 @@ def convert_calibrated_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]:
     p = calibrated_columns(est, X)
     proba = mean_probabilities(p, len(est.calibrated_classifiers_), len(est.classes_))
     return argmax_label(est, proba), proba
+
+
+def registrations() -> dict:
+    """The converters of this module and the scikit-learn classes they serve."""
+    from sklearn import calibration
+
+    return {convert_calibrated_classifier: [calibration.CalibratedClassifierCV]}

@@ -145,3 +145,14 @@ def convert_column_transformer(est: Any, X: Expr) -> Expr:
             continue
         parts.append((trans, indices, weights.get(name)))
     return side_by_side(X, parts, est.n_features_in_)
+
+
+def registrations() -> dict:
+    """The converters of this module and the scikit-learn classes they serve."""
+    from sklearn import compose, pipeline
+
+    return {
+        convert_pipeline: [pipeline.Pipeline],
+        convert_feature_union: [pipeline.FeatureUnion],
+        convert_column_transformer: [compose.ColumnTransformer],
+    }

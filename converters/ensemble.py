@@ -81,3 +81,13 @@ def convert_adaboost_regressor(est: Any, X: Expr) -> Expr:
     weight_cdf = np.cumsum(Constant(weights.astype(X.dtype))[order], axis=1)
     median = (weight_cdf >= 0.5 * weight_cdf[:, -1:]).argmax(axis=1, keepdims=True)
     return np.take_along_axis(ordered, median, axis=1)
+
+
+def registrations() -> dict:
+    """The converters of this module and the scikit-learn classes they serve."""
+    from sklearn import ensemble
+
+    return {
+        convert_adaboost_classifier: [ensemble.AdaBoostClassifier],
+        convert_adaboost_regressor: [ensemble.AdaBoostRegressor],
+    }

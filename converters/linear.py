@@ -112,3 +112,17 @@ def convert_sgd_classifier(est: Any, X: Expr, options: dict | None = None) -> tu
 def convert_linear_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]:
     """LinearSVC, RidgeClassifier, Perceptron...: the label and the decision function."""
     return _label_and_decision(est, X)
+
+
+def registrations() -> dict:
+    """The converters of this module and the scikit-learn classes they serve."""
+    from sklearn import linear_model, svm
+
+    return {
+        convert_linear_regressor: [
+            linear_model.LinearRegression, linear_model.Ridge, linear_model.Lasso, linear_model.LassoLars,
+        ],
+        convert_logistic_regression: [linear_model.LogisticRegression],
+        convert_sgd_classifier: [linear_model.SGDClassifier],
+        convert_linear_classifier: [svm.LinearSVC],
+    }

@@ -28,3 +28,10 @@ def convert_bernoulli_nb(est: Any, X: Expr) -> tuple[Expr, Expr]:
     else:
         jll = X @ weights.T + bias
     return argmax_label(est, jll), OnnxSoftmax(jll, axis=1)
+
+
+def registrations() -> dict:
+    """The converters of this module and the scikit-learn classes they serve."""
+    from sklearn import naive_bayes
+
+    return {convert_bernoulli_nb: [naive_bayes.BernoulliNB]}

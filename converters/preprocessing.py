@@ -136,3 +136,15 @@ def convert_label_encoder(est: Any, y: Expr) -> Expr:
         keys = classes.astype(y.dtype)
         return OnnxLabelEncoder(y, keys_tensor=keys, values_tensor=codes, default_tensor=np.array([-1], dtype=np.int64))
     return OnnxLabelEncoder(y, keys_strings=classes.astype(str).tolist(), values_int64s=codes.tolist(), default_int64=-1)
+
+
+def registrations() -> dict:
+    """The converters of this module and the scikit-learn classes they serve."""
+    from sklearn import preprocessing
+
+    return {
+        convert_binarizer: [preprocessing.Binarizer],
+        convert_standard_scaler: [preprocessing.StandardScaler],
+        convert_robust_scaler: [preprocessing.RobustScaler],
+        convert_label_encoder: [preprocessing.LabelEncoder],
+    }

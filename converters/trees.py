@@ -277,3 +277,13 @@ def convert_tree_regressor(est: Any, X: Expr, options: dict | None = None) -> Ex
     trees = trees_of(est)
     values = np.concatenate([t.value[:, :, 0] for t in trees])
     return tree_ensemble(X, trees, values, mean=True, missing_values=_missing_values(options))
+
+
+def registrations() -> dict:
+    """The converters of this module and the scikit-learn classes they serve."""
+    from sklearn import ensemble, tree
+
+    return {
+        convert_tree_classifier: [tree.DecisionTreeClassifier, ensemble.RandomForestClassifier, ensemble.ExtraTreesClassifier],
+        convert_tree_regressor: [tree.DecisionTreeRegressor, ensemble.RandomForestRegressor, ensemble.ExtraTreesRegressor],
+    }
