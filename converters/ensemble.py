@@ -1,4 +1,23 @@
-"""AdaBoost: SAMME's weighted votes and the regressor's weighted median, over trees or any estimators."""
+"""Ensembles of other estimators: AdaBoost, Bagging, Voting and Stacking, over trees or any convertible estimators.
+
+- AdaBoost: SAMME's weighted votes and the regressor's weighted median.
+- Bagging: each member sees its columns ``estimators_features_``; the classifier
+  averages the members' probabilities (a member without ``predict_proba``
+  votes for its class), the regressor their predictions. Tree members become
+  one tree-ensemble node whose feature ids are mapped back to ``X``'s columns.
+- Voting: soft (weighted mean of probabilities) or hard (weighted count of
+  labels, ties broken as scikit-learn's float64 sums break them); the
+  regressor's weighted mean.
+- Stacking: the members' outputs (``stack_method_``; one probability column
+  fewer for two classes), ``X`` after them with ``passthrough``, then the
+  final estimator.
+
+Options: ``{'transform': True}`` gives what ``transform`` returns in place of
+the probabilities (Voting and Stacking classifiers) or of the prediction
+(regressors); ``{'decision_function': True}`` gives the decision function
+instead of the probabilities (Bagging and Stacking classifiers); Bagging passes
+``{'missing_values': False}`` to its tree members (see ``trees.tree_ensemble``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +28,9 @@ import numpy as np
 from onnxalgebra import (
     Constant,
     Expr,
+    OnnxAlgebraError,
+    OnnxArgMax,
+    OnnxArrayFeatureExtractor,
     OnnxConcat,
     OnnxSoftmax,
     OnnxTopK,
@@ -18,6 +40,131 @@ from onnxalgebra import (
 
 from ._common import argmax_label, classes_constant, label_of
 from .trees import tree_ensemble, trees_of
+
+# --- shared by the ensembles of this module and IsolationForest ---
+
+
+class FeatureTree:
+    """A fitted ``Tree`` whose split features are renumbered: what :func:`~converters.trees.tree_ensemble` reads.
+
+    A member fitted on ``X[:, features]`` splits on its own column ``j``; in the
+    ensemble's node it splits on ``features[j]`` of ``X``.
+    """
+
+    __slots__ = ("children_left", "children_right", "feature", "missing_go_to_left", "node_count", "threshold", "value")
+
+    def __init__(self, tree: Any, features: np.ndarray | None = None):
+        self.node_count = tree.node_count
+        self.children_left = tree.children_left
+        self.children_right = tree.children_right
+        self.threshold = tree.threshold
+        self.value = tree.value
+        self.missing_go_to_left = getattr(tree, "missing_go_to_left", np.zeros(tree.node_count, dtype=np.uint8))
+        feature = np.asarray(tree.feature)
+        if features is not None:
+            features = np.asarray(features, dtype=np.int64)
+            feature = np.where(feature >= 0, features[np.maximum(feature, 0)], feature)
+        self.feature = feature
+
+
+def feature_trees(estimators: list[Any], features: list[np.ndarray] | None) -> list[FeatureTree]:
+    """The trees of ``estimators`` (each a tree), the one of estimator ``m`` renumbered by ``features[m]``."""
+    if features is None:
+        return [FeatureTree(e.tree_) for e in estimators]
+    return [FeatureTree(e.tree_, f) for e, f in zip(estimators, features, strict=True)]
+
+
+def all_trees(estimators: list[Any]) -> bool:
+    """Every estimator is one fitted tree (DecisionTree*, ExtraTree*)."""
+    return bool(estimators) and all(hasattr(e, "tree_") for e in estimators)
+
+
+def select_features(X: Expr, features: np.ndarray, n_features: int | None) -> Expr:
+    """``X[:, features]``: X itself for every column in order, else one ArrayFeatureExtractor."""
+    features = np.asarray(features, dtype=np.int64)
+    if n_features is not None and np.array_equal(features, np.arange(n_features)):
+        return X
+    return OnnxArrayFeatureExtractor(X, features)
+
+
+def as_columns(values: Expr) -> Expr:
+    """[N] -> [N, 1]; [N, k] unchanged."""
+    shape = values.shape
+    return values.reshape(-1, 1) if shape is not None and len(shape) == 1 else values
+
+
+def _final_step(est: Any) -> Any:
+    steps = getattr(est, "steps", None)
+    if steps is None:
+        return est
+    kept = [s for _, s in steps if s is not None and not (isinstance(s, str) and s == "passthrough")]
+    return _final_step(kept[-1]) if kept else est
+
+
+def _honours_decision_option(est: Any) -> bool:
+    """Whether the converter of ``est`` gives its decision function with ``options={'decision_function': True}``."""
+    from sklearn import ensemble, linear_model
+
+    known = (
+        linear_model.LogisticRegression,
+        linear_model.SGDClassifier,
+        ensemble.BaggingClassifier,
+        ensemble.StackingClassifier,
+    )
+    return isinstance(_final_step(est), known)
+
+
+def decision_function(est: Any, X: Expr) -> Expr:
+    """``est.decision_function(X)`` as an expression ([N] for two classes, else [N, n_classes]).
+
+    A classifier without ``predict_proba`` gives it as its second output; one
+    with ``predict_proba`` must have a converter honouring
+    ``options={'decision_function': True}`` (linear models, Bagging, Stacking,
+    a Pipeline ending with one of them).
+    """
+    if not hasattr(est, "decision_function"):
+        raise OnnxAlgebraError(f"{type(est).__name__} has no decision_function.")
+    if not hasattr(est, "predict_proba"):
+        return convert_estimator(est, X)[1]
+    if not _honours_decision_option(est):
+        raise OnnxAlgebraError(
+            f"the decision function of {type(est).__name__} is not available: its converter gives probabilities and "
+            "does not take options={'decision_function': True}; use stack_method='predict_proba'."
+        )
+    return convert_estimator(est, X, {"decision_function": True})[1]
+
+
+def predictions(est: Any, X: Expr) -> Expr:
+    """``est.predict(X)`` as [N, k] values of X's dtype (a classifier's label cast: it is a class index here)."""
+    value = convert_estimator(est, X)[0]
+    if value.dtype is None or value.dtype.kind not in "fiub":
+        raise OnnxAlgebraError(f"the predictions of {type(est).__name__} are not numbers ({value.dtype}).")
+    if value.dtype != X.dtype:
+        value = value.astype(X.dtype)
+    return as_columns(value)
+
+
+def _total(parts: list[Expr]) -> Expr:
+    """The sum of ``parts``, left to right."""
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
+def _option(options: dict | None, name: str) -> bool:
+    return bool((options or {}).get(name, False))
+
+
+def _missing_values(options: dict | None) -> bool:
+    return bool((options or {}).get("missing_values", True))
+
+
+def _dropped(member: Any) -> bool:
+    return isinstance(member, str) and member == "drop"
+
+
+# --- AdaBoost ---
 
 
 def _all_trees(estimators: list[Any]) -> bool:
@@ -83,6 +230,237 @@ def convert_adaboost_regressor(est: Any, X: Expr) -> Expr:
     return np.take_along_axis(ordered, median, axis=1)
 
 
+# --- Bagging ---
+
+
+def _member_probabilities(member: Any, X: Expr, n_classes: int) -> Expr:
+    """What ``_parallel_predict_proba`` adds for one member: its probabilities in the ensemble's columns, or a
+    vote (1 in the column of its label) when it has no ``predict_proba``. Members see class indices ``0..K-1``."""
+    if not hasattr(member, "predict_proba"):
+        label = convert_estimator(member, X)[0]
+        return (label.reshape(-1, 1) == Constant(np.arange(n_classes, dtype=np.int64))).astype(X.dtype)
+    proba = convert_estimator(member, X)[1]
+    classes = np.asarray(member.classes_).astype(np.int64)
+    if len(classes) == n_classes:
+        return proba
+    spread = np.zeros((len(classes), n_classes))  # a 0/1 matrix: column k of the member to column classes[k]
+    spread[np.arange(len(classes)), classes] = 1.0
+    return proba @ spread.astype(X.dtype)
+
+
+def _tree_members(est: Any) -> bool:
+    return all_trees(est.estimators_)
+
+
+def bagging_probabilities(est: Any, X: Expr, missing_values: bool = True) -> Expr:
+    """BaggingClassifier's ``predict_proba``: the members' probabilities (or votes) summed, divided by ``n_estimators``.
+
+    Tree members: one tree-ensemble node holding every tree, feature ids mapped
+    back to X's columns, each leaf's class fractions in the ensemble's columns.
+    """
+    members, n_classes = est.estimators_, len(est.classes_)
+    n_features = getattr(est, "n_features_in_", None)
+    if _tree_members(est):
+        values = []
+        for member in members:
+            classes = np.asarray(member.classes_).astype(np.int64)
+            leaf = np.zeros((member.tree_.node_count, n_classes))
+            leaf[:, classes] = member.tree_.value[:, 0, : len(classes)]
+            values.append(leaf)
+        trees = feature_trees(members, est.estimators_features_)
+        exact_mean = len(members) == est.n_estimators
+        total = tree_ensemble(X, trees, np.concatenate(values), mean=exact_mean, missing_values=missing_values)
+        return total if exact_mean else total / float(est.n_estimators)
+    parts = [
+        _member_probabilities(member, select_features(X, features, n_features), n_classes)
+        for member, features in zip(members, est.estimators_features_, strict=True)
+    ]
+    return _total(parts) / float(est.n_estimators)
+
+
+def convert_bagging_classifier(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
+    """BaggingClassifier: the mean of the members' probabilities (votes for members without ``predict_proba``), its
+    argmax label.
+
+    ``options={'decision_function': True}``: the mean of the members' decision functions instead of the
+    probabilities. ``options={'missing_values': False}``: tree members leave out the NaN flags.
+    """
+    proba = bagging_probabilities(est, X, missing_values=_missing_values(options))
+    label = argmax_label(est, proba)
+    if _option(options, "decision_function"):
+        n_features = getattr(est, "n_features_in_", None)
+        parts = [
+            decision_function(member, select_features(X, features, n_features))
+            for member, features in zip(est.estimators_, est.estimators_features_, strict=True)
+        ]
+        return label, _total(parts) / float(est.n_estimators)
+    return label, proba
+
+
+def convert_bagging_regressor(est: Any, X: Expr, options: dict | None = None) -> Expr:
+    """BaggingRegressor: the mean of the members' predictions, [N, n_targets] (tree members: one tree-ensemble node).
+
+    ``options={'missing_values': False}``: tree members leave out the NaN flags.
+    """
+    members = est.estimators_
+    if _tree_members(est):
+        values = np.concatenate([m.tree_.value[:, :, 0] for m in members])
+        trees = feature_trees(members, est.estimators_features_)
+        exact_mean = len(members) == est.n_estimators
+        total = tree_ensemble(X, trees, values, mean=exact_mean, missing_values=_missing_values(options))
+        return total if exact_mean else total / float(est.n_estimators)
+    n_features = getattr(est, "n_features_in_", None)
+    parts = [
+        as_columns(convert_estimator(member, select_features(X, features, n_features))[0])
+        for member, features in zip(members, est.estimators_features_, strict=True)
+    ]
+    return _total(parts) / float(est.n_estimators)
+
+
+# --- Voting ---
+
+
+def _voting_weights(est: Any) -> np.ndarray | None:
+    """The weights of the fitted members (those of dropped estimators left out), None for equal weights."""
+    if est.weights is None:
+        return None
+    kept = [w for (_, member), w in zip(est.estimators, est.weights, strict=True) if not _dropped(member)]
+    return np.asarray(kept, dtype=np.float64)
+
+
+def _weighted_mean(parts: list[Expr], weights: np.ndarray | None) -> Expr:
+    """``np.average(parts, axis=0, weights=weights)``: ``sum(w_i p_i) / sum(w)``."""
+    if weights is None:
+        return _total(parts) / float(len(parts))
+    return _total([p * float(w) for p, w in zip(parts, weights, strict=True)]) / float(weights.sum())
+
+
+_MAX_TABLE_MEMBERS = 16  # hard voting with fractional weights: a table of 2**members subset ranks
+
+
+def _subset_ranks(weights: np.ndarray) -> np.ndarray:
+    """For each subset of members (bit ``i``: member ``i``), the rank of the sum of their weights as ``np.bincount``
+    computes it (float64, member after member); equal sums share a rank."""
+    n = len(weights)
+    subsets = np.arange(2**n, dtype=np.int64)
+    sums = np.zeros(2**n)
+    for i, w in enumerate(weights):
+        sums = sums + np.where((subsets >> i) & 1 == 1, w, 0.0)  # adding 0.0 changes no sum: the order is bincount's
+    return np.unique(sums, return_inverse=True)[1].reshape(-1)
+
+
+def hard_votes(est: Any, labels: list[Expr], dtype: Any) -> tuple[Expr, Expr]:
+    """Hard voting over the members' class indices: (the winning index, the weighted votes [N, n_classes]).
+
+    The winner is the first class with the largest weighted count, as
+    ``argmax(bincount(labels, weights))``: exact for integer weights (or none);
+    for fractional weights (up to 16 members) each class's set of voters is
+    looked up in a table of the ranks of scikit-learn's float64 sums, so a tie
+    or a near tie goes the same way in float32.
+    """
+    n, n_classes = len(labels), len(est.classes_)
+    weights = _voting_weights(est)
+    w = np.ones(n) if weights is None else weights
+    stacked = np.stack([label.reshape(-1) for label in labels], axis=1)  # [N, members]
+    chosen = stacked.reshape(-1, n, 1) == Constant(np.arange(n_classes, dtype=np.int64))  # [N, members, classes]
+    votes = (chosen.astype(dtype) * w.reshape(1, n, 1).astype(dtype)).sum(axis=1)
+    integer = bool(np.all(w == np.round(w)) and np.abs(w).sum() < 2**24)
+    if integer or n > _MAX_TABLE_MEMBERS:
+        return OnnxArgMax(votes, axis=1, keepdims=0), votes
+    bits = (2 ** np.arange(n, dtype=np.int64)).reshape(1, n, 1)
+    subset = (chosen.astype(np.int64) * bits).sum(axis=1)  # [N, classes]: the members voting for each class
+    ranks = Constant(_subset_ranks(w).astype(dtype))[subset]
+    return OnnxArgMax(ranks, axis=1, keepdims=0), votes
+
+
+def convert_voting_classifier(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
+    """VotingClassifier: soft, the weighted mean of the members' probabilities and its argmax; hard, the class with
+    the largest weighted count of the members' labels, and those counts [N, n_classes] as scores.
+
+    ``options={'transform': True}``: the second output is ``transform(X)`` instead: soft, the members' probabilities
+    side by side [N, members x classes] (``flatten_transform=False``: stacked, [members, N, classes]); hard, the
+    members' class indices [N, members] (int64).
+    """
+    members = est.estimators_
+    if est.voting == "soft":
+        probas = [convert_estimator(member, X)[1] for member in members]
+        proba = _weighted_mean(probas, _voting_weights(est))
+        if _option(options, "transform"):
+            return argmax_label(est, proba), np.hstack(probas) if est.flatten_transform else np.stack(probas, axis=0)
+        return argmax_label(est, proba), proba
+    labels = [convert_estimator(member, X)[0] for member in members]
+    index, votes = hard_votes(est, labels, X.dtype)
+    label = label_of(est, index)
+    if _option(options, "transform"):
+        return label, np.stack([lab.reshape(-1) for lab in labels], axis=1)
+    return label, votes
+
+
+def convert_voting_regressor(est: Any, X: Expr, options: dict | None = None) -> Expr:
+    """VotingRegressor: the weighted mean of the members' predictions, [N, 1].
+
+    ``options={'transform': True}``: the members' predictions side by side, [N, members].
+    """
+    parts = [as_columns(convert_estimator(member, X)[0]) for member in est.estimators_]
+    if _option(options, "transform"):
+        return np.hstack(parts)
+    return _weighted_mean(parts, _voting_weights(est))
+
+
+# --- Stacking ---
+
+
+def stacking_features(est: Any, X: Expr) -> Expr:
+    """Stacking's ``transform``: each member's ``stack_method_`` output as columns (the first probability column
+    dropped for two classes), then X with ``passthrough``."""
+    binary = hasattr(est, "classes_") and not isinstance(est.classes_, list) and len(est.classes_) == 2
+    parts = []
+    for member, method in zip(est.estimators_, est.stack_method_, strict=True):
+        if _dropped(member):
+            continue
+        if method == "predict_proba":
+            proba = convert_estimator(member, X)[1]
+            parts.append(proba[:, 1:] if binary and len(proba.shape) == 2 else as_columns(proba))
+        elif method == "decision_function":
+            parts.append(as_columns(decision_function(member, X)))
+        elif method == "predict":
+            parts.append(predictions(member, X))
+        else:
+            raise OnnxAlgebraError(f"{type(est).__name__}: stack_method {method!r} is not supported.")
+    if est.passthrough:
+        parts.append(X if X.dtype in (np.float32, np.float64) else X.astype(np.float32))
+    return parts[0] if len(parts) == 1 else OnnxConcat(*parts, axis=1)
+
+
+def convert_stacking_classifier(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
+    """StackingClassifier: the final estimator on the stacked features; its label mapped back to ``classes_``.
+
+    The second output is the final estimator's (probabilities, or its decision
+    function when it has no ``predict_proba``). ``options={'decision_function':
+    True}``: the final estimator's decision function; ``options={'transform':
+    True}``: the stacked features, [N, k].
+    """
+    if isinstance(est.classes_, list):
+        raise OnnxAlgebraError("StackingClassifier fitted on several outputs (multilabel) is not supported.")
+    meta = stacking_features(est, X)
+    final = est.final_estimator_
+    index, second = convert_estimator(final, meta)  # the final estimator predicts class indices 0..K-1
+    label = label_of(est, index if index.dtype == np.int64 else index.astype(np.int64))
+    if _option(options, "transform"):
+        return label, meta
+    if _option(options, "decision_function"):
+        return label, decision_function(final, meta)
+    return label, second
+
+
+def convert_stacking_regressor(est: Any, X: Expr, options: dict | None = None) -> Expr:
+    """StackingRegressor: the final estimator on the stacked predictions (``options={'transform': True}``: those)."""
+    meta = stacking_features(est, X)
+    if _option(options, "transform"):
+        return meta
+    return as_columns(convert_estimator(est.final_estimator_, meta)[0])
+
+
 def registrations() -> dict:
     """The converters of this module and the scikit-learn classes they serve."""
     from sklearn import ensemble
@@ -90,4 +468,10 @@ def registrations() -> dict:
     return {
         convert_adaboost_classifier: [ensemble.AdaBoostClassifier],
         convert_adaboost_regressor: [ensemble.AdaBoostRegressor],
+        convert_bagging_classifier: [ensemble.BaggingClassifier],
+        convert_bagging_regressor: [ensemble.BaggingRegressor],
+        convert_voting_classifier: [ensemble.VotingClassifier],
+        convert_voting_regressor: [ensemble.VotingRegressor],
+        convert_stacking_classifier: [ensemble.StackingClassifier],
+        convert_stacking_regressor: [ensemble.StackingRegressor],
     }

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._convert import OnnxSubEstimator, UnsupportedEstimatorError, convert_estimator, register_converter
+from ._dataframe import Columns, dataframe_feeds, takes_columns
 from ._errors import CompileError, OnnxAlgebraError, OnnxNumpyError, OnnxTypeError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
 from ._graph import Graph
@@ -33,6 +34,7 @@ from .display._render import Diagram, RenderError, show
 __version__ = "0.1.0"
 
 __all__ = [
+    "Columns",
     "CompileError",
     "Constant",
     "Diagram",
@@ -55,12 +57,14 @@ __all__ = [
     "ValueType",
     "Var",
     "convert_estimator",
+    "dataframe_feeds",
     "operator_class",
     "register_converter",
     "require",
     "show",
     "supported_numpy_functions",
     "supported_ufuncs",
+    "takes_columns",
     "target_opset",
     "to_dot",
     "to_networkx",
@@ -76,6 +80,7 @@ def to_onnx(
     target_opset: Any = None,
     options: dict[str, Any] | None = None,
     outputs: Any = None,
+    dtype: Any = None,
 ) -> Any:
     """Compile an expression, a list/tuple of expressions, or a fitted estimator into ``onnx.ModelProto``.
 
@@ -86,6 +91,14 @@ def to_onnx(
     converters (``{'zipmap': True}`` gives classifiers' probabilities as maps;
     the package's tree converters take ``{'missing_values': False}`` for data
     without NaN: no per-node NaN flags, faster batches).
+
+    ``X`` may be a pandas DataFrame: one graph input per column, named after
+    it, of shape ``[N, 1]`` (float32 and float64 columns keep their dtype,
+    integers are int64, booleans bool, object, string and categorical columns
+    strings); feed it with :func:`dataframe_feeds`. The computation dtype is
+    then float32 when the numeric columns promote to float32, else float64.
+    ``dtype=np.float32`` (or ``np.float64``) forces the computation dtype for
+    any ``X``: the inputs keep their types and are cast inside the graph.
 
     >>> import numpy as np
     >>> from onnxalgebra import OnnxAbs, OnnxNeg
@@ -102,10 +115,12 @@ def to_onnx(
     if items and all(isinstance(o, (Expr, str)) for o in items):
         if options:
             raise TypeError("to_onnx: options apply to estimators, not to expressions.")
+        if dtype is not None:
+            raise TypeError("to_onnx: dtype applies to estimators; an expression's inputs give its types.")
         return compile_model(items, X, outputs_spec=outputs, target_opset=target_opset)
     if outputs is not None:
         raise TypeError("to_onnx: an estimator's outputs are named by the output contract; do not pass outputs=.")
-    return estimator_to_onnx(obj, X, name=name, target_opset=target_opset, options=options)
+    return estimator_to_onnx(obj, X, name=name, target_opset=target_opset, options=options, dtype=dtype)
 
 
 def operator_class(name: str) -> type[OnnxOperator]:

@@ -28,6 +28,7 @@ import numpy as np
 
 from ._context import FLOAT_DTYPE as _FLOAT_DTYPE
 from ._context import TARGET_OPSET as _TARGET_OPSET
+from ._dataframe import Columns, dataframe_columns, is_dataframe
 from ._errors import OnnxAlgebraError
 from ._expr import Expr, Var
 from ._inputs import type_of_sample
@@ -175,7 +176,10 @@ def convert_estimator(estimator: Any, X: Any, options: dict[str, Any] | None = N
     """The outputs of ``estimator``'s converter applied to the expression ``X``.
 
     This is how converters convert their sub-estimators (pipeline steps,
-    ensemble members). ``X`` must have a known dtype.
+    ensemble members). ``X`` must have a known dtype. ``X`` may also be
+    :class:`~onnxalgebra.Columns` (a DataFrame's columns): a converter marked
+    :func:`~onnxalgebra.takes_columns` receives them, any other one the
+    matrix of the columns its estimator was fitted on.
 
     >>> import numpy as np
     >>> from sklearn.linear_model import LinearRegression
@@ -185,11 +189,14 @@ def convert_estimator(estimator: Any, X: Any, options: dict[str, Any] | None = N
     >>> prediction.dtype, prediction.shape
     (dtype('float64'), (None, 1))
     """
-    if not isinstance(X, Expr):
+    if not isinstance(X, (Expr, Columns)):
         raise OnnxAlgebraError(f"convert_estimator: X must be an expression, got {type(X).__name__}.")
     _check_fitted(estimator)
     fn = find_converter(estimator)
-    _check_features(estimator, X)
+    if isinstance(X, Columns):
+        X = X.for_converter(estimator, fn)  # the columns, or the matrix of those it was fitted on
+    if isinstance(X, Expr):
+        _check_features(estimator, X)
     dtype = X.dtype
     if dtype is None or dtype.kind != "f":
         dtype = _FLOAT_DTYPE.get() or np.dtype(np.float32)
@@ -257,9 +264,7 @@ def input_type(X: Any, estimator: Any) -> ValueType:
     if isinstance(X, TensorType):
         return X
     if X is None:
-        raise OnnxAlgebraError(
-            f"to_onnx({type(estimator).__name__}): give X, a numpy sample such as X[:1].astype(np.float32)."
-        )
+        raise OnnxAlgebraError(f"to_onnx({type(estimator).__name__}): give X, a numpy sample such as X[:1].astype(np.float32).")
     try:
         from ._inputs import parse_inputs
 
@@ -291,25 +296,42 @@ def estimator_to_onnx(
     name: str = "X",
     target_opset: Any = None,
     options: dict[str, Any] | None = None,
+    dtype: Any = None,
 ) -> Any:
-    """Convert a fitted estimator into a ``ModelProto`` with the contract's output names."""
+    """Convert a fitted estimator into a ``ModelProto`` with the contract's output names.
+
+    ``X`` is a numpy sample, a type, or a pandas DataFrame (one input per
+    column); ``dtype`` forces the computation dtype (the input keeps its own).
+    """
     from ._compile import compile_model
 
     _check_fitted(estimator)
-    vtype = input_type(X, estimator)
+    names = output_names_for(estimator)
+    inputs: Any = None
+    if is_dataframe(X):
+        X, inputs = dataframe_columns(X, estimator, dtype)
+        clash = [n for n in X.names if n in names]
+        if clash:
+            raise OnnxAlgebraError(f"to_onnx({type(estimator).__name__}): the column(s) {clash} have the name of an output.")
+    else:
+        X = Var(name, input_type(X, estimator))
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype not in (np.float32, np.float64):
+                raise OnnxAlgebraError(f"to_onnx: dtype must be np.float32 or np.float64 (the computation dtype), got {dtype}.")
+            if X.dtype != dtype:
+                X = X.astype(dtype)
     options = dict(options or {})
     want_zipmap = bool(options.pop("zipmap", False))
-    names = output_names_for(estimator)
     if want_zipmap and names[-1] != "probabilities":
         raise OnnxAlgebraError(
-            f"to_onnx({type(estimator).__name__}): options={{'zipmap': True}} applies to classifiers with "
-            "predict_proba only."
+            f"to_onnx({type(estimator).__name__}): options={{'zipmap': True}} applies to classifiers with predict_proba only."
         )
     token = _TARGET_OPSET.set(target_opset)  # converters build operators that fit it (onnxalgebra.target_opset())
     try:
-        outputs = list(convert_estimator(estimator, Var(name, vtype), options))
+        outputs = list(convert_estimator(estimator, X, options))
     finally:
         _TARGET_OPSET.reset(token)
     if want_zipmap:
         outputs[-1] = zipmap(estimator, outputs[-1])
-    return compile_model(outputs, None, outputs_spec=list(names), target_opset=target_opset)
+    return compile_model(outputs, inputs, outputs_spec=list(names), target_opset=target_opset)

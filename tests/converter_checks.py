@@ -60,6 +60,10 @@ def check(est, X, dtype, tolerance=None, target_opset=None):
             assert (g.dtype.kind in "iu") == (e.dtype.kind in "iu"), (g.dtype, e.dtype)
             np.testing.assert_array_equal(g, e)
             continue
+        if e.dtype == bool:  # a mask (MissingIndicator)
+            assert g.dtype == bool, (name, g.dtype)
+            np.testing.assert_array_equal(g, e)
+            continue
         assert g.dtype == dtype, name
         diffs[name] = float(np.abs(g - e).max() / max(np.abs(e).max(), np.finfo(dtype).tiny))
         assert diffs[name] <= (tolerance or TOLERANCE[dtype]), (name, diffs[name])

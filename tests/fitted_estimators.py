@@ -10,23 +10,44 @@ from functools import cache
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import make_classification, make_regression
 from sklearn.ensemble import (
     AdaBoostClassifier,
     AdaBoostRegressor,
+    BaggingClassifier,
+    BaggingRegressor,
     ExtraTreesClassifier,
     ExtraTreesRegressor,
+    GradientBoostingClassifier,
+    GradientBoostingRegressor,
+    HistGradientBoostingClassifier,
+    HistGradientBoostingRegressor,
+    IsolationForest,
     RandomForestClassifier,
     RandomForestRegressor,
+    StackingClassifier,
+    StackingRegressor,
+    VotingClassifier,
+    VotingRegressor,
 )
+from sklearn.impute import KNNImputer, MissingIndicator, SimpleImputer
 from sklearn.linear_model import Lasso, LassoLars, LinearRegression, LogisticRegression, Ridge, SGDClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.naive_bayes import BernoulliNB
 from sklearn.pipeline import FeatureUnion, Pipeline
-from sklearn.preprocessing import Binarizer, RobustScaler, StandardScaler
+from sklearn.preprocessing import (
+    Binarizer,
+    FunctionTransformer,
+    KBinsDiscretizer,
+    OneHotEncoder,
+    OrdinalEncoder,
+    RobustScaler,
+    StandardScaler,
+    TargetEncoder,
+)
 from sklearn.svm import LinearSVC
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor, ExtraTreeClassifier, ExtraTreeRegressor
 
 
 @cache
@@ -57,6 +78,18 @@ def fitted_estimators() -> dict[str, tuple[object, np.ndarray]]:
         "ExtraTreesClassifier": ExtraTreesClassifier(n_estimators=10, max_depth=6, random_state=0),
         "AdaBoostClassifier": AdaBoostClassifier(n_estimators=10, random_state=0),
         "Pipeline": Pipeline([("scale", StandardScaler()), ("lr", LogisticRegression(max_iter=1000))]),
+        "ExtraTreeClassifier": ExtraTreeClassifier(max_depth=6, random_state=0),
+        "GradientBoostingClassifier": GradientBoostingClassifier(n_estimators=10, max_depth=3, random_state=0),
+        "HistGradientBoostingClassifier": HistGradientBoostingClassifier(max_iter=10, random_state=0),
+        "BaggingClassifier": BaggingClassifier(n_estimators=5, max_features=0.6, random_state=0),
+        "VotingClassifier": VotingClassifier(
+            [("lr", LogisticRegression(max_iter=1000)), ("tree", DecisionTreeClassifier(max_depth=4, random_state=0))],
+            voting="soft",
+        ),
+        "StackingClassifier": StackingClassifier(
+            [("lr", LogisticRegression(max_iter=1000)), ("tree", DecisionTreeClassifier(max_depth=4, random_state=0))],
+            final_estimator=LogisticRegression(max_iter=1000),
+        ),
     }
     regressors = {
         "LinearRegression": LinearRegression(),
@@ -67,6 +100,18 @@ def fitted_estimators() -> dict[str, tuple[object, np.ndarray]]:
         "RandomForestRegressor": RandomForestRegressor(n_estimators=10, max_depth=6, random_state=0),
         "ExtraTreesRegressor": ExtraTreesRegressor(n_estimators=10, max_depth=6, random_state=0),
         "AdaBoostRegressor": AdaBoostRegressor(n_estimators=10, random_state=0),
+        "ExtraTreeRegressor": ExtraTreeRegressor(max_depth=6, random_state=0),
+        "GradientBoostingRegressor": GradientBoostingRegressor(n_estimators=10, max_depth=3, random_state=0),
+        "HistGradientBoostingRegressor": HistGradientBoostingRegressor(max_iter=10, random_state=0),
+        "BaggingRegressor": BaggingRegressor(n_estimators=5, max_features=0.6, random_state=0),
+        "VotingRegressor": VotingRegressor(
+            [("lr", LinearRegression()), ("tree", DecisionTreeRegressor(max_depth=4, random_state=0))]
+        ),
+        "StackingRegressor": StackingRegressor(
+            [("lr", LinearRegression()), ("tree", DecisionTreeRegressor(max_depth=4, random_state=0))], final_estimator=Ridge()
+        ),
+        "TransformedTargetRegressor": TransformedTargetRegressor(LinearRegression(), transformer=StandardScaler()),
+        "IsolationForest": IsolationForest(n_estimators=10, random_state=0),
     }
     transformers = {
         "StandardScaler": StandardScaler(),
@@ -74,6 +119,21 @@ def fitted_estimators() -> dict[str, tuple[object, np.ndarray]]:
         "Binarizer": Binarizer(threshold=0.1),
         "FeatureUnion": FeatureUnion([("s", StandardScaler()), ("b", Binarizer())]),
         "ColumnTransformer": ColumnTransformer([("s", StandardScaler(), [0, 1, 2]), ("r", RobustScaler(), slice(3, 8))]),
+        "FunctionTransformer": FunctionTransformer(np.abs),
+        "KBinsDiscretizer": KBinsDiscretizer(n_bins=4, encode="ordinal", strategy="uniform"),
+    }
+    # rows with missing values, and categories (the features rounded), for the imputers and encoders
+    Xn, Xn_test = _with_missing(Xc), _with_missing(Xc_test, seed=1)
+    Xk, Xk_test = np.round(Xc), np.round(Xc_test)
+    with_missing = {
+        "SimpleImputer": SimpleImputer(strategy="median", add_indicator=True),
+        "KNNImputer": KNNImputer(n_neighbors=3),
+        "MissingIndicator": MissingIndicator(features="all"),
+    }
+    categorical = {
+        "OneHotEncoder": OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+        "OrdinalEncoder": OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+        "TargetEncoder": TargetEncoder(random_state=0),
     }
     fitted: dict[str, tuple[object, np.ndarray]] = {}
     for name, est in classifiers.items():
@@ -82,11 +142,23 @@ def fitted_estimators() -> dict[str, tuple[object, np.ndarray]]:
         fitted[name] = (est.fit(Xr, yr), Xr_test)
     for name, est in transformers.items():
         fitted[name] = (est.fit(Xc), Xc_test)
+    for name, est in with_missing.items():
+        fitted[name] = (est.fit(Xn), Xn_test)
+    for name, est in categorical.items():
+        fitted[name] = (est.fit(Xk, yc), Xk_test)
     return fitted
 
 
+def _with_missing(X: np.ndarray, seed: int = 0) -> np.ndarray:
+    """``X`` with one value in ten missing."""
+    X = X.copy()
+    X[np.random.default_rng(seed).random(X.shape) < 0.1] = np.nan
+    return X
+
+
 def covers_every_converter() -> set[str]:
-    """The registered scikit-learn classes (LabelEncoder aside: it encodes labels, not rows) missing here."""
+    """The registered scikit-learn classes (LabelEncoder and LabelBinarizer aside: they encode labels, not rows) missing
+    here."""
     import onnxalgebra_converters as converters
 
     from onnxalgebra import _convert
@@ -94,4 +166,4 @@ def covers_every_converter() -> set[str]:
     converters.register()
     registered = {cls.__name__ for cls in _convert._REGISTRY if cls.__module__.startswith("sklearn")}
     present = {type(est).__name__ for est, _ in fitted_estimators().values()}
-    return registered - present - {"LabelEncoder"}
+    return registered - present - {"LabelEncoder", "LabelBinarizer"}

@@ -4,9 +4,9 @@ from functools import cache
 
 import numpy as np
 import pytest
-from converter_checks import check
+from converter_checks import TOLERANCE, check, run_onnx
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
+from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -16,7 +16,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import Binarizer, FunctionTransformer, RobustScaler, StandardScaler
 from sklearn.svm import LinearSVC
 
-from onnxalgebra import to_onnx
+from onnxalgebra import OnnxAlgebraError, to_onnx
 
 pytestmark = pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -156,3 +156,91 @@ def test_pipeline_ending_in_bernoulli_nb(dtype):
     X_train, X_test, y_train, _ = iris("str")
     pipe = make_pipeline(StandardScaler(), BernoulliNB(binarize=0.0)).fit(X_train, y_train)
     check(pipe, X_test, dtype)
+
+
+# --- columns by name: DataFrame input (one graph input per column) and numpy input (names are positions) ---
+
+FRAME_COLUMNS = ["age", "income", "rooms", "score", "debt"]
+
+
+@cache
+def frame():
+    """Numeric columns (float64, int64, float32) with names; a three-class target."""
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(300, 5, n_informative=4, n_redundant=0, n_classes=3, random_state=4)
+    df = pd.DataFrame(
+        {
+            "age": X[:, 0] * 12 + 40,
+            "income": np.exp(X[:, 1] * 0.5 + 10),
+            "rooms": np.round(X[:, 2] * 2 + 4).astype(np.int64),
+            "score": X[:, 3].astype(np.float32),
+            "debt": X[:, 4] * 100,
+        }
+    )
+    return train_test_split(df, y, random_state=0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("given", ["dataframe", "numpy"])
+@pytest.mark.parametrize(
+    ("transformers", "remainder", "options"),
+    [
+        ([("s", StandardScaler(), ["age", "income"]), ("r", RobustScaler(), ["rooms"])], "drop", {}),
+        ([("s", StandardScaler(), ["debt", "age"]), ("b", Binarizer(threshold=1.0), ["score"])], "passthrough", {}),
+        (
+            [
+                ("f", StandardScaler(), make_column_selector(dtype_include=np.floating)),
+                ("i", RobustScaler(), make_column_selector(dtype_exclude=np.floating)),
+            ],
+            "drop",
+            {"verbose_feature_names_out": False},
+        ),
+        ([("p", RobustScaler(), make_column_selector(pattern="^(s|i)"))], StandardScaler(), {}),
+        ([("m", StandardScaler(), [True, False, True, False, True]), ("l", "passthrough", slice("income", "rooms"))], "drop", {}),
+        (
+            [("log", FunctionTransformer(np.log), ["income"]), ("r", RobustScaler(), [0, 4])],
+            "passthrough",
+            {"transformer_weights": {"r": 2.0}},
+        ),
+        ([("s", StandardScaler(), ["age"]), ("d", "drop", ["debt"])], RobustScaler(), {"verbose_feature_names_out": False}),
+    ],
+    ids=["names", "passthrough", "dtype-selectors", "pattern-estimator-remainder", "mask-label-slice", "weights", "drop"],
+)
+def test_column_transformer_by_name(transformers, remainder, options, given, dtype):
+    from test_dataframe import check_frame, in_dtype
+
+    X_train, X_test, _, _ = frame()
+    ct = ColumnTransformer(transformers, remainder=remainder, **options).fit(X_train)
+    if given == "dataframe":
+        check_frame(ct, X_test, dtype)
+        return
+    # a numpy matrix of the same columns: the names are positions among feature_names_in_
+    X = X_test.to_numpy(dtype)
+    model = to_onnx(ct, X[:1])
+    (got,) = run_onnx(model, {"X": X})
+    expected = ct.transform(in_dtype(X_test, dtype))
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, expected, rtol=TOLERANCE[dtype], atol=TOLERANCE[dtype] * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_binary_and_multiclass_classifiers_after_a_column_transformer_by_name(dtype):
+    from test_dataframe import check_frame
+
+    X_train, X_test, y_train, _ = frame()
+    ct = ColumnTransformer([("s", StandardScaler(), ["age", "income", "debt"]), ("r", RobustScaler(), ["rooms", "score"])])
+    for y in (y_train, np.where(y_train == 2, "yes", "no")):
+        pipe = make_pipeline(ct, LogisticRegression(max_iter=2000)).fit(X_train, y)
+        check_frame(pipe, X_test, dtype)
+
+
+def test_unknown_names_and_names_without_fitted_names_are_clear_errors():
+    X_train, _, _, _ = frame()
+    ct = ColumnTransformer([("s", StandardScaler(), ["age"])]).fit(X_train)
+    ct.transformers_[0] = ("s", ct.transformers_[0][1], ["years"])  # not a fitted column
+    with pytest.raises(OnnxAlgebraError, match="'s' selects the column 'years', not one of"):
+        to_onnx(ct, X_train.to_numpy()[:1])
+    on_numpy = ColumnTransformer([("s", StandardScaler(), [0])]).fit(X_train.to_numpy())
+    on_numpy.transformers_[0] = ("s", on_numpy.transformers_[0][1], ["age"])
+    with pytest.raises(OnnxAlgebraError, match="fitted without column names"):
+        to_onnx(on_numpy, X_train.to_numpy()[:1])

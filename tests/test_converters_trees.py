@@ -275,17 +275,26 @@ def _tree_nodes(model):
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
 @pytest.mark.parametrize("est", [RandomForestClassifier(n_estimators=5, random_state=0), RandomForestRegressor(n_estimators=5)])
-def test_option_missing_values_false_leaves_the_nan_flags_out(est, dtype):
-    """For data without NaN: the same outputs as scikit-learn, without the per-node missing-value flags."""
+def test_nan_takes_the_false_branch_without_flags_and_the_option_leaves_the_negated_columns_out(est, dtype):
+    """Default: no per-node flag, every node BRANCH_LEQ, NaN-left splits on negated columns (one Neg, one Concat).
+    ``missing_values=False`` (data without NaN): neither, the same outputs as scikit-learn."""
     X_train, X_test, y_train, _ = classification("multiclass-int")
     est.fit(X_train, y_train)
-    with_flags = to_onnx(est, X_test[:1].astype(dtype))
+    exact = to_onnx(est, X_test[:1].astype(dtype))
     model = to_onnx(est, X_test[:1].astype(dtype), options={"missing_values": False})
     names = lambda m: {a.name for n in m.graph.node for a in n.attribute}  # noqa: E731
-    assert "nodes_missing_value_tracks_true" in names(with_flags)
-    assert "nodes_missing_value_tracks_true" not in names(model)
-    got = session(model).run(None, {"X": X_test.astype(dtype)})
-    compare(est, got, expected_outputs(est, X_test.astype(dtype)), dtype)
+    ops = lambda m: [n.op_type for n in m.graph.node]  # noqa: E731
+    assert "nodes_missing_value_tracks_true" not in names(exact) | names(model)
+    assert ops(exact).count("Neg") == 1 and ops(exact).count("Concat") == 1
+    assert "Neg" not in ops(model) and "Concat" not in ops(model)
+    for m in (exact, model):
+        (node,) = _tree_nodes(m)
+        modes = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}["nodes_modes"]
+        modes = set(modes) if node.op_type == "TreeEnsembleRegressor" else set(onnx.numpy_helper.to_array(modes).tolist())
+        assert modes <= {b"BRANCH_LEQ", b"LEAF", 0}, modes
+    rows = X_test.astype(dtype)
+    for m in (exact, model):
+        compare(est, session(m).run(None, {"X": rows}), expected_outputs(est, rows), dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])

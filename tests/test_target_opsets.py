@@ -17,7 +17,14 @@ from onnxalgebra import OnnxAlgebraError, to_onnx
 
 ESTIMATORS = fitted_estimators()
 DTYPES = [np.float32, np.float64]
-TREES = {n for n in ESTIMATORS if "Tree" in n or "Forest" in n or "AdaBoost" in n or "isotonic" in n}
+
+
+def _uses_tree_ensembles(est, X) -> bool:
+    model = to_onnx(est, X[:1].astype(np.float32))
+    return any(node.op_type.startswith("TreeEnsemble") for node in model.graph.node)
+
+
+TREES = {n for n, (est, X) in ESTIMATORS.items() if _uses_tree_ensembles(est, X)}
 
 
 def _opsets(model):

@@ -1,0 +1,389 @@
+"""Categorical encoders: OneHotEncoder, OrdinalEncoder, TargetEncoder, LabelBinarizer.
+
+Each column's values become what the fitted ``categories_`` give them through
+one ``ai.onnx.ml`` LabelEncoder (a hash table: string, int64, float or double
+keys; NaN keys match NaN, ``-0.0`` matches ``0.0``, as numpy's comparisons):
+
+- OneHotEncoder: the column of the output each category goes to (infrequent
+  categories grouped, the dropped one going nowhere), then one ``Equal`` of all
+  the codes against ``0..width-1`` and a ``Cast``: the dense 0/1 matrix;
+- OrdinalEncoder and binary or continuous TargetEncoder: the encoded value
+  itself, in the computation dtype (a multiclass TargetEncoder: a row of a
+  table of encodings, one ``Gather``);
+- LabelBinarizer: the class position, compared with every class.
+
+Keys follow the input: a value equals a category when numpy says so (a float32
+input meets a float64 category only when the category is a float32 number; an
+int64 input meets integral categories). String inputs are string tensors:
+onnxruntime feeds an object array as ``str`` of each element, so ``None``
+arrives as ``'None'`` and ``np.nan`` as ``'nan'``, which is what a category
+``None`` or ``nan`` of an object column is matched with.
+
+Outputs are in the computation dtype (the float dtype of X, float32 for
+integer and string inputs), whatever the encoder's ``dtype``; a value
+scikit-learn would reject (an unknown category with ``handle_unknown='error'``)
+gives a row of zeros (OneHotEncoder) or NaN (OrdinalEncoder).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+from onnxalgebra import (
+    Expr,
+    OnnxAlgebraError,
+    OnnxCast,
+    OnnxConcat,
+    OnnxEqual,
+    OnnxGather,
+    OnnxLabelEncoder,
+    OnnxReshape,
+    OnnxUnsqueeze,
+    OnnxWhere,
+)
+from onnxalgebra._convert import computation_dtype
+
+# --- keys: the values of an input that equal each category ---
+
+
+def is_nan(value: Any) -> bool:
+    """``value`` is a float NaN (a missing value in scikit-learn's categories)."""
+    return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
+
+
+def input_kind(X: Expr) -> str:
+    """How ``X``'s values meet categories: ``'string'``, ``'int'`` (any integer or bool type, compared as int64) or
+    ``'float'``."""
+    dtype = X.dtype
+    if dtype is None:
+        raise OnnxAlgebraError("the categorical converters need X's dtype: give a sample or a typed Var.")
+    if dtype.kind in "OUS":
+        return "string"
+    if dtype.kind in "iub":
+        return "int"
+    if dtype.kind == "f":
+        return "float"
+    raise OnnxAlgebraError(f"the categorical converters take string, integer or float inputs, not {dtype}.")
+
+
+def as_int64(X: Expr) -> Expr:
+    """An integer or bool ``X`` as int64 (the key type of LabelEncoder)."""
+    return X if X.dtype == np.int64 else OnnxCast(X, to=7)
+
+
+def string_key(value: Any) -> str:
+    """The string onnxruntime makes of an object array's element: ``str(value)`` (``None`` -> ``'None'``, ``np.nan``
+    -> ``'nan'``, ``3`` -> ``'3'``)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def key_of(value: Any, kind: str, dtype: np.dtype) -> Any:
+    """The key an input of ``kind`` (and ``dtype`` for floats) must equal to be ``value``; None when none can.
+
+    Floats: ``value`` in the input's dtype when it converts exactly (numpy compares a float32 input with a float64
+    category in float64); NaN is a key. Integers: integral numbers only.
+    """
+    if kind == "string":
+        return string_key(value)
+    if value is None or isinstance(value, (str, bytes)) or not isinstance(value, (Real, np.number, np.bool_)):
+        return None
+    if kind == "int":
+        if isinstance(value, (Integral, np.integer, np.bool_)):
+            key = int(value)
+        else:
+            number = float(value)
+            key = int(number) if np.isfinite(number) and number == int(number) else None
+        info = np.iinfo(np.int64)
+        return key if key is not None and info.min <= key <= info.max else None
+    if isinstance(value, (Integral, np.integer)):
+        with np.errstate(over="ignore"):
+            converted = dtype.type(int(value))
+        return converted if np.isfinite(converted) and int(converted) == int(value) else None
+    number = float(value)
+    if np.isnan(number):
+        return dtype.type(np.nan)
+    with np.errstate(over="ignore"):
+        converted = dtype.type(number)
+    return converted if float(converted) == number else None
+
+
+def category_keys(categories: Any, X: Expr) -> tuple[list[Any], np.ndarray]:
+    """``(keys, positions)``: the keys a value of ``X`` can be equal to, each with its category's position in
+    ``categories`` (a key met twice keeps its first category, as a lookup would)."""
+    kind = input_kind(X)
+    keys: list[Any] = []
+    positions: list[int] = []
+    seen: set[Any] = set()
+    for position, value in enumerate(categories):
+        key = key_of(value, kind, X.dtype)
+        if key is None:
+            continue
+        marker = "nan" if kind == "float" and np.isnan(key) else key
+        if marker in seen:
+            continue
+        seen.add(marker)
+        keys.append(key)
+        positions.append(position)
+    return keys, np.asarray(positions, dtype=np.int64)
+
+
+def lookup(X: Expr, keys: list[Any], values: np.ndarray, default: Any) -> Expr:
+    """One ``ai.onnx.ml`` LabelEncoder: a value of ``X`` equal to ``keys[i]`` becomes ``values[i]``, any other
+    ``default``; same shape as ``X``. ``values``' dtype (int64, float32, float64 or str) is the output's; keys
+    follow X (strings, int64, float32 or float64)."""
+    kind = input_kind(X)
+    values = np.asarray(values)
+    if kind == "int":
+        X = as_int64(X)
+    if not keys:  # nothing can match: one key that maps to the default changes nothing
+        keys = [""] if kind == "string" else [0] if kind == "int" else [X.dtype.type(np.nan)]
+        values = np.full(1, default, dtype=values.dtype)
+    attributes: dict[str, Any] = {}
+    tensor = (kind == "float" and X.dtype == np.float64) or values.dtype == np.float64
+    if tensor:
+        key_dtype = {"string": object, "int": np.int64}.get(kind, X.dtype)
+        attributes["keys_tensor"] = np.asarray(keys, dtype=key_dtype)
+        if values.dtype.kind in "OUS":
+            attributes["values_tensor"] = np.array([str(v) for v in values], dtype=object)
+            attributes["default_tensor"] = np.array([str(default)], dtype=object)
+        else:
+            attributes["values_tensor"] = values
+            attributes["default_tensor"] = np.asarray([default], dtype=values.dtype)
+    else:
+        if kind == "string":
+            attributes["keys_strings"] = [str(k) for k in keys]
+        elif kind == "int":
+            attributes["keys_int64s"] = [int(k) for k in keys]
+        else:
+            attributes["keys_floats"] = np.asarray(keys, dtype=np.float32)
+        if values.dtype == np.int64:
+            attributes["values_int64s"] = [int(v) for v in values]
+            attributes["default_int64"] = int(default)
+        elif values.dtype == np.float32:
+            attributes["values_floats"] = values
+            attributes["default_float"] = float(default)
+        else:
+            attributes["values_strings"] = [str(v) for v in values]
+            attributes["default_string"] = str(default)
+    return OnnxLabelEncoder(X, **attributes)
+
+
+def columns_of(X: Expr, n_features: int) -> list[Expr]:
+    """The columns of X, each [N, 1]: one Split (X itself when it has one column)."""
+    return [X] if n_features == 1 else list(np.split(X, n_features, axis=1))
+
+
+def encode_columns(X: Expr, categories: list[Any], values: list[np.ndarray], defaults: list[Any]) -> Expr:
+    """Each column ``i`` of X through :func:`lookup` (``categories[i]`` -> ``values[i]``, else ``defaults[i]``),
+    side by side: [N, n_features]."""
+    parts = []
+    for Xi, cats, vals, default in zip(columns_of(X, len(categories)), categories, values, defaults, strict=True):
+        keys, positions = category_keys(cats, X)
+        parts.append(lookup(Xi, keys, np.asarray(vals)[positions], default))
+    return parts[0] if len(parts) == 1 else OnnxConcat(*parts, axis=1)
+
+
+# --- infrequent categories and the dropped one ---
+
+
+def infrequent_categories(est: Any) -> list[Any]:
+    """``infrequent_categories_`` (None for each feature when the encoder groups none)."""
+    try:
+        return list(est.infrequent_categories_)
+    except AttributeError:  # min_frequency and max_categories unset
+        return [None] * len(est.categories_)
+
+
+def same_category(a: Any, b: Any) -> bool:
+    """Two categories are the same: both NaN, both None, or equal values of comparable types."""
+    if is_nan(a) or is_nan(b):
+        return is_nan(a) and is_nan(b)
+    if a is None or b is None:
+        return a is b
+    if isinstance(a, (str, bytes)) != isinstance(b, (str, bytes)):
+        return False
+    return bool(a == b)
+
+
+def positions_of(categories: Any, values: Any) -> np.ndarray:
+    """Where each of ``values`` is in ``categories``."""
+    found = []
+    for value in values:
+        matches = [p for p, category in enumerate(categories) if same_category(value, category)]
+        if not matches:
+            raise OnnxAlgebraError(f"the infrequent category {value!r} is not among the categories {categories!r}.")
+        found.append(matches[0])
+    return np.asarray(found, dtype=np.int64)
+
+
+def grouped_codes(est: Any, i: int, infrequent: Any, exclude_missing: bool) -> tuple[np.ndarray, int | None]:
+    """``(codes, infrequent_code)``: each category's code once the infrequent ones are grouped (frequent ones
+    ``0..k-1`` in order, infrequent ones ``k``), and ``k`` (None without infrequent categories).
+
+    ``exclude_missing``: a last NaN category is left out (OrdinalEncoder encodes it apart).
+    """
+    categories = est.categories_[i]
+    n = len(categories) - int(exclude_missing and len(categories) > 0 and is_nan(categories[-1]))
+    if infrequent is None or len(infrequent) == 0:
+        return np.arange(n, dtype=np.int64), None
+    rare = np.zeros(n, dtype=bool)
+    rare[positions_of(categories[:n], infrequent)] = True
+    codes = np.empty(n, dtype=np.int64)
+    n_frequent = int((~rare).sum())
+    codes[~rare] = np.arange(n_frequent)
+    codes[rare] = n_frequent
+    return codes, n_frequent
+
+
+def one_hot_layout(est: Any, i: int, infrequent: Any) -> tuple[np.ndarray, int, int]:
+    """``(columns, unknown, width)`` of feature ``i`` of a OneHotEncoder: the output column (within the feature's
+    ``width`` columns) of each category, and of an unknown value; -1 for none (dropped, or unknown without an
+    infrequent category to go to)."""
+    codes, infrequent_code = grouped_codes(est, i, infrequent, exclude_missing=False)
+    n_groups = int(codes.max()) + 1 if len(codes) else 0
+    drop_idx = getattr(est, "drop_idx_", None)
+    dropped = None
+    if drop_idx is not None and drop_idx[i] is not None:
+        dropped = int(codes[int(drop_idx[i])])
+
+    def column_of(code: int | None) -> int:
+        if code is None or code == dropped:
+            return -1
+        return code - int(dropped is not None and code > dropped)
+
+    unknown = infrequent_code if est.handle_unknown in ("infrequent_if_exist", "warn") else None
+    columns = np.array([column_of(int(c)) for c in codes], dtype=np.int64)
+    return columns, column_of(unknown), n_groups - int(dropped is not None)
+
+
+# --- converters ---
+
+
+def one_hot(codes: Expr, widths: list[int], dtype: np.dtype) -> Expr:
+    """Rows of codes [N, F] (code ``c`` of feature ``f``: its column ``c`` of ``widths[f]``; -1: none) as the dense
+    0/1 matrix [N, sum(widths)] in ``dtype``: one Equal against ``0..max(widths)-1``, one Cast, then the columns
+    that exist (a Gather when the widths differ)."""
+    widest = max(widths)
+    hot = OnnxCast(OnnxEqual(OnnxUnsqueeze(codes, np.array([2], dtype=np.int64)), np.arange(widest, dtype=np.int64)),
+                   to=_onnx_type(dtype))  # fmt: skip
+    flat = OnnxReshape(hot, np.array([0, -1], dtype=np.int64))  # [N, F * widest]
+    if all(w == widest for w in widths):
+        return flat
+    keep = np.concatenate([f * widest + np.arange(w, dtype=np.int64) for f, w in enumerate(widths)])
+    return OnnxGather(flat, keep, axis=1)
+
+
+def _onnx_type(dtype: np.dtype) -> int:
+    return {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.int64): 7}[np.dtype(dtype)]
+
+
+def _float_dtype() -> np.dtype:
+    return np.dtype(computation_dtype() or np.float32)
+
+
+def convert_one_hot_encoder(est: Any, X: Expr) -> Expr:
+    """OneHotEncoder: the dense one-hot matrix in the computation dtype (``sparse_output`` either way).
+
+    Unknown values: a row of zeros for the feature (``handle_unknown='ignore'``, and ``'error'`` where
+    scikit-learn raises), the infrequent column with ``'infrequent_if_exist'`` when the feature has one.
+    """
+    dtype = _float_dtype()
+    infrequent = infrequent_categories(est)
+    layouts = [one_hot_layout(est, i, infrequent[i]) for i in range(len(est.categories_))]
+    kept = [i for i, (_, _, width) in enumerate(layouts) if width > 0]
+    if not kept:
+        return OnnxCast(X[:, 0:0], to=_onnx_type(dtype)) if input_kind(X) != "string" else _empty(X, dtype)
+    inputs = columns_of(X, len(est.categories_))
+    parts = []
+    for i in kept:
+        columns, unknown, _ = layouts[i]
+        keys, positions = category_keys(est.categories_[i], X)
+        parts.append(lookup(inputs[i], keys, columns[positions], unknown))
+    codes = parts[0] if len(parts) == 1 else OnnxConcat(*parts, axis=1)
+    return one_hot(codes, [layouts[i][2] for i in kept], dtype)
+
+
+def _empty(X: Expr, dtype: np.dtype) -> Expr:
+    """[N, 0] in ``dtype`` from any X (every feature dropped)."""
+    codes = lookup(X[:, 0:0], [], np.zeros(0, dtype=np.int64), 0)
+    return OnnxCast(codes, to=_onnx_type(dtype))
+
+
+def ordinal_values(est: Any, i: int, infrequent: Any) -> tuple[np.ndarray, float]:
+    """``(values, unknown)`` of feature ``i`` of an OrdinalEncoder: the float64 code of each category (infrequent
+    ones grouped, a NaN category ``encoded_missing_value``) and an unknown value's (``unknown_value``; NaN with
+    ``handle_unknown='error'``, where scikit-learn raises)."""
+    codes, _ = grouped_codes(est, i, infrequent, exclude_missing=True)
+    values = codes.astype(np.float64)
+    if len(codes) < len(est.categories_[i]):  # the NaN category
+        values = np.append(values, float(est.encoded_missing_value))
+    unknown = float(est.unknown_value) if est.handle_unknown == "use_encoded_value" else np.nan
+    return values, unknown
+
+
+def convert_ordinal_encoder(est: Any, X: Expr) -> Expr:
+    """OrdinalEncoder: each column's codes in the computation dtype (one LabelEncoder per column)."""
+    dtype = _float_dtype()
+    infrequent = infrequent_categories(est)
+    tables = [ordinal_values(est, i, infrequent[i]) for i in range(len(est.categories_))]
+    return encode_columns(X, list(est.categories_), [v.astype(dtype) for v, _ in tables], [u for _, u in tables])
+
+
+def convert_target_encoder(est: Any, X: Expr) -> Expr:
+    """TargetEncoder (``transform``, what a fitted model applies): each category's ``encodings_``, an unknown one
+    ``target_mean_``; multiclass: one column per feature and class (feature-major, as scikit-learn)."""
+    dtype = _float_dtype()
+    n = len(est.categories_)
+    means = np.atleast_1d(np.asarray(est.target_mean_, dtype=np.float64))
+    if est.target_type_ != "multiclass":
+        encodings = [np.asarray(e, dtype=np.float64).astype(dtype) for e in est.encodings_]
+        return encode_columns(X, list(est.categories_), encodings, [float(means[0])] * n)
+    n_classes = len(est.classes_)
+    # one table: the rows of feature i are its categories' encodings, then target_mean_ for unknown values
+    rows, offsets, parts = [], [], []
+    start = 0
+    for i, (Xi, cats) in enumerate(zip(columns_of(X, n), est.categories_, strict=True)):
+        block = np.stack([np.asarray(est.encodings_[i * n_classes + c], dtype=np.float64) for c in range(n_classes)], axis=1)
+        rows.extend([block, means.reshape(1, -1)])
+        offsets.append(start)
+        keys, positions = category_keys(cats, X)
+        parts.append(lookup(Xi, keys, start + positions, start + len(cats)))
+        start += len(cats) + 1
+    table = np.concatenate(rows, axis=0).astype(dtype)
+    codes = parts[0] if n == 1 else OnnxConcat(*parts, axis=1)  # [N, F] rows of the table
+    return OnnxReshape(OnnxGather(table, codes, axis=0), np.array([0, -1], dtype=np.int64))
+
+
+def convert_label_binarizer(est: Any, y: Expr) -> Expr:
+    """LabelBinarizer: ``pos_label`` in the column of each label's class, ``neg_label`` elsewhere (int64); one
+    column for two classes (the second one's), as scikit-learn. An unseen label gives a row of ``neg_label``
+    (scikit-learn does so for multiclass models; for a binary model it changes the number of columns)."""
+    if str(getattr(est, "y_type_", "")).startswith("multilabel"):
+        raise OnnxAlgebraError("LabelBinarizer fitted on multilabel targets: only binary and multiclass labels convert.")
+    if y.shape is not None and len(y.shape) == 2:
+        y = OnnxReshape(y, np.array([-1], dtype=np.int64))
+    classes = np.asarray(est.classes_)
+    pos, neg = int(est.pos_label), int(est.neg_label)
+    if len(classes) <= 2:  # one column: the second class (none: every label is negative)
+        keys, positions = category_keys(classes[1:], y)
+        hit = lookup(y, keys, np.full(len(positions), pos, dtype=np.int64), neg)
+        return OnnxUnsqueeze(hit, np.array([1], dtype=np.int64))
+    keys, positions = category_keys(classes, y)
+    code = lookup(y, keys, positions, -1)
+    hit = OnnxEqual(OnnxUnsqueeze(code, np.array([1], dtype=np.int64)), np.arange(len(classes), dtype=np.int64))
+    return OnnxWhere(hit, np.array(pos, dtype=np.int64), np.array(neg, dtype=np.int64))
+
+
+def registrations() -> dict:
+    """The converters of this module and the scikit-learn classes they serve."""
+    from sklearn import preprocessing
+
+    return {
+        convert_one_hot_encoder: [preprocessing.OneHotEncoder],
+        convert_ordinal_encoder: [preprocessing.OrdinalEncoder],
+        convert_target_encoder: [preprocessing.TargetEncoder],
+        convert_label_binarizer: [preprocessing.LabelBinarizer],
+    }

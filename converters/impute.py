@@ -1,0 +1,289 @@
+"""Imputers: SimpleImputer, MissingIndicator, KNNImputer.
+
+The missing values of X are a mask (``IsNaN``; ``Equal`` to a numeric
+``missing_values``; one ``ai.onnx.ml`` LabelEncoder for strings), and imputing
+is one ``Where`` between the mask, the fitted values and X. Columns scikit-learn
+drops (no value seen in fit, without ``keep_empty_features``) are left out by
+one column selection; ``add_indicator`` appends the mask's columns of the fitted
+MissingIndicator, in the output's type.
+
+Output types follow scikit-learn's: strings stay strings, integers stay int64
+for ``most_frequent`` and ``constant``, everything else is in the computation
+dtype. String inputs are string tensors, and onnxruntime feeds an object array
+as ``str`` of each element: ``missing_values=None`` is matched as ``'None'``,
+``np.nan`` as ``'nan'``.
+
+KNNImputer computes scikit-learn's ``nan_euclidean`` distances (squared
+differences over the coordinates both rows have, scaled by ``n_features /
+n_present``; no common coordinate: no distance) with one MatMul, on columns
+centred by the training means (the same distances, less cancellation in
+float32), then one TopK per set of donors (the training rows that have the
+column, shared by columns with the same missing rows): the ``n_neighbors``
+nearest donors, their uniform or inverse-distance weights, the weighted mean of
+their values; a row with no distance to any donor takes the column's training
+mean. Ties between equal distances take the first training row (scikit-learn's
+``argpartition`` leaves them unspecified).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from onnxalgebra import (
+    Expr,
+    OnnxAlgebraError,
+    OnnxArrayFeatureExtractor,
+    OnnxCast,
+    OnnxConcat,
+    OnnxGather,
+    OnnxGatherElements,
+    OnnxMatMul,
+    OnnxReduceSum,
+    OnnxTopK,
+    OnnxWhere,
+)
+
+from .encoders import _float_dtype, _onnx_type, as_int64, input_kind, is_nan, key_of, lookup, string_key
+
+_BOOL = 9
+
+
+def _int64s(*values: int) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def missing_mask(X: Expr, missing_values: Any) -> Expr:
+    """Where X holds ``missing_values`` (bool, X's shape), as ``sklearn.utils._mask._get_mask``.
+
+    NaN: ``IsNaN`` for floats, nothing for integers. A number: ``Equal``, as numpy compares (a Python number takes
+    a float32 X's dtype, a numpy float64 one compares in float64: a float32 X never equals a float64 it cannot
+    hold). Strings: one LabelEncoder matching ``str(missing_values)``.
+    """
+    kind = input_kind(X)
+    if kind == "string":
+        return OnnxCast(lookup(X, [string_key(missing_values)], _int64s(1), 0), to=_BOOL)
+    if missing_values is None or is_nan(missing_values):
+        return np.isnan(X) if kind == "float" else X != X
+    if kind == "int":
+        key = key_of(missing_values, "int", np.dtype(np.int64))
+        X = as_int64(X)
+        return X != X if key is None else X == np.int64(key)
+    if isinstance(missing_values, (int, float)) and not isinstance(missing_values, np.generic):
+        key = X.dtype.type(missing_values)  # a Python number: numpy compares in X's dtype
+    else:
+        key = key_of(missing_values, "float", X.dtype)
+    return X != X if key is None else X == key
+
+
+def select_columns(X: Expr, indices: np.ndarray, n_features: int) -> Expr:
+    """``X[:, indices]``: X itself for every column in order, else one ArrayFeatureExtractor (Gather for bools)."""
+    indices = np.asarray(indices, dtype=np.int64)
+    if np.array_equal(indices, np.arange(n_features)):
+        return X
+    if X.dtype == np.bool_:
+        return OnnxGather(X, indices, axis=1)
+    return OnnxArrayFeatureExtractor(X, indices)
+
+
+def indicator_columns(indicator: Any, mask: Expr, like: Expr) -> Expr:
+    """A fitted MissingIndicator's columns of ``mask`` in the type of ``like`` (the imputed matrix they join):
+    0/1 numbers, or ``'True'``/``'False'`` strings as ``np.hstack`` gives in an object array."""
+    selected = select_columns(mask, indicator.features_, indicator._n_features)
+    if like.dtype.kind in "OUS":
+        return OnnxWhere(selected, np.array(["True"], dtype=object), np.array(["False"], dtype=object))
+    return OnnxCast(selected, to=_onnx_type(like.dtype))
+
+
+def with_indicator(est: Any, imputed: Expr, mask: Expr) -> Expr:
+    """``imputed``, then the indicator's columns when ``add_indicator``."""
+    if not getattr(est, "add_indicator", False) or getattr(est, "indicator_", None) is None:
+        return imputed
+    return OnnxConcat(imputed, indicator_columns(est.indicator_, mask, imputed), axis=1)
+
+
+def _nan_statistics(statistics: np.ndarray) -> np.ndarray:
+    return np.array([is_nan(s) for s in statistics], dtype=bool)
+
+
+def convert_simple_imputer(est: Any, X: Expr) -> Expr:
+    """SimpleImputer: ``where(mask, statistics_, X)`` on the columns kept, then the indicator's columns.
+
+    Output: strings for string inputs; int64 for integer inputs with ``most_frequent`` or ``constant`` (the
+    statistics as scikit-learn casts them); the computation dtype otherwise.
+    """
+    statistics = np.asarray(est.statistics_)
+    n = len(statistics)
+    kind = input_kind(X)
+    mask = missing_mask(X, est.missing_values)
+    valid = np.ones(n, dtype=bool) if est.keep_empty_features else ~_nan_statistics(statistics)
+    if kind == "string":
+        fill = np.array([string_key(s) if v else "" for s, v in zip(statistics, valid, strict=True)], dtype=object)
+        values = X
+    elif kind == "int" and est.strategy in ("most_frequent", "constant"):
+        fill = np.where(valid, statistics, 0).astype(np.float64).astype(np.int64)
+        values = as_int64(X)
+    else:
+        dtype = _float_dtype()
+        fill = np.where(valid, statistics, 0).astype(np.float64).astype(dtype)
+        values = X if X.dtype == dtype else X.astype(dtype)
+    imputed = select_columns(OnnxWhere(mask, fill, values), np.flatnonzero(valid), n)
+    return with_indicator(est, imputed, mask)
+
+
+def convert_missing_indicator(est: Any, X: Expr) -> Expr:
+    """MissingIndicator: the mask of the features it reports (``features_``), bool (dense whatever ``sparse``)."""
+    return select_columns(missing_mask(X, est.missing_values), est.features_, est._n_features)
+
+
+# --- KNNImputer ---
+
+CANDIDATES_MARGIN = 16
+"""KNNImputer: beyond its ``2 * n_neighbors`` nearest training rows by the MatMul's distances, this many more are
+measured exactly before the nearest are chosen (the MatMul's rounding, ~1e-4 relative in float32 for close rows,
+cannot push a true neighbour that far down)."""
+
+
+def _donor_groups(mask_fit: np.ndarray, valid: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(donors, columns)]``: the valid columns grouped by their donors (training rows that have them)."""
+    groups: dict[bytes, tuple[np.ndarray, list[int]]] = {}
+    for j in np.flatnonzero(valid):
+        donors = ~mask_fit[:, j]
+        groups.setdefault(donors.tobytes(), (donors, []))[1].append(int(j))
+    return [(donors, np.array(cols, dtype=np.int64)) for donors, cols in groups.values()]
+
+
+class NanEuclidean:
+    """scikit-learn's ``nan_euclidean_distances`` from rows of X to the training rows: ``sqrt(n_features / n_common
+    * sum over the common coordinates of (x - y) ** 2)``, +inf without a common coordinate (scikit-learn's NaN).
+
+    :meth:`as_scikit_learn` computes them all [N, M] with scikit-learn's formula and order of operations
+    (``-2 x @ y.T + |x|**2 + |y|**2``, less the squares of the coordinates the other row misses): in float64 the
+    same values, rounding included, where large coordinates make that formula inexact for close rows.
+    :meth:`approximate` computes them all with one MatMul on values centred by the training means, and
+    :meth:`exact` those of chosen training rows from the differences themselves: float32's way to scikit-learn's
+    float64 distances.
+    """
+
+    def __init__(self, X: Expr, mask: Expr, fit: np.ndarray, mask_fit: np.ndarray, dtype: np.dtype):
+        self.dtype = dtype
+        self.n_rows, self.n_features = fit.shape
+        self.mask, self.mask_fit = mask, mask_fit
+        present = ~mask_fit
+        counts = present.sum(axis=0)
+        centre = np.where(counts > 0, np.where(present, fit, 0.0).sum(axis=0) / np.maximum(counts, 1), 0.0)
+        self.raw_fit = np.where(present, fit, 0.0)  # [M, F], 0 where missing
+        self.raw_X = OnnxWhere(mask, np.array(0, dtype=dtype), X)
+        self.fit = np.where(present, fit - centre, 0.0)  # centred
+        self.X = OnnxWhere(mask, np.array(0, dtype=dtype), X - centre.astype(dtype))
+        self.present = present.astype(np.float64)
+        self.present_X = OnnxCast(~mask, to=_onnx_type(dtype))
+
+    def _distances(self, squared: Expr, common: Expr) -> Expr:
+        dtype = self.dtype
+        squared = np.maximum(squared, np.array(0, dtype=dtype))
+        scaled = squared / np.maximum(common, np.array(1, dtype=dtype)) * np.array(self.n_features, dtype=dtype)
+        return OnnxWhere(common == np.array(0, dtype=dtype), np.array(np.inf, dtype=dtype), np.sqrt(scaled))
+
+    def _common(self) -> Expr:
+        return OnnxMatMul(self.present_X, self.present.T.astype(self.dtype))  # [N, M], exact
+
+    def as_scikit_learn(self) -> Expr:
+        """The distances to every training row [N, M], as ``sklearn.metrics.nan_euclidean_distances``."""
+        dtype, X, Y = self.dtype, self.raw_X, self.raw_fit
+        squares = X * X
+        norms = OnnxReduceSum(squares, _int64s(1), keepdims=1)  # row_norms(X, squared=True)
+        distances = OnnxMatMul(X, (-2 * Y.T).astype(dtype)) + norms + np.einsum("ij,ij->i", Y, Y).astype(dtype)
+        distances = np.maximum(distances, np.array(0, dtype=dtype))
+        distances = distances - OnnxMatMul(squares, self.mask_fit.T.astype(dtype))
+        distances = distances - OnnxMatMul(OnnxCast(self.mask, to=_onnx_type(dtype)), (Y * Y).T.astype(dtype))
+        return self._distances(distances, self._common())
+
+    def approximate(self) -> Expr:
+        """The distances to every training row [N, M] (one MatMul), within float32's rounding of large values."""
+        Y, P = self.fit, self.present
+        zeros = np.zeros_like(Y.T)
+        right = np.block([[P.T, zeros], [(Y * Y).T, P.T], [-2 * Y.T, zeros]]).astype(self.dtype)  # [3F, 2M]
+        both = OnnxMatMul(OnnxConcat(self.X * self.X, self.present_X, self.X, axis=1), right)  # [N, 2M]
+        return self._distances(both[:, : self.n_rows], both[:, self.n_rows :])
+
+    def exact(self, rows: Expr) -> Expr:
+        """The distances to the training rows ``rows`` [N, k] (int64 positions): [N, k]."""
+        Y = OnnxGather(self.fit.astype(self.dtype), rows, axis=0)  # [N, k, F]
+        common = OnnxGather(self.present.astype(self.dtype), rows, axis=0) * self.present_X[:, None, :]
+        difference = (self.X[:, None, :] - Y) * common
+        axis = _int64s(2)
+        return self._distances(OnnxReduceSum(difference * difference, axis, keepdims=0), OnnxReduceSum(common, axis, keepdims=0))
+
+
+def _neighbour_weights(distances: Expr, weights: str, dtype: np.dtype) -> Expr:
+    """The weights of the chosen neighbours [N, k] (0 for +inf: no distance, or not a donor)."""
+    if weights == "uniform":
+        return OnnxCast(distances < np.array(np.inf, dtype=dtype), to=_onnx_type(dtype))
+    zero = OnnxCast(distances == np.array(0, dtype=dtype), to=_onnx_type(dtype))
+    zero_row = OnnxReduceSum(zero, _int64s(1), keepdims=1) > np.array(0, dtype=dtype)
+    # scikit-learn's _get_weights: 1 / d; a row with a zero distance weighs those neighbours 1, the others 0
+    return OnnxWhere(zero_row, zero, np.array(1, dtype=dtype) / distances)
+
+
+def convert_knn_imputer(est: Any, X: Expr) -> Expr:
+    """KNNImputer (``metric='nan_euclidean'``, ``weights`` 'uniform' or 'distance'): each missing value is the
+    weighted mean of the column over its ``n_neighbors`` nearest training rows that have it (see the module)."""
+    if est.metric != "nan_euclidean":
+        raise OnnxAlgebraError(f"KNNImputer: only metric='nan_euclidean' converts, not {est.metric!r}.")
+    if est.weights not in ("uniform", "distance"):
+        raise OnnxAlgebraError(f"KNNImputer: only weights 'uniform' and 'distance' convert, not {est.weights!r}.")
+    dtype = _float_dtype()
+    fit = np.asarray(est._fit_X, dtype=np.float64)
+    mask_fit = np.asarray(est._mask_fit_X, dtype=bool)
+    valid = np.asarray(est._valid_mask, dtype=bool)
+    m, n_features = fit.shape
+    mask = missing_mask(X, est.missing_values)
+    values = X if X.dtype == dtype else X.astype(dtype)
+    metric = NanEuclidean(values, mask, fit, mask_fit, dtype)
+    refine = dtype != np.float64  # float32: the nearest by the MatMul, then measured exactly
+    distances_all = metric.approximate() if refine else metric.as_scikit_learn()
+    k = min(int(est.n_neighbors), m)
+    n_candidates = min(2 * k + CANDIDATES_MARGIN, m)
+    fit_values = np.where(mask_fit, 0.0, fit)
+    zero, one = np.array(0, dtype=dtype), np.array(1, dtype=dtype)
+    parts, order = [], []
+    for donors, cols in _donor_groups(mask_fit, valid):
+        penalty = np.where(donors, 0.0, np.inf).astype(dtype)  # the training rows without the column never count
+        distances = distances_all if donors.all() else distances_all + penalty
+        if refine:
+            candidates = OnnxTopK(distances, _int64s(n_candidates), axis=1, largest=0, sorted=1)[1]
+            distances = metric.exact(candidates)
+            if not donors.all():
+                distances = distances + OnnxGather(penalty, candidates, axis=0)
+        nearest = OnnxTopK(distances, _int64s(k), axis=1, largest=0, sorted=1)
+        rows = OnnxGatherElements(candidates, nearest[1], axis=1) if refine else nearest[1]  # [N, k] training rows
+        weights = _neighbour_weights(nearest[0], est.weights, dtype)  # [N, k]
+        neighbours = OnnxGather(fit_values[:, cols].astype(dtype), rows, axis=0)  # [N, k, c]
+        total = OnnxReduceSum(weights, _int64s(1), keepdims=1)  # [N, 1]
+        weighted = OnnxReduceSum(neighbours * weights[:, :, None], _int64s(1), keepdims=0)  # [N, c]
+        means = np.array([fit[donors, j].mean() for j in cols]).astype(dtype)  # no distance to any donor
+        parts.append(OnnxWhere(total > zero, weighted / OnnxWhere(total > zero, total, one), means))
+        order.extend(cols.tolist())
+    kept = np.flatnonzero(valid)
+    imputed = parts[0] if len(parts) == 1 else OnnxConcat(*parts, axis=1)  # the valid columns, grouped
+    position = {j: p for p, j in enumerate(order)}
+    imputed = select_columns(imputed, np.array([position[j] for j in kept], dtype=np.int64), len(order))
+    result = OnnxWhere(select_columns(mask, kept, n_features), imputed, select_columns(values, kept, n_features))
+    if est.keep_empty_features and not valid.all():  # the empty columns are kept as zeros
+        empty = np.flatnonzero(~valid)
+        full = OnnxConcat(result, OnnxWhere(select_columns(mask, empty, n_features), zero, zero), axis=1)
+        result = select_columns(full, np.argsort(np.concatenate([kept, empty]), kind="stable"), n_features)
+    return with_indicator(est, result, mask)
+
+
+def registrations() -> dict:
+    """The converters of this module and the scikit-learn classes they serve."""
+    from sklearn import impute
+
+    return {
+        convert_simple_imputer: [impute.SimpleImputer],
+        convert_missing_indicator: [impute.MissingIndicator],
+        convert_knn_imputer: [impute.KNNImputer],
+    }

@@ -1,0 +1,184 @@
+"""SimpleImputer, MissingIndicator and KNNImputer against scikit-learn on held-out rows with missing values."""
+
+from functools import cache
+
+import numpy as np
+import pytest
+from converter_checks import check
+from sklearn.impute import KNNImputer, MissingIndicator, SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from test_converters_encoders import check_transform
+
+from onnxalgebra import to_onnx
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+DTYPES = [np.float32, np.float64]
+STRATEGIES = ["mean", "median", "most_frequent", "constant"]
+
+# --- data: held-out rows the imputers never saw ---
+
+
+@cache
+def numbers():
+    """Five columns of different scales with 20% NaN, column 3 all NaN in training; held-out rows with 30% NaN
+    (some rows all NaN)."""
+    rng = np.random.default_rng(0)
+    scale = np.array([1.0, 10.0, 0.1, 1.0, 1000.0])
+    train = np.round(rng.normal(size=(200, 5)) * scale, 2)
+    train[rng.random(train.shape) < 0.2] = np.nan
+    train[:, 3] = np.nan
+    test = np.round(rng.normal(size=(60, 5)) * scale, 2)
+    test[rng.random(test.shape) < 0.3] = np.nan
+    test[:3] = np.nan
+    return train, test
+
+
+@cache
+def continuous():
+    """As :func:`numbers`, not rounded: no two distances are equal (KNNImputer's ties are scikit-learn's
+    ``argpartition``'s choice)."""
+    rng = np.random.default_rng(2)
+    scale = np.array([1.0, 10.0, 0.1, 1.0, 1000.0])
+    train = rng.normal(size=(200, 5)) * scale
+    train[rng.random(train.shape) < 0.2] = np.nan
+    train[:, 3] = np.nan
+    test = rng.normal(size=(60, 5)) * scale
+    test[rng.random(test.shape) < 0.3] = np.nan
+    test[:3] = np.nan
+    return train, test
+
+
+@cache
+def categories(missing):
+    """Three string columns with ``missing`` in 20% of the cells (the last column only ``missing`` in training);
+    held-out rows with unseen strings."""
+    rng = np.random.default_rng(1)
+    train = rng.choice(np.array(["a", "b", "c", "dd"], dtype=object), size=(100, 3), p=[0.4, 0.3, 0.2, 0.1])
+    train[rng.random(train.shape) < 0.2] = missing
+    train[:, 2] = missing
+    test = rng.choice(np.array(["a", "b", "zz", "", missing], dtype=object), size=(40, 3))
+    return train, test
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("keep_empty_features", [False, True])
+@pytest.mark.parametrize("add_indicator", [False, True])
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_simple_imputer(strategy, add_indicator, keep_empty_features, dtype):
+    train, test = numbers()
+    est = SimpleImputer(strategy=strategy, add_indicator=add_indicator, keep_empty_features=keep_empty_features)
+    check_transform(est.fit(train), test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("missing_values", [-1, -1.5, np.float64(0.1)])
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_simple_imputer_numeric_missing_value(strategy, missing_values, dtype):
+    # missing_values a number: a Python number compares in X's dtype, a numpy float64 in float64 (0.1 is no float32)
+    train, test = (np.nan_to_num(x, nan=missing_values) for x in numbers())
+    est = SimpleImputer(strategy=strategy, missing_values=missing_values, fill_value=7, add_indicator=True).fit(train)
+    check_transform(est, test, dtype)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_simple_imputer_integers(strategy):
+    # integers stay int64 with most_frequent and constant; mean and median give floats (float32 here)
+    train, test = (np.nan_to_num(x, nan=-1).astype(np.int64) for x in numbers())
+    est = SimpleImputer(strategy=strategy, missing_values=-1, fill_value=99, add_indicator=True).fit(train)
+    check_transform(est, test)
+
+
+@pytest.mark.parametrize("keep_empty_features", [False, True])
+@pytest.mark.parametrize("add_indicator", [False, True])
+@pytest.mark.parametrize("strategy", ["most_frequent", "constant"])
+@pytest.mark.parametrize("missing", ["", None, np.nan])
+def test_simple_imputer_strings(missing, strategy, add_indicator, keep_empty_features):
+    # object arrays of strings: None and np.nan reach the model as 'None' and 'nan' (onnxruntime's str of them)
+    train, test = categories(missing)
+    est = SimpleImputer(
+        strategy=strategy,
+        missing_values=missing,
+        fill_value=None if keep_empty_features else "?",
+        add_indicator=add_indicator,
+        keep_empty_features=keep_empty_features,
+    ).fit(train)
+    check_transform(est, test)
+
+
+@pytest.mark.parametrize("features", ["missing-only", "all"])
+def test_missing_indicator(features):
+    train, test = numbers()
+    train = train.copy()
+    train[:, 1] = np.nan_to_num(train[:, 1])  # a column without missing values in training
+    for X in (train, test):
+        for dtype in DTYPES:
+            check_transform(MissingIndicator(features=features, error_on_new=False).fit(train), X, dtype)
+    strings_train, strings_test = categories(None)
+    check_transform(MissingIndicator(features=features, missing_values=None).fit(strings_train), strings_test)
+    integers = np.nan_to_num(train, nan=-1).astype(np.int64)
+    check_transform(MissingIndicator(features=features, missing_values=-1, sparse=True).fit(integers), integers)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("keep_empty_features", [False, True])
+@pytest.mark.parametrize("n_neighbors", [1, 5])
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_knn_imputer(weights, n_neighbors, keep_empty_features, dtype):
+    # training rows with NaN in every column (a different set of donors per column), one column always NaN;
+    # held-out rows with NaN, some with every value NaN (the column's training mean)
+    train, test = continuous()
+    est = KNNImputer(n_neighbors=n_neighbors, weights=weights, keep_empty_features=keep_empty_features, add_indicator=True)
+    check_transform(est.fit(train), test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_knn_imputer_numeric_missing_value(dtype):
+    train, test = (np.nan_to_num(x, nan=-999.0) for x in continuous())
+    for weights in ("uniform", "distance"):
+        check_transform(KNNImputer(missing_values=-999.0, weights=weights).fit(train), test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_knn_imputer_more_neighbours_than_donors(dtype):
+    # 8 training rows, 3 of them without column 0: fewer donors than n_neighbors
+    train, test = continuous()
+    small = train[:8].copy()
+    small[:3, 0] = np.nan
+    small[:, 3] = np.arange(8.0)
+    check_transform(KNNImputer(n_neighbors=6).fit(small), test, dtype)
+    check_transform(KNNImputer(n_neighbors=20, weights="distance").fit(small), test, dtype)
+
+
+def test_knn_imputer_graph():
+    # float64: scikit-learn's formula (three MatMuls and the count's), one TopK per set of donors; float32: one
+    # MatMul, then one TopK of candidates and one of the exactly measured ones per set of donors
+    train, test = continuous()
+    complete = KNNImputer().fit(np.nan_to_num(train[:, :3]))
+    for est, X, groups in ((complete, test[:1, :3], 1), (KNNImputer().fit(train), test[:1], 4)):
+        ops64 = [n.op_type for n in to_onnx(est, X).graph.node]
+        assert ops64.count("MatMul") == 4 and ops64.count("TopK") == groups, ops64
+        ops32 = [n.op_type for n in to_onnx(est, X.astype(np.float32)).graph.node]
+        assert ops32.count("MatMul") == 1 and ops32.count("TopK") == 2 * groups, ops32
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("imputer", ["simple", "knn"])
+def test_imputer_pipeline(imputer, dtype):
+    train, test = continuous()
+    y = (np.nan_to_num(train[:, 0]) + np.nan_to_num(train[:, 1]) / 10 > 0).astype(int)
+    first = SimpleImputer(add_indicator=True) if imputer == "simple" else KNNImputer(weights="distance")
+    pipe = make_pipeline(first, StandardScaler(), LogisticRegression()).fit(train, y)
+    check(pipe, test, dtype)
+
+
+def test_object_array_imputer_pipeline():
+    # impute strings, then one-hot encode them: an object array sample, a string input
+    train, test = categories(None)
+    pipe = make_pipeline(
+        SimpleImputer(strategy="most_frequent", missing_values=None, add_indicator=True),
+        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+    ).fit(train)
+    check_transform(pipe, test)
