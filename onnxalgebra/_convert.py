@@ -137,6 +137,8 @@ def _kind(estimator: Any) -> str:
                 kind = None
     if kind is None and hasattr(estimator, "transform"):
         kind = "transformer"
+    if kind is None and not hasattr(estimator, "predict") and hasattr(estimator, "score_samples"):
+        kind = "density_estimator"  # KernelDensity
     return kind or "transformer"
 
 
@@ -146,7 +148,11 @@ def output_names_for(estimator: Any) -> tuple[str, ...]:
     if kind == "classifier":
         return ("label", "probabilities") if hasattr(estimator, "predict_proba") else ("label", "scores")
     if kind in ("clusterer", "outlier_detector", "density_estimator"):
-        return ("label", "scores")
+        if not hasattr(estimator, "predict"):  # KernelDensity: score_samples only
+            return ("scores",)
+        if kind != "outlier_detector" and hasattr(estimator, "predict_proba"):  # GaussianMixture
+            return ("label", "probabilities")
+        return ("label", "scores")  # KMeans: transform's distances; outlier detectors: decision_function
     return ("variable",)
 
 
