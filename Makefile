@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-oldest test-package docs lint bench clean
+.PHONY: demo test test-oldest test-package docs lint bench clean coverage
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,10 +55,15 @@ docs: $(STAMP)
 	$(PY) -m sphinx -W --keep-going -q -b html docs build/docs/html
 	$(PY) -m sphinx -W --keep-going -q -b doctest docs build/docs/doctest
 
+# make coverage: every scikit-learn estimator fitted, converted, run and compared: writes docs/coverage.md.
+coverage: $(STAMP)
+	$(PY) docs/estimator_coverage.py
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_chain.py
 	$(PY) benchmarks/bench_render.py
 	$(PY) benchmarks/bench_converters.py
+	$(PY) benchmarks/bench_tree_missing.py --small
 	$(PY) benchmarks/bench_numpy.py
 
 clean:

@@ -6,7 +6,17 @@ iris: about 1,700 nodes, the setting of the issue's skl2onnx reference of
 21-25 ms), and every other class that has a converter when the script
 runs (the registry after loading the entry-point group
 ``onnxalgebra.converters``). An estimator whose converter is missing, fails or
-cannot be fitted here is listed as skipped, with the reason.
+cannot be fitted here is listed as skipped, with the reason. Each class gets
+small deterministic settings (:func:`generic_factory`: meta-estimators get a
+linear model and a depth-5 tree as members), except where
+:func:`special_cases` says otherwise: the encoders (OneHot, Ordinal, Target)
+are fitted on categorical data (every column rounded to 7 integer levels),
+the imputers (Simple, KNN, MissingIndicator) on data with 10% NaN (and timed
+on such rows), VotingClassifier also with ``voting='soft'``, StackingRegressor
+with a LinearRegression as final estimator (RidgeCV, its default, has no
+converter), HistGradientBoosting with 100 iterations, and also with
+``HGB_ITERATIONS`` (500) on ``HGB_FEATURES`` (20) features, the setting of
+the issue's conversion target (under 100 ms).
 
 For each estimator, in the same process and on the same fitted model:
 
@@ -25,8 +35,9 @@ For each estimator, in the same process and on the same fitted model:
   floor: a model made of one ``Identity`` of the same input (and, column
   ``floor(k)``, the same with as many outputs as our model: onnxruntime's
   ``run`` costs about 0.7 us per output). Tree models are also timed with
-  ``options={'missing_values': False}`` (without the flags that send NaN where
-  scikit-learn does).
+  ``options={'missing_values': False}`` (without the negated columns or flags
+  that send NaN where scikit-learn does; ``bench_tree_missing.py`` compares
+  those encodings).
 
 Timing: every candidate of a measurement is run in turn in each round
 (the order rotates from round to round), each run calls it ``number`` times
@@ -43,8 +54,13 @@ Targets checked at the end: our latency at most skl2onnx's (ratio <= 1.0)
 everywhere (a ratio up to 1.03 is reported as "within noise": two identical
 graphs differ by that much here); one-off LogisticRegression within 1.15x of
 the Identity floor; cold conversion at most 0.7x skl2onnx's fastest path,
-RandomForestClassifier(100 trees) under 15 ms and LogisticRegression under
-4 ms; conversion with ``options={'zipmap': False}`` (the same graph) within
+RandomForestClassifier(100 trees: each of the three cases, iris included)
+under 15 ms, LogisticRegression under 4 ms and HistGradientBoosting
+classifier and regressor of 500 iterations under 100 ms; for the estimators
+of issue 12 (``ISSUE_12``): every one benchmarked, conversion at most 0.3x
+skl2onnx's fastest path, one-off and 1,000-row latency at most 1.0x, and the
+list of those skl2onnx fails to convert (the tables say "skl2onnx fails"
+with its error); conversion with ``options={'zipmap': False}`` (the same graph) within
 1.10x of conversion without (passing options must not slow it down), and
 with ``options={'zipmap': True}`` (one more node) at most 0.7x skl2onnx's
 default path, which makes the same ZipMap output.
@@ -82,6 +98,15 @@ TARGET_CONVERSION_RATIO = 0.7
 TARGET_OPTIONS_RATIO = 1.10
 NOISE = 1.03  # identical graphs measure up to this ratio apart on a busy machine
 TARGET_CONVERSION_MS = {"RandomForestClassifier": 15.0, "LogisticRegression": 4.0}
+# The estimators issue 12 added converters for: conversion at most 0.3x skl2onnx's fastest path.
+ISSUE_12 = frozenset(
+    "OneHotEncoder OrdinalEncoder TargetEncoder SimpleImputer KNNImputer MissingIndicator KBinsDiscretizer "
+    "FunctionTransformer TransformedTargetRegressor GradientBoostingClassifier GradientBoostingRegressor "
+    "HistGradientBoostingClassifier HistGradientBoostingRegressor BaggingClassifier BaggingRegressor VotingClassifier "
+    "VotingRegressor StackingClassifier StackingRegressor IsolationForest ExtraTreeClassifier ExtraTreeRegressor".split()
+)
+TARGET_CONVERSION_RATIO_ISSUE_12 = 0.3
+HGB_ITERATIONS, HGB_FEATURES, HGB_CONVERSION_MS = 500, 20, 100.0
 
 
 class Skip(Exception):
@@ -130,22 +155,36 @@ class Case:
     make: Callable[[], Any]  # an unfitted estimator
     binary: bool = False
     iris: bool = False  # fitted on iris (150 x 4) instead of the generated data
+    data: str = "numeric"  # or "categorical" (integer-valued columns), "missing" (10% NaN), "wide" (HGB_FEATURES columns)
+    conversion_ms: float | None = None  # a target on the cold conversion time
     result: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def issue_12(self) -> bool:
+        return self.label.split(" ")[0] in ISSUE_12
 
 
 N_TRAIN = [2_000]  # --n-train
 
 
-def _data(binary: bool = False) -> dict[str, np.ndarray]:
+def _data(binary: bool = False, kind: str = "numeric") -> dict[str, np.ndarray]:
+    """make_classification's rows; ``kind``: "categorical" rounds them to 7 integer levels per column (every level
+    is in the training rows), "missing" blanks 10% of the values (NaN) in the training and the test rows, "wide"
+    has ``HGB_FEATURES`` columns."""
     from sklearn.datasets import make_classification
 
     n = N_TRAIN[0]
+    n_features = HGB_FEATURES if kind == "wide" else N_FEATURES
     X, y = make_classification(
-        n_samples=n + BATCH, n_features=N_FEATURES, n_informative=6, n_classes=2 if binary else 3, random_state=0
+        n_samples=n + BATCH, n_features=n_features, n_informative=6, n_classes=2 if binary else 3, random_state=0
     )
     rng = np.random.default_rng(0)
-    y_reg = X @ rng.standard_normal(N_FEATURES) + 0.1 * rng.standard_normal(len(X))
+    y_reg = X @ rng.standard_normal(n_features) + 0.1 * rng.standard_normal(len(X))
+    if kind == "categorical":
+        X = np.clip(np.round(X), -3, 3)
     X = X.astype(np.float32)
+    if kind == "missing":
+        X[rng.random(X.shape) < 0.1] = np.nan
     return {"X": X[:n], "y": y[:n], "y_reg": y_reg[:n], "X_test": X[n:]}
 
 
@@ -218,6 +257,58 @@ def generic_factory(cls: type) -> Callable[[], Any]:
     return make
 
 
+def special_cases() -> dict[str, list[Case]]:
+    """Settings that the generic constructor does not give: categorical data for the encoders, NaN for the imputers,
+    soft voting, a final estimator with a converter, HistGradientBoosting of ``HGB_ITERATIONS`` iterations."""
+    from sklearn import ensemble, impute, preprocessing
+    from sklearn.linear_model import LinearRegression
+
+    def hgb(cls: type, iterations: int) -> Callable[[], Any]:
+        return lambda: cls(max_iter=iterations, early_stopping=False, random_state=0)
+
+    big = f" ({HGB_ITERATIONS} iterations, {HGB_FEATURES} features)"
+    return {
+        "OneHotEncoder": [Case("OneHotEncoder", lambda: preprocessing.OneHotEncoder(sparse_output=False), data="categorical")],
+        "OrdinalEncoder": [Case("OrdinalEncoder", preprocessing.OrdinalEncoder, data="categorical")],
+        "TargetEncoder": [Case("TargetEncoder", lambda: preprocessing.TargetEncoder(random_state=0), data="categorical")],
+        "SimpleImputer": [Case("SimpleImputer", impute.SimpleImputer, data="missing")],
+        "KNNImputer": [Case("KNNImputer", impute.KNNImputer, data="missing")],
+        "MissingIndicator": [Case("MissingIndicator", impute.MissingIndicator, data="missing")],
+        "VotingClassifier": [
+            Case("VotingClassifier", generic_factory(ensemble.VotingClassifier)),
+            Case("VotingClassifier (soft)", _with(generic_factory(ensemble.VotingClassifier), voting="soft")),
+        ],
+        "StackingRegressor": [
+            Case(
+                "StackingRegressor",
+                _with(generic_factory(ensemble.StackingRegressor), final_estimator=LinearRegression()),
+            )
+        ],
+        "HistGradientBoostingClassifier": [
+            Case("HistGradientBoostingClassifier", hgb(ensemble.HistGradientBoostingClassifier, 100)),
+            Case(
+                "HistGradientBoostingClassifier" + big,
+                hgb(ensemble.HistGradientBoostingClassifier, HGB_ITERATIONS),
+                data="wide",
+                conversion_ms=HGB_CONVERSION_MS,
+            ),
+        ],
+        "HistGradientBoostingRegressor": [
+            Case("HistGradientBoostingRegressor", hgb(ensemble.HistGradientBoostingRegressor, 100)),
+            Case(
+                "HistGradientBoostingRegressor" + big,
+                hgb(ensemble.HistGradientBoostingRegressor, HGB_ITERATIONS),
+                data="wide",
+                conversion_ms=HGB_CONVERSION_MS,
+            ),
+        ],
+    }
+
+
+def _with(make: Callable[[], Any], **params: Any) -> Callable[[], Any]:
+    return lambda: make().set_params(**params)
+
+
 def discover_cases() -> tuple[list[Case], list[str]]:
     """LogisticRegression (3 and 2 classes), RandomForestClassifier(100 trees), then every registered class."""
     from sklearn.base import BaseEstimator
@@ -226,13 +317,29 @@ def discover_cases() -> tuple[list[Case], list[str]]:
 
     _convert._load_entry_points()
     registered = [cls for cls in _convert._REGISTRY if isinstance(cls, type)]
+    forest_ms = TARGET_CONVERSION_MS["RandomForestClassifier"]
     cases = [
-        Case("LogisticRegression", lambda: LogisticRegression(max_iter=1_000)),
+        Case(
+            "LogisticRegression",
+            lambda: LogisticRegression(max_iter=1_000),
+            conversion_ms=TARGET_CONVERSION_MS["LogisticRegression"],
+        ),
         Case("LogisticRegression (2 classes)", lambda: LogisticRegression(max_iter=1_000), binary=True),
-        Case("RandomForestClassifier", lambda: RandomForestClassifier(n_estimators=100, random_state=0)),
-        Case("RandomForestClassifier (2 classes)", lambda: RandomForestClassifier(n_estimators=100, random_state=0), binary=True),
-        Case("RandomForestClassifier (iris)", lambda: RandomForestClassifier(n_estimators=100, random_state=0), iris=True),
+        Case("RandomForestClassifier", lambda: RandomForestClassifier(n_estimators=100, random_state=0), conversion_ms=forest_ms),
+        Case(
+            "RandomForestClassifier (2 classes)",
+            lambda: RandomForestClassifier(n_estimators=100, random_state=0),
+            binary=True,
+            conversion_ms=forest_ms,
+        ),
+        Case(
+            "RandomForestClassifier (iris)",
+            lambda: RandomForestClassifier(n_estimators=100, random_state=0),
+            iris=True,
+            conversion_ms=forest_ms,
+        ),
     ]
+    special = special_cases()
     notes = []
     for cls in sorted(registered, key=lambda c: c.__name__):
         if cls in (LogisticRegression, RandomForestClassifier):
@@ -240,7 +347,7 @@ def discover_cases() -> tuple[list[Case], list[str]]:
         if not issubclass(cls, BaseEstimator) or inspect.isabstract(cls) or cls.__name__.startswith("_"):
             notes.append(f"{cls.__module__}.{cls.__name__}: registered, not a concrete scikit-learn estimator")
             continue
-        cases.append(Case(cls.__name__, generic_factory(cls)))
+        cases.extend(special.get(cls.__name__) or [Case(cls.__name__, generic_factory(cls))])
     return cases, notes
 
 
@@ -269,7 +376,7 @@ def _sklearn_call(est: Any) -> tuple[str, Callable[[np.ndarray], Any]]:
 
     if is_classifier(est) and hasattr(est, "predict_proba"):
         return "predict_proba", est.predict_proba
-    if is_classifier(est):
+    if is_classifier(est) and hasattr(est, "decision_function"):
         return "decision_function", est.decision_function
     if hasattr(est, "predict"):
         return "predict", est.predict
@@ -292,10 +399,17 @@ def check_outputs(est: Any, model: onnx.ModelProto, X: np.ndarray, session_optio
         if name == "probabilities":
             expected = est.predict_proba(X)
         elif name == "scores":
-            expected = est.decision_function(X) if hasattr(est, "decision_function") else est.score_samples(X)
+            if hasattr(est, "decision_function"):
+                expected = est.decision_function(X)
+            elif hasattr(est, "score_samples"):
+                expected = est.score_samples(X)
+            else:  # hard voting: the weighted count of the members' votes per class
+                chosen = est.transform(X)[:, :, None] == np.arange(len(est.classes_))
+                weights = np.ones(chosen.shape[1]) if est.weights is None else np.asarray(est.weights, dtype=np.float64)
+                expected = (chosen * weights[None, :, None]).sum(axis=1)
         else:
             expected = est.predict(X) if hasattr(est, "predict") else est.transform(X)
-        expected = np.asarray(expected, dtype=np.float64)
+        expected = np.asarray(expected.toarray() if hasattr(expected, "toarray") else expected, dtype=np.float64)
         value = np.asarray(value, dtype=np.float64)
         if value.size != expected.size:
             problems.append(f"{name} shape {value.shape} != {expected.shape}")
@@ -323,8 +437,11 @@ def _final_classifier(est: Any) -> Any:
     return steps[-1][1] if steps else est
 
 
-def skl2onnx_paths(est: Any, X1: np.ndarray, opsets: dict[str, int]) -> dict[str, Callable[[], Any]]:
-    """skl2onnx's conversion calls, the model of each one with zipmap off first when it applies."""
+def skl2onnx_paths(
+    est: Any, X1: np.ndarray, opsets: dict[str, int], errors: list[str] | None = None
+) -> dict[str, Callable[[], Any]]:
+    """skl2onnx's conversion calls that work, the model of each one with zipmap off first when it applies
+    (``errors`` receives why the others fail)."""
     from skl2onnx import to_onnx as skl_to_onnx
     from sklearn.base import is_classifier
 
@@ -342,7 +459,9 @@ def skl2onnx_paths(est: Any, X1: np.ndarray, opsets: dict[str, int]) -> dict[str
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 fn()
-        except Exception:
+        except Exception as exc:
+            if errors is not None:
+                errors.append(f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[0][:90]}")
             continue
         working[name] = fn
     return working
@@ -370,7 +489,7 @@ def bench_case(case: Case, args: argparse.Namespace, session_options: ort.Sessio
     from sklearn.base import is_classifier
 
     res = case.result
-    data = _iris_data() if case.iris else _data(case.binary)
+    data = _iris_data() if case.iris else _data(case.binary, case.data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         est, X, X_test = _fit(case.make(), data)
@@ -391,7 +510,10 @@ def bench_case(case: Case, args: argparse.Namespace, session_options: ort.Sessio
     if is_classifier(est) and hasattr(est, "predict_proba"):
         conversions["ours zipmap"] = _cold(functools.partial(onnxalgebra.to_onnx, est, X1, options={"zipmap": True}))
         conversions["ours zipmap"]()
-    skl_paths = skl2onnx_paths(est, X1, _opsets(model)) if with_skl2onnx else {}
+    skl_errors: list[str] = []
+    skl_paths = skl2onnx_paths(est, X1, _opsets(model), skl_errors) if with_skl2onnx else {}
+    if with_skl2onnx and not skl_paths:
+        res["skl_error"] = skl_errors[-1] if skl_errors else "fails"
     for name, fn in skl_paths.items():
         conversions[f"skl2onnx {name}"] = fn
     with warnings.catch_warnings():
@@ -413,8 +535,11 @@ def bench_case(case: Case, args: argparse.Namespace, session_options: ort.Sessio
     floor = session(identity_model(X.shape[1]))
     floor_outputs = session(identity_model(X.shape[1], len(model.graph.output)))  # as many outputs as ours
     # trees: the model without missing-value flags, for data without NaN
-    no_nan = onnxalgebra.to_onnx(est, X1, options={"missing_values": False})
-    no_nan = session(no_nan) if no_nan.SerializeToString() != model.SerializeToString() else None
+    try:
+        no_nan = onnxalgebra.to_onnx(est, X1, options={"missing_values": False})
+    except onnxalgebra.OnnxAlgebraError:  # a converter that takes no options
+        no_nan = None
+    no_nan = session(no_nan) if no_nan is not None and no_nan.SerializeToString() != model.SerializeToString() else None
     # the same model at the newest opsets its nodes allow (target_opset='latest'), against the default smallest
     latest_model = onnxalgebra.to_onnx(est, X1, target_opset="latest")
     res["opsets"], res["opsets_latest"] = _opsets(model), _opsets(latest_model)
@@ -461,6 +586,12 @@ def _ratio(a: float | None, b: float | None) -> str:
     return "-" if a is None or b is None else f"{a / b:.2f}"
 
 
+def _skl_note(r: dict[str, Any]) -> str:
+    if "skl_error" in r:
+        return f"skl2onnx fails: {r['skl_error']}"
+    return r.get("skl_path", "-")
+
+
 def print_tables(cases: list[Case]) -> None:
     done = [c for c in cases if "latency" in c.result]
     width = max([len(c.label) for c in done] + [9])
@@ -477,7 +608,7 @@ def print_tables(cases: list[Case]) -> None:
             f"{c.label:<{width}} | {r['nodes']:>5} | {_ms(r['conv']):>7} {_ms(r['conv_warm']):>7} | "
             f"{_ms(r['conv_options']):>7} {_ratio(r['conv_options'], r['conv']):>6} "
             f"{_ms(r.get('conv_zipmap')):>7} {_ratio(r.get('conv_zipmap'), r['conv']):>6} | {_ms(r.get('skl_conv')):>8} "
-            f"{_ratio(r['conv'], r.get('skl_conv')):>8} | {r.get('skl_path', '-')}"
+            f"{_ratio(r['conv'], r.get('skl_conv')):>8} | {_skl_note(r)}"
         )
     for rows in (1, BATCH):
         print(
@@ -494,17 +625,17 @@ def print_tables(cases: list[Case]) -> None:
             lat = c.result["latency"]
             o, s, k, f = lat[f"ours {rows}"], lat.get(f"skl2onnx {rows}"), lat[f"sklearn {rows}"], lat[f"floor {rows}"]
             fk = lat[f"floor outputs {rows}"]
+            theirs = _us(s) if "skl_error" not in c.result else "fails"
             print(
-                f"{c.label:<{width}} | {_us(o):>8} {_us(s):>8} {_ratio(o, s):>8} | {_us(k):>9} {_ratio(o, k):>14} | "
+                f"{c.label:<{width}} | {_us(o):>8} {theirs:>8} {_ratio(o, s):>8} | {_us(k):>9} {_ratio(o, k):>14} | "
                 f"{_us(f):>6} {_ratio(o, f):>10} {_us(fk):>8} {_ratio(o, fk):>10} | {c.result['check']}"
             )
-
 
     flagged = [c for c in done if "ours no-nan 1" in c.result["latency"]]
     if flagged:
         print(
-            "\nTrees with options={'missing_values': False} (no per-node NaN flags, for data without NaN; "
-            "skl2onnx's models have none and send every NaN right)"
+            "\nTrees with options={'missing_values': False} (no NaN routing: no negated columns, no flags; for data without "
+            "NaN; skl2onnx's models have none and send every NaN right)"
         )
         header = f"{'estimator':<{width}} | {'1 row':>6} {'ours/skl':>8} | {'1,000 rows':>10} {'ours/skl':>8}"
         print(header)
@@ -538,6 +669,52 @@ def print_opsets(cases: list[Case]) -> None:
         else:
             one = batch = "same"
         print(f"{c.label:<{width}} | {text(r['opsets']):<22} {text(r['opsets_latest']):<22} | {one:>6} | {batch:>10}")
+
+
+def issue_12_targets(cases: list[Case]) -> list[str]:
+    """The estimators of issue 12: all benchmarked, conversion <= 0.3x skl2onnx's, latency <= 1.0x (both sizes)."""
+    lines = []
+    benchmarked = {c.label.split(" ")[0] for c in cases if "latency" in c.result}
+    missing = sorted(ISSUE_12 - benchmarked)
+    lines.append(
+        f"[{'met' if not missing else 'NOT met'}] issue 12: every estimator benchmarked ({len(ISSUE_12 & benchmarked)} "
+        f"of {len(ISSUE_12)}){': missing ' + ', '.join(missing) if missing else ''}"
+    )
+    done = [c for c in cases if c.issue_12 and "latency" in c.result]
+    failing = [c.label for c in done if "skl_error" in c.result]
+    compared = [c for c in done if c.result.get("skl_conv")]
+    slow = [f"{c.label} {c.result['conv'] / c.result['skl_conv']:.2f}" for c in compared
+            if c.result["conv"] > TARGET_CONVERSION_RATIO_ISSUE_12 * c.result["skl_conv"]]  # fmt: skip
+    worst = max(compared, key=lambda c: c.result["conv"] / c.result["skl_conv"], default=None)
+    top = f"; the largest: {worst.label} {worst.result['conv'] / worst.result['skl_conv']:.2f}" if worst else ""
+    lines.append(
+        f"[{'met' if not slow else 'NOT met'}] issue 12: conversion ours/skl2onnx fastest <= {TARGET_CONVERSION_RATIO_ISSUE_12} "
+        f"({len(compared)} estimators skl2onnx converts{top}){': above: ' + '; '.join(slow) if slow else ''}"
+    )
+    for rows in (1, BATCH):
+        above, noise = [], []
+        ratios = []
+        for c in done:
+            lat = c.result["latency"]
+            theirs = lat.get(f"skl2onnx {rows}")
+            if theirs is None:
+                continue
+            ratio = lat[f"ours {rows}"] / theirs
+            ratios.append((ratio, c.label))
+            if ratio > NOISE * TARGET_LATENCY_RATIO:
+                above.append(f"{c.label} {ratio:.2f}")
+            elif ratio > TARGET_LATENCY_RATIO:
+                noise.append(f"{c.label} {ratio:.2f}")
+        verdict = "NOT met" if above else "met within noise" if noise else "met"
+        top = f"; the largest: {max(ratios)[1]} {max(ratios)[0]:.2f}" if ratios else ""
+        lines.append(
+            f"[{verdict}] issue 12: latency {rows:,} row(s) ours/skl2onnx <= {TARGET_LATENCY_RATIO} ({len(ratios)} models{top})"
+            f"{'; above: ' + ', '.join(above) if above else ''}"
+            f"{f'; within noise (<= {NOISE}): ' + ', '.join(noise) if noise else ''}"
+        )
+    if failing:
+        lines.append(f"[info] issue 12: skl2onnx fails to convert (no peer to compare): {', '.join(failing)}")
+    return lines
 
 
 def check_targets(cases: list[Case]) -> list[str]:
@@ -578,8 +755,9 @@ def check_targets(cases: list[Case]) -> list[str]:
         f"[{'met' if not slow_conv else 'NOT met'}] conversion ours/skl2onnx fastest <= {TARGET_CONVERSION_RATIO}"
         f"{': ' + '; '.join(slow_conv) if slow_conv else ''}"
     )
+    lines.extend(issue_12_targets(cases))
     for c in done:
-        limit = TARGET_CONVERSION_MS.get(c.label.split(" ")[0])
+        limit = c.conversion_ms
         if limit is not None:
             ms, warm = 1e3 * c.result["conv"], 1e3 * c.result["conv_warm"]
             lines.append(

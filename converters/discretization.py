@@ -11,7 +11,10 @@ The comparisons are exact: scikit-learn compares a float32 X with the float64
 edges in float64, and ``x >= e`` for every float32 ``x`` is ``x >= t`` with
 ``t`` the smallest float32 not below ``e``; an integer X compares with
 ``ceil(e)`` in int64. Values outside the fitted range go to the first or last
-bin, as scikit-learn's; NaN (which scikit-learn rejects) to the first.
+bin, as scikit-learn's; NaN (which scikit-learn rejects) to the first. A string
+input (an object array of numbers) is parsed into the computation dtype first
+(float32 unless ``to_onnx(..., dtype=np.float64)``), as scikit-learn's
+``check_array`` converts it (into float64).
 
 ``encode='ordinal'`` gives the bins in the computation dtype; ``'onehot'`` and
 ``'onehot-dense'`` the dense one-hot matrix (``Equal`` and ``Cast``, as the
@@ -62,8 +65,8 @@ def thresholds(est: Any, kind: str, dtype: np.dtype) -> tuple[np.ndarray, bool]:
 def bins(est: Any, X: Expr, dtype: np.dtype) -> Expr:
     """The bin of each value [N, F], in ``dtype`` (int64 or a float dtype)."""
     kind = input_kind(X)
-    if kind == "string":
-        raise TypeError("KBinsDiscretizer: X must be numeric, not strings.")
+    if kind == "string":  # an object array of numbers: parsed, as scikit-learn's check_array converts it
+        X, kind = X.astype(_float_dtype()), "float"
     values = as_int64(X) if kind == "int" else X
     table, clip = thresholds(est, kind, values.dtype)
     if table.shape[1] == 0:  # a single bin everywhere

@@ -20,7 +20,10 @@ arrives as ``'None'`` and ``np.nan`` as ``'nan'``, which is what a category
 ``None`` or ``nan`` of an object column is matched with.
 
 Outputs are in the computation dtype (the float dtype of X, float32 for
-integer and string inputs), whatever the encoder's ``dtype``; a value
+integer and string inputs), whatever the encoder's ``dtype``: the same values
+(0/1, codes), in the type the next step of a pipeline computes in (an integer
+``dtype`` would reach a linear model's Gemm or a ColumnTransformer's Concat as
+integers, which they do not take); a value
 scikit-learn would reject (an unknown category with ``handle_unknown='error'``)
 gives a row of zeros (OneHotEncoder) or NaN (OrdinalEncoder).
 """
@@ -276,8 +279,19 @@ def one_hot(codes: Expr, widths: list[int], dtype: np.dtype) -> Expr:
     return OnnxGather(flat, keep, axis=1)
 
 
+_ONNX_TYPES = {
+    np.dtype(t): code
+    for t, code in [(np.float32, 1), (np.uint8, 2), (np.int8, 3), (np.uint16, 4), (np.int16, 5), (np.int32, 6),
+                    (np.int64, 7), (np.bool_, 9), (np.float64, 11), (np.uint32, 12), (np.uint64, 13)]
+}  # fmt: skip
+
+
 def _onnx_type(dtype: np.dtype) -> int:
-    return {np.dtype(np.float32): 1, np.dtype(np.float64): 11, np.dtype(np.int64): 7}[np.dtype(dtype)]
+    """The ONNX element type of a numeric numpy dtype (the ``to`` of a Cast)."""
+    try:
+        return _ONNX_TYPES[np.dtype(dtype)]
+    except KeyError:
+        raise OnnxAlgebraError(f"no ONNX element type for a Cast to {np.dtype(dtype)} in the encoders.") from None
 
 
 def _float_dtype() -> np.dtype:

@@ -12,6 +12,12 @@
   fewer for two classes), ``X`` after them with ``passthrough``, then the
   final estimator.
 
+Voting and Stacking take a DataFrame's columns (``takes_columns``) and hand
+them to their members, so that a member pipeline starting with a
+ColumnTransformer reads the string columns it encodes; Stacking's
+``passthrough`` appends the fitted columns as numbers. Bagging, like
+scikit-learn, sees a DataFrame as the matrix of its columns.
+
 Options: ``{'transform': True}`` gives what ``transform`` returns in place of
 the probabilities (Voting and Stacking classifiers) or of the prediction
 (regressors); ``{'decision_function': True}`` gives the decision function
@@ -26,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from onnxalgebra import (
+    Columns,
     Constant,
     Expr,
     OnnxAlgebraError,
@@ -36,6 +43,7 @@ from onnxalgebra import (
     OnnxTopK,
     OnnxWhere,
     convert_estimator,
+    takes_columns,
 )
 
 from ._common import argmax_label, classes_constant, label_of
@@ -114,7 +122,7 @@ def _honours_decision_option(est: Any) -> bool:
     return isinstance(_final_step(est), known)
 
 
-def decision_function(est: Any, X: Expr) -> Expr:
+def decision_function(est: Any, X: Expr | Columns) -> Expr:
     """``est.decision_function(X)`` as an expression ([N] for two classes, else [N, n_classes]).
 
     A classifier without ``predict_proba`` gives it as its second output; one
@@ -134,7 +142,7 @@ def decision_function(est: Any, X: Expr) -> Expr:
     return convert_estimator(est, X, {"decision_function": True})[1]
 
 
-def predictions(est: Any, X: Expr) -> Expr:
+def predictions(est: Any, X: Expr | Columns) -> Expr:
     """``est.predict(X)`` as [N, k] values of X's dtype (a classifier's label cast: it is a class index here)."""
     value = convert_estimator(est, X)[0]
     if value.dtype is None or value.dtype.kind not in "fiub":
@@ -373,7 +381,8 @@ def hard_votes(est: Any, labels: list[Expr], dtype: Any) -> tuple[Expr, Expr]:
     return OnnxArgMax(ranks, axis=1, keepdims=0), votes
 
 
-def convert_voting_classifier(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
+@takes_columns
+def convert_voting_classifier(est: Any, X: Expr | Columns, options: dict | None = None) -> tuple[Expr, Expr]:
     """VotingClassifier: soft, the weighted mean of the members' probabilities and its argmax; hard, the class with
     the largest weighted count of the members' labels, and those counts [N, n_classes] as scores.
 
@@ -396,7 +405,8 @@ def convert_voting_classifier(est: Any, X: Expr, options: dict | None = None) ->
     return label, votes
 
 
-def convert_voting_regressor(est: Any, X: Expr, options: dict | None = None) -> Expr:
+@takes_columns
+def convert_voting_regressor(est: Any, X: Expr | Columns, options: dict | None = None) -> Expr:
     """VotingRegressor: the weighted mean of the members' predictions, [N, 1].
 
     ``options={'transform': True}``: the members' predictions side by side, [N, members].
@@ -410,7 +420,7 @@ def convert_voting_regressor(est: Any, X: Expr, options: dict | None = None) -> 
 # --- Stacking ---
 
 
-def stacking_features(est: Any, X: Expr) -> Expr:
+def stacking_features(est: Any, X: Expr | Columns) -> Expr:
     """Stacking's ``transform``: each member's ``stack_method_`` output as columns (the first probability column
     dropped for two classes), then X with ``passthrough``."""
     binary = hasattr(est, "classes_") and not isinstance(est.classes_, list) and len(est.classes_) == 2
@@ -428,11 +438,14 @@ def stacking_features(est: Any, X: Expr) -> Expr:
         else:
             raise OnnxAlgebraError(f"{type(est).__name__}: stack_method {method!r} is not supported.")
     if est.passthrough:
+        if isinstance(X, Columns):
+            X = X.matrix(est)  # the columns it was fitted on, as numbers: scikit-learn stacks X as it is
         parts.append(X if X.dtype in (np.float32, np.float64) else X.astype(np.float32))
     return parts[0] if len(parts) == 1 else OnnxConcat(*parts, axis=1)
 
 
-def convert_stacking_classifier(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
+@takes_columns
+def convert_stacking_classifier(est: Any, X: Expr | Columns, options: dict | None = None) -> tuple[Expr, Expr]:
     """StackingClassifier: the final estimator on the stacked features; its label mapped back to ``classes_``.
 
     The second output is the final estimator's (probabilities, or its decision
@@ -453,7 +466,8 @@ def convert_stacking_classifier(est: Any, X: Expr, options: dict | None = None) 
     return label, second
 
 
-def convert_stacking_regressor(est: Any, X: Expr, options: dict | None = None) -> Expr:
+@takes_columns
+def convert_stacking_regressor(est: Any, X: Expr | Columns, options: dict | None = None) -> Expr:
     """StackingRegressor: the final estimator on the stacked predictions (``options={'transform': True}``: those)."""
     meta = stacking_features(est, X)
     if _option(options, "transform"):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from onnxalgebra import Columns, Expr, OnnxAlgebraError, convert_estimator, takes_columns
+from onnxalgebra._convert import computation_dtype
 
 from .preprocessing import columnwise_affine
 
@@ -61,14 +62,27 @@ def convert_function_transformer(est: Any, X: Expr | Columns) -> Expr:
 
     A DataFrame's columns are the matrix of those it was fitted on; strings
     only without ``func`` or with ``validate=False`` (scikit-learn would refuse
-    them otherwise)."""
+    them otherwise). A string matrix (an object array) with ``validate=True``
+    is parsed into numbers in the computation dtype, as ``check_array`` does.
+
+    >>> import numpy as np
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from onnxalgebra import Var
+    >>> est = FunctionTransformer(np.log1p).fit(np.ones((2, 3)))
+    >>> out = convert_function_transformer(est, Var("X", np.float64, [None, 3]))
+    >>> out.dtype, out.shape
+    (dtype('float64'), (None, 3))
+    """
     if isinstance(X, Columns):
         X = X.matrix(est, strings=est.func is None or not est.validate)
+    elif est.validate and X.dtype is not None and X.dtype.kind in "OUS":  # check_array parses an object array of numbers
+        X = X.astype(computation_dtype() or np.float32)
     return trace(est, est.func, X, est.kw_args, "func")
 
 
 def inverse_transform(est: Any, transformer: Any, y: Expr) -> Expr:
-    """``transformer.inverse_transform(y)``: a FunctionTransformer's ``inverse_func``, or a scaler's inverse."""
+    """``transformer.inverse_transform(y)``: a FunctionTransformer's ``inverse_func``, or the inverse of a scaler
+    whose transform is ``(y - offset) / divisor`` (``columnwise_affine``)."""
     from sklearn.preprocessing import FunctionTransformer
 
     if isinstance(transformer, FunctionTransformer):
@@ -83,7 +97,9 @@ def inverse_transform(est: Any, transformer: Any, y: Expr) -> Expr:
         return y
     raise OnnxAlgebraError(
         f"{type(est).__name__}: the inverse of its transformer {type(transformer).__name__} is not converted "
-        "(StandardScaler, RobustScaler and FunctionTransformer are); use one of them, or func and inverse_func."
+        "(a FunctionTransformer's inverse_func is, and a scaler's whose transform is (y - offset) / divisor: "
+        "StandardScaler, RobustScaler, MaxAbsScaler, MinMaxScaler without clip); use one of them, or func and "
+        "inverse_func."
     )
 
 

@@ -23,7 +23,11 @@ uses the largest float32 at most each threshold), NaN goes where the fitted
 ``missing_go_to_left`` sends it, and a categorical split tests membership of
 the raw category values (the ``OrdinalEncoder`` scikit-learn puts in front
 maps them to the codes of the fitted bitsets): values of neither side,
-unknown categories and NaN, go where NaN goes.
+unknown categories and NaN, go where NaN goes. The converters take a
+DataFrame's columns (``takes_columns``): a categorical column of strings
+(``categorical_features='from_dtype'`` on a ``category`` column, or named)
+becomes its ``OrdinalEncoder`` code through one ``LabelEncoder``, an unknown
+string or a missing value (``''``, as ``dataframe_feeds`` feeds it) NaN.
 
 Outputs, as scikit-learn's ``predict``, ``predict_proba`` and ``predict``:
 
@@ -41,7 +45,20 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import Expr, OnnxAlgebraError, OnnxExp, OnnxLog, OnnxSoftmax, convert_estimator
+from onnxalgebra import (
+    Columns,
+    Constant,
+    Expr,
+    OnnxAlgebraError,
+    OnnxConcat,
+    OnnxExp,
+    OnnxGather,
+    OnnxLabelEncoder,
+    OnnxLog,
+    OnnxSoftmax,
+    convert_estimator,
+    takes_columns,
+)
 
 from ._common import argmax_label, binary_columns, label_of
 from .trees import tree_ensemble
@@ -138,19 +155,23 @@ def convert_gradient_boosting_regressor(est: Any, X: Expr) -> Expr:
 # --- HistGradientBoosting ---
 
 
-def _columns_of(est: Any) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-    """Where the trees' features come from: the column of X of each feature the trees see, and the categories of
-    each categorical one (its raw values in code order, without NaN).
+def _columns_of(est: Any) -> tuple[np.ndarray, dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Where the trees' features come from: the column of X of each feature the trees see, the categories of each
+    categorical one (the values the trees compare, in code order, without NaN) and, for the columns of X whose
+    categories are strings, those strings in code order.
 
     With categorical features, scikit-learn puts a ColumnTransformer in front of
     the trees: the ordinal-encoded categorical columns first, then the others.
+    String categories are compared by their code (``0 .. k - 1``): the graph
+    maps each string to its code first (:func:`hist_gradient_boosting_input`).
     """
     pre = getattr(est, "_preprocessor", None)
     n_features = est.n_features_in_
     if pre is None:
-        return np.arange(n_features), {}
+        return np.arange(n_features), {}, {}
     columns = np.zeros(n_features, dtype=np.int64)
     categories: dict[int, np.ndarray] = {}
+    strings: dict[int, np.ndarray] = {}
     everything = np.arange(n_features)
     for name, transformer, selection in pre.transformers_:
         block = pre.output_indices_[name]
@@ -160,9 +181,85 @@ def _columns_of(est: Any) -> tuple[np.ndarray, dict[int, np.ndarray]]:
         columns[block] = source
         if hasattr(transformer, "categories_"):
             for i, values in enumerate(transformer.categories_):
-                values = np.asarray(values, dtype=np.float64)
+                values = np.asarray(values)
+                if values.dtype.kind in "OUS":
+                    known = np.array([v for v in values if isinstance(v, str)], dtype=object)
+                    if len(known) + sum(_is_nan(v) for v in values) != len(values):
+                        raise OnnxAlgebraError(
+                            f"{type(est).__name__}: the categorical feature {_feature_name(est, source[i])} mixes "
+                            f"strings and other values ({values.tolist()}): a graph input holds one type."
+                        )
+                    strings[int(source[i])] = known
+                    categories[block.start + i] = np.arange(len(known), dtype=np.float64)
+                    continue
+                values = values.astype(np.float64)
                 categories[block.start + i] = values[~np.isnan(values)]
-    return columns, categories
+    return columns, categories, strings
+
+
+def _is_nan(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and np.isnan(value))
+
+
+def _feature_name(est: Any, column: int) -> str:
+    names = getattr(est, "feature_names_in_", None)
+    return repr(str(names[column])) if names is not None else f"at index {column}"
+
+
+def hist_gradient_boosting_input(est: Any, X: Expr | Columns) -> Expr:
+    """The matrix the trees read, [N, n_features_in_] of the computation dtype.
+
+    A matrix ``X`` is used as it is (cast to float32 when not floats). A
+    DataFrame's columns (:class:`~onnxalgebra.Columns`) are taken in
+    ``feature_names_in_`` order; a categorical column of strings becomes its
+    category's code, as scikit-learn's ``OrdinalEncoder`` numbers them, and an
+    unknown string or a missing value (``''``: what ``dataframe_feeds`` makes
+    of one) becomes NaN, which the trees send where scikit-learn sends unknown
+    and missing categories. (A category that is the empty string itself keeps
+    its code.)
+    """
+    _, _, strings = _columns_of(est)
+    if not isinstance(X, Columns):
+        if strings:
+            column = _feature_name(est, min(strings))
+            raise OnnxAlgebraError(
+                f"{type(est).__name__} was fitted with string categories (feature {column}); convert it with a "
+                "pandas DataFrame sample (to_onnx(est, df)): each string column becomes a string graph input."
+            )
+        return X if X.dtype in (np.float32, np.float64) else X.astype(np.float32)
+    names = X.fitted_names(est)
+    dtype = X.dtype
+    parts = []
+    for i, name in enumerate(names):
+        column = X[name]
+        if i in strings:
+            if not X.is_string(name):
+                raise OnnxAlgebraError(
+                    f"{type(est).__name__}: column {name!r} was fitted as string categories {strings[i].tolist()} "
+                    f"but the DataFrame holds {column.dtype} there."
+                )
+            parts.append(_string_codes(column, strings[i], dtype))
+        elif X.is_string(name):
+            raise OnnxAlgebraError(
+                f"{type(est).__name__}: column {name!r} holds strings but was fitted as "
+                + ("numeric categories" if est.is_categorical_ is not None and est.is_categorical_[i] else "numbers")
+                + ": give it the dtype it was fitted with."
+            )
+        else:
+            parts.append(column if column.dtype == dtype else column.astype(dtype))
+    return parts[0] if len(parts) == 1 else OnnxConcat(*parts, axis=1)
+
+
+def _string_codes(column: Expr, categories: np.ndarray, dtype: np.dtype) -> Expr:
+    """Each string's code (its position in ``categories``) in ``dtype``; NaN for any other string, [N, 1]."""
+    index = OnnxLabelEncoder(
+        column,
+        keys_strings=[str(c) for c in categories],
+        values_int64s=list(range(1, len(categories) + 1)),
+        default_int64=0,
+    )
+    table = np.concatenate([[np.nan], np.arange(len(categories))]).astype(dtype)
+    return OnnxGather(Constant(table), index, axis=0)
 
 
 def hist_gradient_boosting_nodes(est: Any) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
@@ -177,7 +274,7 @@ def hist_gradient_boosting_nodes(est: Any) -> tuple[dict[str, Any], np.ndarray, 
     offsets = starts[tree]
     index = np.arange(len(table))
     is_leaf = table["is_leaf"].astype(bool)
-    columns, categories = _columns_of(est)
+    columns, categories, _ = _columns_of(est)
     feature = table["feature_idx"].astype(np.int64)
     member = table["is_categorical"].astype(bool) & ~is_leaf
     missing_left = table["missing_go_to_left"].astype(bool)
@@ -238,14 +335,17 @@ def _member_values(
     return out
 
 
-def hist_gradient_boosting_raw(est: Any, X: Expr) -> Expr:
-    """HistGradientBoosting's raw predictions, [N, K]: the baseline plus the sum of the trees."""
+def hist_gradient_boosting_raw(est: Any, X: Expr | Columns) -> Expr:
+    """HistGradientBoosting's raw predictions, [N, K]: the baseline plus the sum of the trees (``X`` a matrix or a
+    DataFrame's columns, see :func:`hist_gradient_boosting_input`)."""
+    X = hist_gradient_boosting_input(est, X)
     nodes, values, targets = hist_gradient_boosting_nodes(est)
     base = np.asarray(est._baseline_prediction, dtype=np.float64).reshape(-1)
     return tree_ensemble(X, nodes, values, targets=targets, n_targets=est.n_trees_per_iteration_, base_values=base)
 
 
-def convert_hist_gradient_boosting_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]:
+@takes_columns
+def convert_hist_gradient_boosting_classifier(est: Any, X: Expr | Columns) -> tuple[Expr, Expr]:
     """HistGradientBoostingClassifier (two or more classes; NaN, categorical features): label, probabilities."""
     raw = hist_gradient_boosting_raw(est, X)
     if est.n_trees_per_iteration_ == 1:
@@ -253,7 +353,8 @@ def convert_hist_gradient_boosting_classifier(est: Any, X: Expr) -> tuple[Expr, 
     return argmax_label(est, raw), OnnxSoftmax(raw, axis=1)
 
 
-def convert_hist_gradient_boosting_regressor(est: Any, X: Expr) -> Expr:
+@takes_columns
+def convert_hist_gradient_boosting_regressor(est: Any, X: Expr | Columns) -> Expr:
     """HistGradientBoostingRegressor (every loss: the identity link, or exp for poisson and gamma), [N, 1]."""
     raw = hist_gradient_boosting_raw(est, X)
     link = type(est._loss.link).__name__

@@ -5,7 +5,9 @@ row reaches: ``tree_ensemble(X, trees, values, mean=True)``. A float32 graph
 uses ``TreeEnsembleRegressor`` (ai.onnx.ml v3: a leaf feeds every class or
 target, one pass over the trees; the model imports ai.onnx.ml opset 4 at
 most), a float64 graph ``TreeEnsemble`` (v5: double outputs, one target per
-leaf, the trees repeated once per target). A classifier's label is the
+leaf: a small forest is repeated once per target; a large one is one pass
+whose target ``t`` gives the leaf tree ``t`` reaches, then a ``Gather`` of the
+leaves' values and a sum over the trees). A classifier's label is the
 ``ArgMax`` of its probabilities: the leaves hold class fractions (1.0 for a
 pure leaf) and the node averages them, so tied votes stay exactly tied
 whatever order onnxruntime's threads sum the trees in. (A
@@ -20,18 +22,26 @@ cast of ``X``: float32 and float64 graphs follow scikit-learn's paths exactly.
 (HistGradientBoosting compares float64 values: its float64 thresholds are used
 as they are, see :func:`tree_nodes`.)
 
-A missing value (NaN) goes where scikit-learn sends it with no per-node flag:
-onnxruntime compares NaN as false, so every node is written with the branch
-NaN takes as its false branch. Where NaN goes right, the node is ``x <= s``
-(true: left); where it goes left, it is ``-x <= s'`` on a negated copy of the
-column, ``s'`` the largest value below ``-s`` (true: right, exactly when
-``x > s``). One ``Neg`` and one ``Concat`` before the node give the negated
-columns, and every node keeps the mode ``BRANCH_LEQ``, onnxruntime's fastest
-loop. For a tree fitted without NaN, scikit-learn sends NaN to the larger
-child, so the false branch is also the likelier one: batches run about 25%
-faster than with the mode and flags fixed (measured against per-node
-``nodes_missing_value_tracks_true`` flags: 0.73x their batch latency; a mode
-``BRANCH_GT`` per such node instead: 1.15x, onnxruntime's mixed-mode loop).
+A missing value (NaN) goes where scikit-learn sends it. onnxruntime compares
+NaN as false, so in a large ensemble (the sum over its trees of ``log2`` of
+their leaves, a row's node visits in balanced trees, at least
+``NEGATED_COLUMNS_FROM_LEVELS``) every node is written with the branch NaN
+takes as its false branch, and no per-node flag. Where NaN goes right, the node is ``x <= s`` (true: left);
+where it goes left, it is ``-x <= s'`` on a negated copy of the column, ``s'``
+the largest value below ``-s`` (true: right, exactly when ``x > s``). One
+``Neg`` and one ``Concat`` before the node give the negated columns, and every
+node keeps the mode ``BRANCH_LEQ``, onnxruntime's fastest loop. For a tree
+fitted without NaN, scikit-learn sends NaN to the larger child, so the false
+branch (the one onnxruntime lays out next to its node) is also the likelier
+one: a deep forest's batches run 1.3-1.9x faster than with every node
+``x <= s``, true to the left, whether NaN-left nodes then carry a
+``nodes_missing_value_tracks_true`` flag or not, and than with a mode
+``BRANCH_GT`` per NaN-left node (onnxruntime's mixed-mode loop;
+``benchmarks/bench_tree_missing.py``). A smaller ensemble fits in the cache,
+the layout gains little and copying ``X`` into the negated columns costs more
+(a depth-5 tree's batch: 2-3x the time of the flags): it keeps every node
+``x <= s``, true to the left, with ``nodes_missing_value_tracks_true`` on the
+nodes whose NaN goes left.
 
 A categorical split (HistGradientBoosting) tests set membership: left go
 the values of one set, right those of another, anything else (NaN, unknown
@@ -67,6 +77,10 @@ from onnxalgebra import (
 from ._common import argmax_label
 
 _LEQ = 0  # TreeEnsemble's nodes_modes: BRANCH_LEQ
+# From this sum over the trees of log2(leaves) on, NaN-left splits read negated columns; below, they carry a flag.
+NEGATED_COLUMNS_FROM_LEVELS = 64
+# float64: from this many nodes on, a forest whose leaves feed several targets is one pass and a table of leaf values.
+LEAF_TABLE_FROM_NODES = 2_000
 _AVERAGE, _SUM = 0, 1  # TreeEnsemble's aggregate_function
 
 
@@ -160,14 +174,17 @@ def tree_ensemble(
     A float32 ``X`` goes through one ``TreeEnsembleRegressor`` (ai.onnx.ml v3,
     float32 output), whose leaves feed several targets: one pass over the
     trees. A float64 ``X`` goes through ``TreeEnsemble`` (v5, double output),
-    whose leaves feed one target each: the trees are repeated once per target
-    when a leaf feeds several.
+    whose leaves feed one target each: when a leaf feeds several, a forest of
+    ``LEAF_TABLE_FROM_NODES`` nodes or more is one pass giving each tree's leaf,
+    then a ``Gather`` of the leaves' values and a sum over the trees; a smaller
+    one is repeated once per target.
 
-    A missing value (NaN) goes where scikit-learn sends it: each node's false
-    branch is the one NaN takes (see the module's documentation).
+    A missing value (NaN) goes where scikit-learn sends it: in a large
+    ensemble each node's false branch is the one NaN takes, a small one flags
+    the nodes whose NaN goes left (see the module's documentation).
     ``missing_values=False`` writes every numerical split ``x <= s``, true to
-    the left, without the negated columns (NaN then goes right): for data known
-    to have no NaN, one-off rows save the ``Neg`` and ``Concat``.
+    the left, without negated columns or flags (NaN then goes right): for data
+    known to have no NaN.
     """
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float32)  # as scikit-learn does
@@ -196,6 +213,8 @@ def tree_ensemble(
             "(X.astype(np.float32): TreeEnsembleRegressor, ai.onnx.ml 3, onnxruntime 1.10 or newer; scikit-learn's "
             "trees compare float32 values anyway) or allow ai.onnx.ml 5."
         )
+    if targets is None and n_targets > 1 and n_trees > 1 and n_nodes >= LEAF_TABLE_FROM_NODES:
+        return _leaf_table_sum(inputs, nodes, routes, values, mean, base_values)
     if targets is None:
         # A TreeEnsemble leaf feeds one target: the forest is repeated once per target.
         values = values.T
@@ -222,12 +241,14 @@ def tree_ensemble(
 def _routes(nodes: dict[str, Any], dtype: Any, missing_values: bool) -> dict[str, Any]:
     """How each node is written: feature, split, true and false child; the extra columns its input needs.
 
-    Every node is ``x <= split``, NaN taking the false branch. The input is
-    ``[indicators, -X[:, negated], X]``: a numerical split sending NaN left reads
-    its negated column (``-x <= s'``, true: right), a categorical split its
-    indicator column (``column <= 0.5``, true: the side NaN takes). A node whose
-    true branch no value takes (``x > inf``, an empty set) sends both branches to
-    its other child.
+    Every node is ``x <= split``, NaN taking the false branch unless
+    ``tracks_true`` flags it. The input is ``[indicators, -X[:, negated], X]``: in
+    a large ensemble (``NEGATED_COLUMNS_FROM_LEVELS``), a numerical split
+    sending NaN left reads its negated column (``-x <= s'``, true: right); in a
+    smaller one it reads ``x`` (true: left) with ``tracks_true``. A categorical
+    split reads its indicator column (``column <= 0.5``, true: the side NaN
+    takes). A node whose true branch no value takes (``x > inf``, an empty set)
+    sends both branches to its other child.
     """
     dtype = np.dtype(dtype)
     split = ~nodes["is_leaf"]
@@ -241,7 +262,11 @@ def _routes(nodes: dict[str, Any], dtype: Any, missing_values: bool) -> dict[str
     else:
         points = np.asarray(nodes["threshold"], dtype=np.float64)
     points = np.where(numeric, points, dtype.type(0.5))
-    negate = numeric & missing_left if missing_values else np.zeros(len(split), dtype=bool)
+    none = np.zeros(len(split), dtype=bool)
+    nan_left = numeric & missing_left if missing_values else none
+    leaves = np.add.reduceat(nodes["is_leaf"], nodes["starts"], dtype=np.int64)  # per tree
+    negated_columns = float(np.log2(leaves).sum()) >= NEGATED_COLUMNS_FROM_LEVELS
+    negate, tracks_true = (nan_left, none) if negated_columns else (none, nan_left)
     swap = negate | (member & ~missing_left)  # true branch: right
     true_child = np.where(swap, nodes["right"], nodes["left"])
     false_child = np.where(swap, nodes["left"], nodes["right"])
@@ -262,9 +287,40 @@ def _routes(nodes: dict[str, Any], dtype: Any, missing_values: bool) -> dict[str
         "split": np.where(negate, negated_point, points).astype(dtype),
         "true": true_child,
         "false": false_child,
+        "tracks_true": tracks_true,
         "negated": negated,
         "indicators": indicators,
     }
+
+
+def _leaf_table_sum(
+    inputs: Expr, nodes: dict[str, Any], routes: dict[str, Any], values: np.ndarray, mean: bool, base_values: Any
+) -> Expr:
+    """float64, a large forest whose leaves feed several targets: one pass over the trees gives the row of the leaf
+    each tree reaches (target ``t`` of the ``TreeEnsemble``: tree ``t``, the row as a double, exact), a ``Gather``
+    of the leaves' values by those rows ``[N, n_trees, n_targets]`` and a sum over the trees.
+
+    (The forest repeated once per target costs a pass per target: a 3-class forest of 100 deep trees, 2.7x
+    skl2onnx's batch latency.)
+    """
+    is_leaf = nodes["is_leaf"]
+    n_trees = len(nodes["starts"])
+    table = np.asarray(values[is_leaf], dtype=np.float64)
+    rows = OnnxTreeEnsemble(
+        inputs,
+        n_targets=n_trees,
+        aggregate_function=_SUM,
+        leaf_weights=np.arange(len(table), dtype=np.float64),
+        leaf_targetids=nodes["tree"][is_leaf],
+        **_structure(nodes, routes, copies=1),
+    )
+    leaves = OnnxGather(Constant(table), rows.astype(np.int64), axis=0)
+    total = leaves.sum(axis=1)
+    if mean:
+        total = total / float(n_trees)
+    if base_values is not None:
+        total = total + Constant(np.asarray(base_values, dtype=np.float64).reshape(1, -1))
+    return total
 
 
 def _indicator_columns(
@@ -378,7 +434,7 @@ def _nodes_v3(nodes: dict[str, Any], routes: dict[str, Any]) -> dict[str, np.nda
     """The ``nodes_*`` attributes of the ai.onnx.ml v3 tree ensembles: every node, leaves included."""
     split = ~nodes["is_leaf"]
     local = nodes["local"]
-    return {
+    attributes = {
         "nodes_treeids": nodes["tree"],
         "nodes_nodeids": local,
         "nodes_featureids": np.where(split, routes["feature"], 0),
@@ -387,6 +443,9 @@ def _nodes_v3(nodes: dict[str, Any], routes: dict[str, Any]) -> dict[str, np.nda
         "nodes_truenodeids": np.where(split, local[routes["true"]], 0),
         "nodes_falsenodeids": np.where(split, local[routes["false"]], 0),
     }
+    if routes["tracks_true"].any():
+        attributes["nodes_missing_value_tracks_true"] = (routes["tracks_true"] & split).astype(np.int64)
+    return attributes
 
 
 def _structure(nodes: dict[str, Any], routes: dict[str, Any], copies: int) -> dict[str, Any]:
@@ -411,7 +470,11 @@ def _structure(nodes: dict[str, Any], routes: dict[str, Any], copies: int) -> di
 
     true_ids, true_leafs = branch(routes["true"])
     false_ids, false_leafs = branch(routes["false"])
+    flags = {}
+    if routes["tracks_true"].any():
+        flags["nodes_missing_value_tracks_true"] = np.tile(routes["tracks_true"][entry].astype(np.int64), copies)
     return {
+        **flags,
         "tree_roots": (node_id[nodes["starts"]] + copy * n_entries).ravel(),
         "nodes_featureids": np.tile(routes["feature"][entry], copies),
         "nodes_splits": np.tile(routes["split"][entry], copies),

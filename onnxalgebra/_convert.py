@@ -142,9 +142,19 @@ def _kind(estimator: Any) -> str:
     return kind or "transformer"
 
 
-def output_names_for(estimator: Any) -> tuple[str, ...]:
-    """Names of the graph outputs of ``estimator``, from the output contract."""
+def output_names_for(estimator: Any, options: dict[str, Any] | None = None) -> tuple[str, ...]:
+    """Names of the graph outputs of ``estimator``, from the output contract.
+
+    A regressor converted with ``options={'return_std': True}`` (BayesianRidge,
+    GaussianProcessRegressor, ...) has a second output, ``std``.
+
+    >>> from sklearn.linear_model import BayesianRidge, LogisticRegression
+    >>> output_names_for(LogisticRegression()), output_names_for(BayesianRidge(), {"return_std": True})
+    (('label', 'probabilities'), ('variable', 'std'))
+    """
     kind = _kind(estimator)
+    if options and options.get("return_std") and kind == "regressor":
+        return ("variable", "std")
     if kind == "classifier":
         return ("label", "probabilities") if hasattr(estimator, "predict_proba") else ("label", "scores")
     if kind in ("clusterer", "outlier_detector", "density_estimator"):
@@ -210,12 +220,17 @@ def convert_estimator(estimator: Any, X: Any, options: dict[str, Any] | None = N
     try:
         if "options" in inspect.signature(fn).parameters:
             result = fn(estimator, X, options=dict(options or {}))
+        elif options:
+            raise OnnxAlgebraError(
+                f"{type(estimator).__name__}: its converter {getattr(fn, '__name__', fn)!r} takes no options, "
+                f"got options={dict(options)!r}; leave them out."
+            )
         else:
             result = fn(estimator, X)
     finally:
         _FLOAT_DTYPE.reset(token)
     outputs = tuple(result) if isinstance(result, (tuple, list)) else (result,)
-    expected = output_names_for(estimator)
+    expected = output_names_for(estimator, options)
     if len(outputs) != len(expected) or not all(isinstance(o, (Expr, OnnxSubEstimator)) for o in outputs):
         raise OnnxAlgebraError(
             f"the converter {getattr(fn, '__name__', fn)!r} of {type(estimator).__name__} returned "
@@ -312,7 +327,7 @@ def estimator_to_onnx(
     from ._compile import compile_model
 
     _check_fitted(estimator)
-    names = output_names_for(estimator)
+    names = output_names_for(estimator, {k: v for k, v in (options or {}).items() if k != "zipmap"})
     inputs: Any = None
     if is_dataframe(X):
         X, inputs = dataframe_columns(X, estimator, dtype)

@@ -353,10 +353,10 @@ def _declared_inputs(model: Any, df: Any) -> dict[str, np.dtype]:
 
 
 def _column_values(name: str, series: Any, dtype: np.dtype) -> np.ndarray:
-    if dtype == _STRING:  # missing values (None, NaN, pd.NA) become ''
-        values = series.to_numpy(dtype=object, na_value="")
+    if dtype == _STRING:  # as onnxruntime feeds an object array: str() of each value (None: 'None', NaN: 'nan')
+        values = series.to_numpy(dtype=object)
         if not all(isinstance(v, str) for v in values):
-            values = values.astype(str).astype(object)
+            values = np.array([v if isinstance(v, str) else str(v) for v in values], dtype=object)
         return values
     try:
         if dtype.kind == "f":
@@ -378,7 +378,9 @@ def dataframe_feeds(model: Any, df: Any) -> dict[str, np.ndarray]:
     onnxruntime ``InferenceSession``) whose inputs are the columns, as
     :func:`to_onnx` makes from a DataFrame; with ``None``, each column takes
     the type ``to_onnx`` would declare for it. Every array is ``[N, 1]``;
-    strings are object arrays, their missing values ``''``. The DataFrame
+    strings are object arrays, any other value as ``str()`` of it, as
+    onnxruntime feeds an object array (a missing ``None`` is ``'None'``, ``NaN`` is ``'nan'``,
+    which is how the encoders and imputers match a missing category). The DataFrame
     must have exactly the model's inputs as columns (an error names the
     missing and the extra ones).
 

@@ -17,7 +17,7 @@ from onnx import defs
 
 from . import _numpy_ops
 from ._attributes import attribute_bytes, attributes_key
-from ._context import follow_float_dtype
+from ._context import follow_float_dtype, target_for
 from ._errors import OperatorError
 from ._graph import Graph
 from ._inference import constant_data_key, infer_outputs, type_from_type_str
@@ -302,6 +302,32 @@ def _describe_inputs(inputs: Sequence[Any], types: Sequence[ValueType | None]) -
     return "(" + ", ".join(parts) + ")"
 
 
+def _reduction_for_target(
+    cls: Any, inputs: tuple[Any, ...], attributes: dict[str, Any], op_version: int | None
+) -> tuple[tuple[Any, ...], dict[str, Any], int | None, bool]:
+    """A reduction with constant axes built during a conversion for a target opset where its axes were an attribute
+    (before opset 18): that version, the axes an attribute; anything else unchanged.
+
+    So ``OnnxReduceMax(x, np.array([1]))`` in a converter fits ``target_opset=15``
+    (the node is not pinned: the compiler may import an equivalent version).
+    Returns ``(inputs, attributes, op_version, built_for_target)``.
+    """
+    if op_version is not None or cls.pinned_version is not None or len(inputs) != 2 or not cls.op_type.startswith("Reduce"):
+        return inputs, attributes, op_version, False
+    target = target_for(cls.domain)
+    if target is None:
+        return inputs, attributes, op_version, False
+    axes = inputs[1]
+    if isinstance(axes, Constant) and not axes.deferred:
+        axes = axes.value
+    if not isinstance(axes, np.ndarray) or axes.dtype != np.int64:
+        return inputs, attributes, op_version, False
+    schema = schema_at(cls.domain, cls.op_type, target)
+    if schema is None or "axes" not in schema.attributes:
+        return inputs, attributes, op_version, False
+    return inputs[:1], {**attributes, "axes": [int(a) for a in axes.reshape(-1)]}, target, True
+
+
 class OnnxOperator(Expr):
     """Base class of every ``Onnx<OpType>`` class: one node of the expression tree.
 
@@ -343,6 +369,7 @@ class OnnxOperator(Expr):
     ):
         cls = type(self)
         name = cls.__name__
+        inputs, attributes, op_version, for_target = _reduction_for_target(cls, inputs, attributes, op_version)
         version = cls.pinned_version
         if op_version is not None:
             schema = schema_at(cls.domain, cls.op_type, int(op_version))
@@ -357,7 +384,7 @@ class OnnxOperator(Expr):
         self.op_version = version
         # a pinned class or op_version=: the opsets keep this version in force (the numpy layer's nodes built for a
         # target opset are not pinned: the compiler may take an equivalent version)
-        self.pinned = version is not None
+        self.pinned = version is not None and not for_target
         if version is None:
             latest = schema_at(cls.domain, cls.op_type, max_opset(cls.domain))
             assert latest is not None, cls.op_type  # the class exists only for known operators

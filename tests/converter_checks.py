@@ -1,6 +1,8 @@
 """Shared by the converter tests: convert, run in onnxruntime, compare with scikit-learn."""
 
+import sys
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -10,6 +12,9 @@ from sklearn.datasets import load_iris, make_classification
 from sklearn.model_selection import train_test_split
 
 from onnxalgebra import to_onnx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs"))
+import estimator_coverage  # docs/estimator_coverage.py: fits and compares every scikit-learn estimator
 
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
 _FLOAT_TYPES = {TensorProto.FLOAT16, TensorProto.BFLOAT16, TensorProto.FLOAT, TensorProto.DOUBLE}
@@ -35,10 +40,8 @@ def run_onnx(model, feeds):
 
 
 def sklearn_outputs(est, X, names):
-    if names[0] == "label":
-        second = est.predict_proba(X) if names[1] == "probabilities" else est.decision_function(X)
-        return [est.predict(X), second]
-    return [est.predict(X) if hasattr(est, "predict") else est.transform(X)]
+    """scikit-learn's outputs for the model's outputs ``names`` (docs/estimator_coverage.py: the same oracle)."""
+    return estimator_coverage.sklearn_outputs(est, X, list(names))
 
 
 def check(est, X, dtype, tolerance=None, target_opset=None):

@@ -6,7 +6,10 @@ with defaults, loads in the oldest onnxruntime ``pyproject.toml`` allows).
 :func:`covers_every_converter` keeps the list complete as converters are added.
 """
 
+import sys
+import warnings
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
@@ -146,7 +149,47 @@ def fitted_estimators() -> dict[str, tuple[object, np.ndarray]]:
         fitted[name] = (est.fit(Xn), Xn_test)
     for name, est in categorical.items():
         fitted[name] = (est.fit(Xk, yc), Xk_test)
+    from sklearn.isotonic import IsotonicRegression  # one feature; out of bounds clipped (scikit-learn's default: NaN)
+
+    fitted["IsotonicRegression"] = (IsotonicRegression(out_of_bounds="clip").fit(Xr[:, :1], yr), Xr_test[:, :1])
+    fitted.update(_every_other_converter(set(fitted)))
     return fitted
+
+
+def _registered() -> dict[str, type]:
+    """The scikit-learn classes that have a converter, by name."""
+    import onnxalgebra_converters as converters
+
+    from onnxalgebra import _convert
+
+    converters.register()
+    return {cls.__name__: cls for cls in _convert._REGISTRY if cls.__module__.startswith("sklearn")}
+
+
+def _every_other_converter(done: set[str]) -> dict[str, tuple[object, np.ndarray]]:
+    """Each registered class not listed above, fitted as ``docs/estimator_coverage.py`` fits it (rows of numbers
+    only: text vectorizers are tested on their own)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs"))
+    import estimator_coverage
+
+    fitted = {}
+    for name, cls in sorted(_registered().items()):
+        if name in done or name in LABEL_ENCODERS:
+            continue
+        case = estimator_coverage.case_of(name, cls)
+        X, y, X_test = case.data()
+        if X_test.dtype == object:
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = case.make()
+            est.fit(X, y) if case.supervised else est.fit(X)
+        fitted[name] = (est, X_test)
+    return fitted
+
+
+LABEL_ENCODERS = {"LabelEncoder", "LabelBinarizer"}  # they encode labels, not rows
+TEXT = {"CountVectorizer", "TfidfVectorizer", "HashingVectorizer"}  # strings in: tests/test_converters_text.py
 
 
 def _with_missing(X: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -159,11 +202,5 @@ def _with_missing(X: np.ndarray, seed: int = 0) -> np.ndarray:
 def covers_every_converter() -> set[str]:
     """The registered scikit-learn classes (LabelEncoder and LabelBinarizer aside: they encode labels, not rows) missing
     here."""
-    import onnxalgebra_converters as converters
-
-    from onnxalgebra import _convert
-
-    converters.register()
-    registered = {cls.__name__ for cls in _convert._REGISTRY if cls.__module__.startswith("sklearn")}
     present = {type(est).__name__ for est, _ in fitted_estimators().values()}
-    return registered - present - {"LabelEncoder", "LabelBinarizer"}
+    return set(_registered()) - present - LABEL_ENCODERS - TEXT

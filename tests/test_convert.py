@@ -693,3 +693,11 @@ def test_without_scikit_learn_the_error_names_the_extra_and_user_converters_stil
         "user converter: ['Mul']",
         "True this feature needs scikit-learn: pip install 'onnxalgebra[sklearn]'",
     ]
+
+
+def test_options_given_to_a_converter_without_options_are_an_error():
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(np.arange(6.0).reshape(3, 2))
+    with pytest.raises(OnnxAlgebraError, match=r"StandardScaler: its converter .* takes no options, got options=\{'foo': 1\}"):
+        to_onnx(scaler, np.zeros((1, 2), np.float32), options={"foo": 1})

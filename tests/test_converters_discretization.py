@@ -5,7 +5,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from converter_checks import check
+from converter_checks import check, run_onnx
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import KBinsDiscretizer
@@ -106,3 +106,54 @@ def test_kbins_discretizer_pipeline(dtype):
     y = (train[:, 0] + train[:, 1] / 10 > 0.5).astype(int)
     pipe = make_pipeline(KBinsDiscretizer(n_bins=5, quantile_method="linear"), LogisticRegression()).fit(train, y)
     check(pipe, test, dtype)
+
+
+# --- the audit of issue 12: other input types, the discretizer's dtype ---
+
+
+@pytest.mark.parametrize("integer", [np.int64, np.int32, np.uint8])
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_kbins_discretizer_integer_types(strategy, integer):
+    # integers compare with ceil(edge): bins as scikit-learn's on the same values as float64, in float32
+    rng = np.random.default_rng(2)
+    train = rng.integers(0, 120, size=(200, 3))
+    test = np.concatenate([rng.integers(0, 255, size=(60, 3)), [[0, 0, 0], [254, 254, 254]]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = KBinsDiscretizer(n_bins=[3, 6, 4], encode="onehot-dense", strategy=strategy, random_state=0).fit(train)
+    for X in (test, on_the_edges(est, np.float64).round()):
+        X = X.astype(integer)
+        check_transform(est, X, expected=est.transform(X.astype(np.float64)).astype(np.float32))
+
+
+@pytest.mark.parametrize("encode", ENCODINGS)
+def test_kbins_discretizer_object_array_of_numbers(encode):
+    # an object array of numbers is a string tensor: parsed into the computation dtype, as check_array converts it
+    train, test = spread()
+    est = KBinsDiscretizer(n_bins=4, encode=encode, strategy="uniform").fit(train)
+    held_out = np.round(test, 3)  # values whose float32 rounding stays in the float64 bin
+    check_transform(est, held_out.astype(object), expected=est.transform(held_out))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("discretizer_dtype", [np.float32, np.float64])
+def test_kbins_discretizer_dtype_gives_the_same_bins(discretizer_dtype, dtype):
+    # KBinsDiscretizer(dtype=...): the same bins as scikit-learn's, in the computation dtype
+    train, test = spread()
+    for encode in ENCODINGS:
+        est = KBinsDiscretizer(n_bins=5, encode=encode, dtype=discretizer_dtype, quantile_method="linear").fit(train)
+        expected = est.transform(test.astype(dtype))
+        expected = expected.toarray() if hasattr(expected, "toarray") else expected
+        assert expected.dtype == discretizer_dtype
+        check_transform(est, test, dtype, expected=expected.astype(dtype))
+
+
+def test_kbins_discretizer_nan_goes_to_the_first_bin():
+    # scikit-learn rejects NaN; the model gives it the first bin (documented), not an error at run time
+    train, test = spread()
+    est = KBinsDiscretizer(n_bins=5, encode="ordinal", quantile_method="linear").fit(train)
+    X = test[:4].copy()
+    X[:, 1] = np.nan
+    (got,) = run_onnx(to_onnx(est, X[:1]), {"X": X})
+    assert (got[:, 1] == 0).all()
+    np.testing.assert_array_equal(got[:, [0, 2, 3]], est.transform(test[:4])[:, [0, 2, 3]])

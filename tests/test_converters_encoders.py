@@ -377,3 +377,135 @@ def test_unicode_array_sample():
     train, test = strings()
     est = OneHotEncoder(handle_unknown="ignore", sparse_output=False).fit(train.astype(str))
     check_transform(est, test.astype(str))
+
+
+# --- the audit of issue 12: sparse and dense output, drop, explicit categories, dtype, missing categories ---
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("params", ["sparse", "drop-first", "min_frequency"])
+def test_one_hot_encoder_sparse_numbers(params, dtype):
+    # sparse_output=True: scikit-learn gives a sparse matrix, the model the dense one (compared with toarray)
+    train, test = numbers()
+    est = OneHotEncoder().set_params(**{**ONE_HOT[params], "sparse_output": True}).fit(train)
+    assert hasattr(est.transform(test), "toarray")
+    check_transform(est, test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_one_hot_encoder_numbers_explicit_drop_and_if_binary(dtype):
+    train, test = numbers()
+    est = OneHotEncoder(drop=[3.0, 20.0, 0.1], handle_unknown="ignore", sparse_output=False).fit(train)
+    check_transform(est, test, dtype)
+    est = OneHotEncoder(drop=[np.nan, 10.0, -0.5], handle_unknown="ignore", sparse_output=False).fit(train)
+    check_transform(est, test, dtype)  # the NaN category dropped: NaN gives a row of zeros
+    binary = np.column_stack([train[:, 1], (train[:, 2] > 0).astype(float)])
+    held_out = np.column_stack([test[:, 1], (test[:, 2] > 0).astype(float)])
+    est = OneHotEncoder(drop="if_binary", handle_unknown="ignore", sparse_output=False).fit(binary)
+    assert [len(c) for c in est.categories_] == [3, 2] and est.transform(binary).shape[1] == 4
+    check_transform(est, held_out, dtype)
+
+
+@pytest.mark.parametrize("dropped", [None, np.nan, "b"])
+def test_one_hot_encoder_drop_a_missing_category(dropped):
+    # None and np.nan are categories of an object column (last in categories_); either can be the dropped one
+    rng = np.random.default_rng(5)
+    train = rng.choice(np.array(["a", "b", None, np.nan], dtype=object), size=(100, 1))
+    test = rng.choice(np.array(["a", "b", None, np.nan, "c"], dtype=object), size=(40, 1))
+    est = OneHotEncoder(drop=[dropped], handle_unknown="ignore", sparse_output=False).fit(train)
+    check_transform(est, test)
+
+
+def test_one_hot_encoder_explicit_categories_never_seen_in_training():
+    # categories given to the encoder: some never occur in training (their columns are all zeros there), held-out
+    # rows do hold them
+    train, test = strings()
+    cats = [["blue", "green", "mauve", "red"], ["maybe", "no", "yes"], [*"abcdefgh", "zz"]]
+    est = OneHotEncoder(categories=cats, handle_unknown="ignore", sparse_output=False).fit(train)
+    assert est.transform(train)[:, 2].sum() == 0 and est.transform(test)[:, 2].sum() > 0
+    check_transform(est, test)
+    ordinal = OrdinalEncoder(categories=cats, handle_unknown="use_encoded_value", unknown_value=-1).fit(train)
+    check_transform(ordinal, test)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_numeric_explicit_categories_never_seen_in_training(dtype):
+    train, test = numbers()
+    cats = [[0.0, 1.0, 2.0, 2.5, 7.0, np.nan], [-1.0, 10.0, 20.0, 30.0], [-0.5, 0.0, 0.1, 0.3, 1e6]]
+    est = OneHotEncoder(categories=cats, handle_unknown="ignore", sparse_output=False).fit(train)
+    check_transform(est, test, dtype)
+    ordinal = OrdinalEncoder(categories=cats, handle_unknown="use_encoded_value", unknown_value=-1).fit(train)
+    check_transform(ordinal, test, dtype)
+
+
+def test_one_hot_encoder_int_and_bool_inputs():
+    train, test = integers()
+    for params in ("ignore", "drop-first", "max_categories", "sparse"):
+        est = OneHotEncoder(sparse_output=False).set_params(**ONE_HOT[params]).fit(train)
+        check_transform(est, test)
+    flags = train > 4
+    est = OneHotEncoder(drop="if_binary", sparse_output=False).fit(flags)
+    check_transform(est, test > 10)
+
+
+ENCODER_DTYPES = [np.float32, np.float64, np.int64, np.int32, np.uint8, np.bool_]
+
+
+@pytest.mark.parametrize("encoder_dtype", ENCODER_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_encoder_dtype_gives_the_same_values_in_the_computation_dtype(encoder_dtype):
+    # OneHotEncoder(dtype=...) and OrdinalEncoder(dtype=...): the same values as scikit-learn's, in the
+    # computation dtype (float32 for strings and integers, X's float dtype otherwise), so that the next step of a
+    # pipeline (a linear model, a ColumnTransformer's Concat) receives floats, as the module documents
+    train, test = strings()
+    encoders = [OneHotEncoder(dtype=encoder_dtype, handle_unknown="ignore", min_frequency=20)]
+    if encoder_dtype != np.bool_:
+        encoders.append(OrdinalEncoder(dtype=encoder_dtype, handle_unknown="use_encoded_value", unknown_value=9))
+    for est in encoders:
+        est.fit(train)
+        expected = est.transform(test)
+        expected = expected.toarray() if hasattr(expected, "toarray") else expected
+        assert expected.dtype == encoder_dtype
+        check_transform(est, test, expected=expected.astype(np.float32))
+        numeric = OneHotEncoder(dtype=encoder_dtype, handle_unknown="ignore", sparse_output=False).fit(numbers()[0])
+        check_transform(numeric, numbers()[1], np.float64, expected=numeric.transform(numbers()[1]).astype(np.float64))
+
+
+def test_one_hot_encoder_integer_dtype_in_a_pipeline():
+    train, test = strings()
+    y = _target("binary", train)
+    pipe = make_pipeline(OneHotEncoder(dtype=np.int64, handle_unknown="ignore"), LogisticRegression()).fit(train, y)
+    label, proba = run_onnx(to_onnx(pipe, test[:1]), {"X": test})
+    np.testing.assert_array_equal(label, pipe.predict(test))
+    assert np.abs(proba - pipe.predict_proba(test)).max() <= TOLERANCE[np.float32]
+
+
+def test_target_encoder_integer_input():
+    train, test = integers()
+    for kind in TARGETS:
+        est = TargetEncoder().fit(train, _target(kind, train.astype(str).astype(object)))
+        check_transform(est, test)
+        check_transform(est, test, np.float64)
+
+
+@pytest.mark.parametrize(
+    ("labels", "held_out"),
+    [
+        (np.array(["no", "yes", "no"]), np.array(["yes", "zz", "zz", "yes"])),  # binary: two values seen by transform
+        (np.array([3, 8, 8]), np.array([8, 5, 8])),
+        (np.array([True, False, True]), np.array([False, True, True])),
+        (np.array(["a"]), np.array(["a", "zz", "a"])),  # one class
+    ],
+)
+def test_label_binarizer_binary_unseen_and_bool_labels(labels, held_out):
+    for params in ({}, {"neg_label": -2, "pos_label": 4}, {"sparse_output": True}):
+        lb = LabelBinarizer(**params).fit(labels)
+        (got,) = run_onnx(to_onnx(lb, labels[:1]), {"X": held_out})
+        expected = lb.transform(held_out)
+        np.testing.assert_array_equal(got, expected.toarray() if hasattr(expected, "toarray") else expected)
+
+
+def test_label_binarizer_multiclass_unseen_numbers():
+    lb = LabelBinarizer(neg_label=-1, pos_label=2).fit(np.array([1.0, 2.0, 5.0, 9.0]))
+    y = np.array([9.0, 3.0, 1.0, -7.0, 5.0])
+    (got,) = run_onnx(to_onnx(lb, y[:1]), {"X": y})
+    np.testing.assert_array_equal(got, lb.transform(y))

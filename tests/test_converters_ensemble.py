@@ -10,7 +10,7 @@ from functools import cache
 import numpy as np
 import onnx
 import pytest
-from converter_checks import TOLERANCE, binary, check, float_types, multiclass, run_onnx
+from converter_checks import TOLERANCE, binary, check, float_types, multiclass, run_onnx, sklearn_outputs
 from onnxalgebra_converters.ensemble import FeatureTree
 from sklearn.datasets import load_diabetes
 from sklearn.ensemble import (
@@ -409,3 +409,159 @@ def test_ensembles_of_ensembles_in_a_pipeline(kind, dtype):
     )
     est = make_pipeline(StandardScaler(), voting).fit(X_train, y_train)
     check(est, X_test, dtype)
+
+
+# --- DataFrames: the ensembles hand a DataFrame's columns to their members ---
+
+
+@cache
+def people(split):
+    """Numbers (one int), two string columns; binary, three-class and numeric targets. The held-out part has a city
+    never seen in training."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(5)
+    n = 300
+    df = pd.DataFrame(
+        {
+            "age": rng.normal(40, 12, n),
+            "income": rng.lognormal(10, 0.6, n),
+            "rooms": rng.integers(1, 6, n),
+            "city": rng.choice(["paris", "lyon", "nice", "lille"], n).astype(object),
+            "colour": rng.choice(["red", "green", "blue"], n).astype(object),
+        }
+    )
+    score = 0.05 * (df.age - 40) + 0.8 * (np.log(df.income) - 10) + 0.3 * df.rooms + df.city.isin(["nice", "lyon"])
+    score = score - (df.colour == "red") + rng.normal(0, 0.5, n)
+    targets = {
+        "binary": np.array(["no", "yes"])[(score > 1).astype(int)],
+        "three": np.array(["low", "mid", "high"])[np.digitize(score, [0.3, 1.5])],
+        "number": score.to_numpy() * 10,
+    }
+    if split == "train":
+        return df.iloc[:200], {k: v[:200] for k, v in targets.items()}
+    test = df.iloc[200:].copy()
+    test.loc[test.index[::7], "city"] = "brest"
+    return test
+
+
+def check_frame(est, df, dtype, expected_outputs=None):
+    """Convert with a DataFrame sample for ``dtype``, run fed by ``dataframe_feeds`` and compare with scikit-learn
+    (``expected_outputs(est, df)``: the expected outputs, when scikit-learn has no method giving them)."""
+    from onnxruntime import InferenceSession
+
+    from onnxalgebra import dataframe_feeds
+
+    df = df.astype({c: dtype for c in df.columns if df[c].dtype.kind == "f"})
+    model = to_onnx(est, df.iloc[:5], dtype=dtype)
+    assert [i.name for i in model.graph.input] == list(df.columns)
+    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    names = [o.name for o in model.graph.output]
+    expected_all = expected_outputs(est, df) if expected_outputs else sklearn_outputs(est, df, names)
+    for name, got, expected in zip(names, sess.run(None, dataframe_feeds(sess, df)), expected_all, strict=True):
+        expected = np.asarray(expected)
+        if name == "variable" and expected.ndim == 1:
+            got = got.ravel()
+        if name == "label":
+            np.testing.assert_array_equal(got, expected)
+        else:
+            assert got.dtype == dtype, name
+            assert_close(got, expected, dtype)
+    return model
+
+
+def encoded(model, strings, numbers):
+    """A pipeline: one-hot ``strings`` (unknown values ignored), scale ``numbers``, then ``model``."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    encode = ColumnTransformer([("text", OneHotEncoder(handle_unknown="ignore"), strings), ("num", StandardScaler(), numbers)])
+    return make_pipeline(encode, model)
+
+
+def frame_classifiers():
+    """Two pipelines reading different columns of the DataFrame, each from its own ColumnTransformer."""
+    return [
+        ("lr", encoded(LogisticRegression(max_iter=500), ["city"], ["age", "income"])),
+        ("tree", encoded(DecisionTreeClassifier(max_depth=4, random_state=0), ["colour", "city"], ["rooms", "income"])),
+    ]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("target", ["binary", "three"])
+@pytest.mark.parametrize("voting", ["soft", "hard"])
+def test_voting_classifier_over_dataframe_pipelines(voting, target, dtype):
+    train, targets = people("train")
+    est = VotingClassifier(frame_classifiers(), voting=voting, weights=[1, 2]).fit(train, targets[target])
+
+    def hard_outputs(est, df):  # the label and the weighted votes
+        votes = [np.bincount(row, weights=[1, 2], minlength=len(est.classes_)) for row in est.transform(df)]
+        return est.predict(df), np.stack(votes)
+
+    model = check_frame(est, people("test"), dtype, hard_outputs if voting == "hard" else None)
+    assert {i.type.tensor_type.elem_type for i in model.graph.input if i.name in ("city", "colour")} == {onnx.TensorProto.STRING}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_voting_regressor_over_dataframe_pipelines(dtype):
+    train, targets = people("train")
+    members = [
+        ("ridge", encoded(Ridge(), ["city", "colour"], ["age", "income", "rooms"])),
+        ("tree", encoded(DecisionTreeRegressor(max_depth=4, random_state=0), ["colour"], ["income"])),
+    ]
+    est = VotingRegressor(members, weights=[0.5, 1.5]).fit(train, targets["number"])
+    check_frame(est, people("test"), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("target", ["binary", "three"])
+@pytest.mark.parametrize("method", ["auto", "predict"])
+def test_stacking_classifier_over_dataframe_pipelines(method, target, dtype):
+    train, targets = people("train")
+    est = StackingClassifier(frame_classifiers(), stack_method=method, cv=3).fit(train, targets[target])
+    check_frame(est, people("test"), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_stacking_regressor_passthrough_of_a_numeric_dataframe(dtype):
+    """passthrough appends the DataFrame's columns in their fitted order."""
+    train, targets = people("train")
+    numbers = ["income", "rooms", "age"]
+    members = [("ridge", Ridge()), ("tree", DecisionTreeRegressor(max_depth=4, random_state=0))]
+    est = StackingRegressor(members, final_estimator=Ridge(), passthrough=True, cv=3).fit(train[numbers], targets["number"])
+    check_frame(est, people("test")[numbers], dtype)
+
+
+def test_stacking_passthrough_refuses_string_columns_clearly():
+    """A member reading strings is fine; passing strings through to the final estimator is not (nor in scikit-learn)."""
+    train, targets = people("train")
+    est = StackingClassifier(frame_classifiers(), passthrough=True, cv=3)
+    with pytest.raises(ValueError):
+        est.fit(train, targets["binary"])  # scikit-learn refuses it too: nothing to convert
+    est = StackingClassifier(frame_classifiers(), passthrough=False, cv=3).fit(train, targets["binary"])
+    est.passthrough = True  # as if it had been fitted with it
+    with pytest.raises(OnnxAlgebraError, match=r"StackingClassifier.*string column"):
+        to_onnx(est, people("test").iloc[:5])
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("target", ["binary", "three", "number"])
+def test_bagging_after_a_column_transformer(target, dtype):
+    train, targets = people("train")
+    if target == "number":
+        bagging = BaggingRegressor(Ridge(), n_estimators=5, max_features=0.6, bootstrap_features=True, random_state=0)
+    else:
+        bagging = BaggingClassifier(LogisticRegression(max_iter=500), n_estimators=5, max_features=0.6, random_state=0)
+    est = encoded(bagging, ["city", "colour"], ["age", "income", "rooms"]).fit(train, targets[target])
+    check_frame(est, people("test"), dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_bagging_of_a_numeric_dataframe_with_missing_values(dtype):
+    """Bagging takes the DataFrame as a matrix of its fitted columns; tree members send NaN where scikit-learn does."""
+    train, targets = people("train")
+    numbers = ["income", "rooms", "age"]
+    train = train[numbers].assign(age=train.age.where(np.arange(len(train)) % 6 != 0))
+    test = people("test")[numbers]
+    test = test.assign(age=test.age.where(np.arange(len(test)) % 5 != 0))
+    est = BaggingClassifier(DecisionTreeClassifier(max_depth=4), n_estimators=6, max_features=2, random_state=0)
+    check_frame(est.fit(train, targets["three"]), test, dtype)

@@ -99,3 +99,58 @@ def test_node_depths_count_the_root_as_one():
     est, _ = fitted("default", "classification")
     for member in est.estimators_[:5]:
         np.testing.assert_array_equal(node_depths(member.tree_), member.tree_.compute_node_depths())
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("contamination", ["auto", 0.05])
+def test_missing_values_in_training_and_held_out_rows(contamination, dtype):
+    """Trees fitted on data with NaN send it where their splits learnt to; score_samples too."""
+    X_train, X_test = data("classification")
+    rng = np.random.default_rng(1)
+    X_train, X_test = X_train.copy(), X_test.copy()
+    X_train[rng.random(X_train.shape) < 0.1] = np.nan
+    X_test[rng.random(X_test.shape) < 0.15] = np.nan
+    est = IsolationForest(n_estimators=25, max_features=0.6, contamination=contamination, random_state=0).fit(X_train)
+    check(est, X_test, dtype)
+    X = X_test.astype(dtype)
+    _, scores = run_onnx(to_onnx(est, X[:1], options={"score_samples": True}), {"X": X})
+    expected = est.score_samples(X)
+    assert np.abs(scores - expected).max() / np.abs(expected).max() <= TOLERANCE[dtype]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("contamination", ["auto", 0.1])
+def test_dataframe_end_to_end(contamination, dtype):
+    """A ColumnTransformer one-hot encoding a string column and passing numbers through, then the forest; fed from
+    the DataFrame by dataframe_feeds. A city never seen in training is encoded as zeros, as scikit-learn does."""
+    pd = pytest.importorskip("pandas")
+    from onnxruntime import InferenceSession
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from onnxalgebra import dataframe_feeds
+
+    rng = np.random.default_rng(3)
+    n = 300
+    df = pd.DataFrame(
+        {
+            "income": rng.lognormal(10, 0.6, n),
+            "rooms": rng.integers(1, 6, n),
+            "city": rng.choice(["paris", "lyon", "nice"], n).astype(object),
+        }
+    )
+    train, test = df.iloc[:200], df.iloc[200:].copy()
+    test.loc[test.index[::9], "city"] = "brest"
+    test.loc[test.index[::13], "income"] *= 20  # outliers
+    encode = ColumnTransformer([("city", OneHotEncoder(handle_unknown="ignore"), ["city"])], remainder="passthrough")
+    est = make_pipeline(encode, IsolationForest(n_estimators=30, contamination=contamination, random_state=0)).fit(train)
+    test = test.astype({"income": dtype})
+    model = to_onnx(est, test.iloc[:5], dtype=dtype)
+    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    label, scores = sess.run(None, dataframe_feeds(sess, test))
+    np.testing.assert_array_equal(label, est.predict(test))
+    expected = est.decision_function(test)
+    assert scores.dtype == dtype and scores.shape == expected.shape
+    assert np.abs(scores - expected).max() / np.abs(expected).max() <= TOLERANCE[dtype]
+    assert (label == -1).any() and (label == 1).any()

@@ -4,7 +4,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from converter_checks import check
+from converter_checks import check, run_onnx
 from sklearn.impute import KNNImputer, MissingIndicator, SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -182,3 +182,102 @@ def test_object_array_imputer_pipeline():
         OneHotEncoder(handle_unknown="ignore", sparse_output=False),
     ).fit(train)
     check_transform(pipe, test)
+
+
+# --- the audit of issue 12: integer types, object arrays of numbers, callables, float32 statistics ---
+
+INTEGER_TYPES = [np.int64, np.int32, np.uint8, np.int8, np.uint16, np.uint64]
+
+
+@pytest.mark.parametrize("integer", INTEGER_TYPES, ids=lambda t: np.dtype(t).name)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_simple_imputer_integer_types(strategy, integer):
+    # most_frequent and constant keep X's integer type (onnxruntime's Where lacks int8, uint16, uint64: computed in
+    # int64 and cast back); mean and median give the computation dtype (float32) where scikit-learn gives float64
+    train, test = (np.nan_to_num(x, nan=-1) for x in numbers())
+    train, test = ((np.clip(np.abs(x) + 1, 0, 100) * (x != -1)).astype(integer) for x in (train, test))  # 0: missing
+    fill_value = integer(99) if strategy == "constant" else None
+    est = SimpleImputer(strategy=strategy, missing_values=0, fill_value=fill_value, add_indicator=True).fit(train)
+    expected = est.transform(test)
+    if strategy in ("most_frequent", "constant"):
+        assert expected.dtype == integer
+        (got,) = run_onnx(to_onnx(est, test[:1]), {"X": test})
+        assert got.dtype == integer
+        np.testing.assert_array_equal(got, expected)
+    else:
+        check_transform(est, test)
+
+
+def test_simple_imputer_callable_strategy():
+    train, test = numbers()
+    est = SimpleImputer(strategy=lambda column: np.max(column, initial=-5.0) - 1.0, keep_empty_features=True).fit(train)
+    for dtype in DTYPES:
+        check_transform(est, test, dtype)
+
+
+@pytest.mark.parametrize("strategy", ["mean", "median"])
+def test_simple_imputer_object_array_of_numbers(strategy):
+    # an object array of floats is a string tensor for onnxruntime; mean and median parse it, as scikit-learn converts
+    # it to float64 (the model computes in float32 unless dtype=np.float64 is asked)
+    train, test = (x.astype(object) for x in numbers())
+    est = SimpleImputer(strategy=strategy, add_indicator=True).fit(train)
+    check_transform(est, test)
+    model = to_onnx(est, test[:1], dtype=np.float64)
+    (got,) = run_onnx(model, {"X": test})
+    np.testing.assert_allclose(got, est.transform(test), rtol=1e-15)
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_simple_imputer_float32_fit_float64_input(strategy):
+    # statistics fitted on float32 data, applied to float64 rows (and float64 statistics to float32 rows)
+    train, test = numbers()
+    est32 = SimpleImputer(strategy=strategy, fill_value=0.1).fit(train.astype(np.float32))
+    est64 = SimpleImputer(strategy=strategy, fill_value=0.1).fit(train)
+    for dtype in DTYPES:
+        check_transform(est32, test, dtype)
+        check_transform(est64, test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("features", ["missing-only", "all"])
+def test_missing_indicator_numeric_missing_value(features, dtype):
+    train, test = (np.nan_to_num(x, nan=-1.5) for x in numbers())
+    train = train.copy()
+    train[:, 1] = np.abs(train[:, 1])  # a column without missing values in training
+    est = MissingIndicator(features=features, missing_values=-1.5, error_on_new=False).fit(train)
+    assert len(est.features_) == (5 if features == "all" else 4)
+    check_transform(est, test, dtype)
+
+
+def test_missing_indicator_missing_strings():
+    for missing in ("", np.nan):
+        train, test = categories(missing)
+        for features in ("missing-only", "all"):
+            check_transform(MissingIndicator(features=features, missing_values=missing, error_on_new=False).fit(train), test)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_knn_imputer_several_missing_and_all_missing_rows(dtype):
+    # rows missing 1, 2, 3 and all 4 of their values; n_neighbors 2 and 3 with both weightings
+    rng = np.random.default_rng(6)
+    train = rng.normal(size=(60, 4)) * [1.0, 5.0, 0.2, 30.0]
+    train[rng.random(train.shape) < 0.1] = np.nan
+    test = rng.normal(size=(12, 4)) * [1.0, 5.0, 0.2, 30.0]
+    for row in range(12):
+        test[row, rng.permutation(4)[: row % 5]] = np.nan
+    assert np.isnan(test).all(axis=1).any() and (np.isnan(test).sum(axis=1) == 3).any()
+    for n_neighbors in (2, 3):
+        for weights in ("uniform", "distance"):
+            check_transform(KNNImputer(n_neighbors=n_neighbors, weights=weights).fit(train), test, dtype)
+
+
+@pytest.mark.parametrize("weights", ["uniform", "distance"])
+def test_knn_imputer_fitted_on_float32(weights):
+    # fitted on float32 rows: float64 rows as scikit-learn imputes them (its column means in float32); float32
+    # rows as scikit-learn imputes the same values in float64 (its own float32 distances cancel, see the module)
+    train, test = continuous()
+    est = KNNImputer(weights=weights, add_indicator=True).fit(train.astype(np.float32))
+    check_transform(est, test, np.float64)
+    test32 = test.astype(np.float32)
+    in_float64 = KNNImputer(weights=weights, add_indicator=True).fit(train.astype(np.float32).astype(np.float64))
+    check_transform(est, test32, expected=in_float64.transform(test32.astype(np.float64)))

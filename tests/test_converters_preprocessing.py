@@ -6,17 +6,31 @@ import numpy as np
 import pytest
 from converter_checks import TOLERANCE, binary, check, iris_names, multiclass, run_onnx
 from onnxalgebra_converters.calibration import isotonic_calibration, isotonic_columns
+from onnxalgebra_converters.preprocessing import columnwise_affine
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.naive_bayes import BernoulliNB
-from sklearn.preprocessing import Binarizer, LabelEncoder, RobustScaler, StandardScaler
+from sklearn.preprocessing import (
+    Binarizer,
+    LabelEncoder,
+    MaxAbsScaler,
+    MinMaxScaler,
+    Normalizer,
+    PolynomialFeatures,
+    PowerTransformer,
+    QuantileTransformer,
+    RobustScaler,
+    SplineTransformer,
+    StandardScaler,
+)
 from sklearn.svm import LinearSVC
 
-from onnxalgebra import Var, to_onnx
+from onnxalgebra import OnnxAlgebraError, Var, to_onnx
 
 pytestmark = pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -242,3 +256,274 @@ def test_isotonic_interpolation(n_points):
     expr = isotonic_calibration(calibrator, Var("t", np.float64, [None, 1]))
     (got,) = run_onnx(to_onnx(expr, {"t": t}), {"t": t})
     np.testing.assert_allclose(got.ravel(), calibrator.predict(t.ravel()), rtol=1e-12, atol=1e-12)
+
+
+# --- MinMaxScaler, MaxAbsScaler, Normalizer, PolynomialFeatures, PowerTransformer, QuantileTransformer ---
+
+
+def wide_range():
+    """scales() with held-out rows pushed outside the fitted range (and a row of zeros)."""
+    X_train, X_test = scales()
+    X_test = np.vstack([X_test, X_test[:5] * 3 - 2, np.zeros((1, X_test.shape[1]))])
+    return X_train, X_test
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("params", [{}, {"feature_range": (-2.0, 5.0)}, {"clip": True}, {"feature_range": (-1, 1), "clip": True}])
+def test_min_max_scaler(params, dtype):
+    X_train, X_test = wide_range()
+    est = MinMaxScaler(**params).fit(X_train)
+    assert est.transform(X_test).max() > est.feature_range[1] or params.get("clip")  # held-out values outside the range
+    check(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_max_abs_scaler(dtype):
+    X_train, X_test = wide_range()
+    check(MaxAbsScaler().fit(X_train), X_test, dtype)
+
+
+def test_affine_scalers_merge_in_column_transformer():
+    X_train, X_test = wide_range()
+    ct = ColumnTransformer(
+        [("mm", MinMaxScaler(), [0, 1]), ("ma", MaxAbsScaler(), [2]), ("st", StandardScaler(), [3, 4])]
+    ).fit(X_train)
+    for dtype in DTYPES:
+        check(ct, X_test, dtype)
+    assert op_types(ct, X_test, np.float32) == ["Scaler"]  # one node for the three scalers
+    assert columnwise_affine(MinMaxScaler(clip=True).fit(X_train)) is None
+    clipped = ColumnTransformer([("mm", MinMaxScaler(clip=True), [0, 1]), ("st", StandardScaler(), [3, 4])]).fit(X_train)
+    for dtype in DTYPES:
+        check(clipped, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("norm", ["l1", "l2", "max"])
+def test_normalizer(norm, dtype):
+    X_train, X_test = wide_range()
+    X_test = np.vstack([X_test, -X_test[:3], np.full((1, 5), 1e-30)])  # negative rows, a (nearly) zero row
+    est = Normalizer(norm=norm).fit(X_train)
+    check(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"degree": 3},
+        {"degree": 3, "interaction_only": True},
+        {"degree": 2, "include_bias": False},
+        {"degree": (2, 3)},
+        {"degree": (2, 4), "include_bias": False},
+        {"degree": (0, 1)},
+        {"degree": 3, "order": "F"},
+        {"degree": (3, 3), "interaction_only": True, "include_bias": False},
+    ],
+)
+def test_polynomial_features(params, dtype):
+    X_train, X_test, _, _ = binary()
+    X_train, X_test = X_train[:, :4], X_test[:, :4]
+    est = PolynomialFeatures(**params).fit(X_train)
+    diffs = check(est, X_test, dtype)
+    if dtype == np.float64:  # the same products in the same order: bit for bit
+        assert diffs["variable"] == 0.0, diffs
+    ops = op_types(est, X_test, dtype)
+    assert ops.count("Mul") <= max(np.max(est.powers_.sum(axis=1)) - 1, 0), ops
+
+
+def skewed():
+    rng = np.random.default_rng(5)
+    X = np.column_stack(
+        [
+            rng.lognormal(0, 1, 300),
+            rng.exponential(3, 300) + 0.1,
+            rng.normal(10, 2, 300),
+            rng.gamma(0.5, 2, 300) + 1e-3,
+            rng.uniform(0.5, 2, 300),
+        ]
+    )
+    return X[:200], X[200:]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("standardize", [True, False])
+@pytest.mark.parametrize("method", ["yeo-johnson", "box-cox"])
+def test_power_transformer(method, standardize, dtype):
+    X_train, X_test = skewed()
+    if method == "yeo-johnson":  # negative values too
+        X_train, X_test = X_train - [1, 2, 10, 0.5, 1], X_test - [1, 2, 10, 0.5, 1]
+    est = PowerTransformer(method=method, standardize=standardize).fit(X_train)
+    check(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("method", ["yeo-johnson", "box-cox"])
+def test_power_transformer_special_lambdas(method, dtype):
+    # lambda == 0 (log1p / log) and == 2 (-log1p(-x)) take scipy's separate formulas
+    X_train, X_test = skewed()
+    X_test = X_test if method == "box-cox" else np.vstack([X_test, -X_test])
+    est = PowerTransformer(method=method, standardize=False).fit(X_train)
+    est.lambdas_ = np.array([0.0, 2.0, 1.0, 1e-20, 2 + 1e-17])
+    check(est, X_test, dtype)
+    est._scaler = StandardScaler().fit(est.transform(X_train))
+    est.standardize = True
+    check(est, X_test, dtype)
+
+
+def repeated():
+    """Columns with repeated values (hence repeated quantiles), a continuous one, a constant one."""
+    rng = np.random.default_rng(11)
+    X = np.column_stack(
+        [rng.integers(0, 5, 400).astype(float), rng.normal(0, 3, 400), np.full(400, 2.5), rng.exponential(1, 400).round(1)]
+    )
+    X_test = np.vstack([X[300:], [[-1, -20, 2.5, -1], [9, 20, 3, 50], [0, 0, 2.0, 0], [4, 1, 2.5, 0.1]]])
+    return X[:300], X_test
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_quantiles", [1000, 50, 7])
+@pytest.mark.parametrize("output", ["uniform", "normal"])
+def test_quantile_transformer(output, n_quantiles, dtype):
+    X_train, X_test = repeated()
+    est = QuantileTransformer(n_quantiles=n_quantiles, subsample=None, output_distribution=output).fit(X_train)
+    # held-out values at the quantiles themselves, between them and outside their range
+    X_test = np.vstack([X_test, est.quantiles_[::3], (est.quantiles_[1:] + est.quantiles_[:-1]) / 2])
+    check(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("output", ["uniform", "normal"])
+def test_quantile_transformer_float32_rounding(output):
+    # quantiles that are not float32 numbers: float32 values just below / above them (and BOUNDS_THRESHOLD from
+    # them) compare as scikit-learn's
+    X_train = np.array([[0.1], [0.2], [0.30000000000000004], [0.7], [0.9]])
+    est = QuantileTransformer(n_quantiles=5, output_distribution=output).fit(X_train)
+    q32 = est.quantiles_.astype(np.float32)
+    near = np.concatenate([q32 - np.float32(1e-7), q32 + np.float32(1e-7), q32 + np.float32(2e-7), q32 - np.float32(2e-7)])
+    X_test = np.concatenate([q32, np.nextafter(q32, np.float32(-1)), np.nextafter(q32, np.float32(2)), near])
+    check(est, X_test, np.float32)
+    check(est, X_test, np.float64)
+
+
+@pytest.mark.parametrize("output", ["uniform", "normal"])
+def test_quantile_transformer_nan(output):
+    X_train, _ = repeated()
+    est = QuantileTransformer(n_quantiles=20, output_distribution=output).fit(X_train)
+    X = np.array([[np.nan, 1.0, 2.5, np.nan], [0.0, np.nan, np.nan, 1.0]])
+    (got,) = run_onnx(to_onnx(est, X), {"X": X})
+    expected = est.transform(X)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    np.testing.assert_allclose(got[~np.isnan(got)], expected[~np.isnan(expected)], rtol=1e-12, atol=1e-12)
+
+
+def test_ndtri():
+    # the inverse normal CDF built for QuantileTransformer, against scipy's over the whole range it serves
+    from onnxalgebra_converters.preprocessing import ndtri
+    from scipy.special import ndtri as scipy_ndtri
+
+    tails = np.geomspace(1e-7 - np.spacing(1), 0.5, 20000)
+    p = np.concatenate([tails, 1 - tails, np.linspace(1e-6, 1 - 1e-6, 20001)])
+    for dtype, tolerance in ((np.float64, 2e-14), (np.float32, 2e-6)):
+        (got,) = run_onnx(to_onnx(ndtri(Var("p", dtype, [None])), {"p": p.astype(dtype)}), {"p": p.astype(dtype)})
+        p64 = p.astype(dtype).astype(np.float64)
+        served = np.minimum(p64, 1 - p64) >= 1e-7 - np.spacing(1)  # below: the value at the bound (clipped anyway)
+        assert served.mean() > 0.99
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got[served], scipy_ndtri(p64[served]), rtol=0, atol=tolerance)
+
+
+def test_quantile_transformer_graph():
+    X_train, X_test = repeated()
+    est = QuantileTransformer(n_quantiles=100).fit(X_train)
+    ops = op_types(est, X_test, np.float32)
+    assert len(ops) <= 60, ops  # no node per column or per quantile
+    est.set_params(output_distribution="normal")
+    ops = op_types(est, X_test, np.float64)
+    assert len(ops) <= 130, ops
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [1, 5, 64, 65, 100, 1000])
+def test_count_at_most(n, dtype):
+    # the two-step search (more than 64 thresholds) counts as the comparisons of every threshold do
+    from onnxalgebra_converters.preprocessing import count_at_most
+
+    rng = np.random.default_rng(n)
+    thresholds = np.sort(rng.integers(0, 50, (3, n)).astype(dtype), axis=1)  # repeated thresholds
+    X = np.concatenate([rng.uniform(-5, 55, (200, 3)), thresholds[:, :: max(n // 7, 1)].T[:, :3], [[np.nan, 0, 100]]])
+    X = X.astype(dtype)
+    (got,) = run_onnx(to_onnx(count_at_most(Var("X", dtype, [None, 3]), thresholds), {"X": X}), {"X": X})
+    np.testing.assert_array_equal(got, (thresholds[None] <= X[:, :, None]).sum(axis=2))
+
+
+def spline_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(0, 2, (200, 3)) * [1.0, 5.0, 0.3] + [0.0, 10.0, -1.0]
+    X[:40, 2] = X[:40, 2].round(0)  # repeated values: coincident quantile knots
+    X_train, X_test = X[:150], X[150:]
+    return X_train, np.vstack([X_test, X_test * 2.5 - 3])  # and far outside the knots
+
+
+SPLINES = [
+    {},
+    {"degree": 1},
+    {"degree": 2, "n_knots": 4},
+    {"degree": 4, "n_knots": 7},
+    {"knots": "quantile"},
+    {"knots": "quantile", "n_knots": 12, "degree": 2},
+    {"extrapolation": "continue"},
+    {"extrapolation": "continue", "knots": "quantile", "degree": 2},
+    {"extrapolation": "linear"},
+    {"extrapolation": "linear", "degree": 1},
+    {"extrapolation": "linear", "degree": 2, "knots": "quantile"},
+    {"extrapolation": "periodic"},
+    {"extrapolation": "periodic", "degree": 2, "n_knots": 6},
+    {"extrapolation": "periodic", "knots": "quantile", "n_knots": 8},
+    {"include_bias": False},
+    {"include_bias": False, "extrapolation": "periodic"},
+    {"degree": 0, "extrapolation": "continue"},
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("params", SPLINES, ids=[str(p) for p in SPLINES])
+def test_spline_transformer(params, dtype):
+    X_train, X_test = spline_data()
+    est = SplineTransformer(**params).fit(X_train)
+    diffs = check(est, X_test, dtype)
+    if dtype == np.float64:  # scipy's recurrence, the same roundings
+        assert diffs["variable"] <= 1e-13, diffs
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spline_transformer_knot_array_and_missing(dtype):
+    X_train, X_test = spline_data()
+    knots = np.array([[-4.0, -5.0, -3.0], [-1.0, 5.0, -1.5], [0.0, 10.0, -1.0], [2.5, 20.0, 0.0], [5.0, 25.0, 1.0]])
+    est = SplineTransformer(knots=knots, handle_missing="zeros").fit(X_train)
+    X_test = X_test.copy()
+    X_test[::7, 1] = np.nan
+    check(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spline_transformer_error_extrapolation(dtype):
+    # within the knots, the values; beyond them scikit-learn raises and the graph gives NaN in that feature's columns
+    X_train, X_test = spline_data()
+    est = SplineTransformer(extrapolation="error").fit(X_train)
+    n_splines = est.n_features_out_ // 3
+    low, high = X_train.min(axis=0), X_train.max(axis=0)
+    inside = X_test[np.all((X_test >= low) & (X_test <= high), axis=1)]
+    check(est, inside, dtype)
+    beyond = inside[:2].copy()
+    beyond[0, 1] = high[1] + 1
+    with pytest.raises(ValueError, match="beyond the limits"):
+        est.transform(beyond)
+    (got,) = run_onnx(to_onnx(est, beyond.astype(dtype)), {"X": beyond.astype(dtype)})
+    assert np.all(np.isnan(got[0, n_splines : 2 * n_splines])) and not np.any(np.isnan(got[1]))
+    np.testing.assert_allclose(got[1], est.transform(beyond[1:].astype(dtype))[0], rtol=0, atol=TOLERANCE[dtype])
+
+
+def test_spline_transformer_sparse_output():
+    X_train, _ = spline_data()
+    with pytest.raises(OnnxAlgebraError, match="sparse_output"):
+        to_onnx(SplineTransformer(sparse_output=True).fit(X_train), X_train[:1])

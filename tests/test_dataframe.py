@@ -254,7 +254,8 @@ def test_feeds_follow_the_types_the_model_declares(tmp_path):
     for model in (declared, declared.SerializeToString(), str(path), InferenceSession(str(path))):
         np.testing.assert_array_equal(dataframe_feeds(model, df[["a"]])["a"], [[1.0], [2.0], [3.0]])
     feeds = dataframe_feeds(None, df)
-    assert feeds["s"].tolist() == [["x"], [""], ["z"]]  # a missing string is ''
+    missing = str(df["s"].iloc[1])  # None, or NaN in pandas' str dtype: fed as onnxruntime feeds an object array, str()
+    assert feeds["s"].tolist() == [["x"], [missing], ["z"]] and missing in ("None", "nan")
     assert np.isnan(feeds["f"][1, 0]) and feeds["f"].dtype == np.float32
     ints = to_onnx(FunctionTransformer(None).fit(df[["a"]]), df[["a"]])
     with pytest.raises(OnnxAlgebraError, match="column 'a' has missing values"):
@@ -375,3 +376,20 @@ def test_mixed_types_imputed_encoded_and_scaled(dtype):
         remainder="passthrough",  # the bool
     )
     check_frame(make_pipeline(ct, LogisticRegression(max_iter=2000)).fit(train, y_three), test, dtype)
+
+
+@needs_encoder
+@needs_imputer
+@pytest.mark.parametrize("missing", [None, np.nan], ids=["None", "nan"])
+def test_missing_strings_are_a_category_or_imputed_as_scikit_learn(missing):
+    rng = np.random.default_rng(0)
+    cities = np.array(["paris", "lyon", "nice", missing], dtype=object)
+    train = pd.DataFrame({"city": cities[rng.integers(0, 4, 200)], "x": rng.normal(size=200)})
+    test = pd.DataFrame({"city": np.array(["paris", missing, "rome", "nice", missing], dtype=object), "x": rng.normal(size=5)})
+    y = (train["city"].isin(["paris"]) | (train["x"] > 0)).to_numpy()
+    for first in (
+        OneHotEncoder(handle_unknown="ignore"),
+        make_pipeline(SimpleImputer(strategy="constant", fill_value="?"), OneHotEncoder(handle_unknown="ignore")),
+    ):
+        ct = ColumnTransformer([("cat", first, ["city"])], remainder="passthrough")
+        check_frame(make_pipeline(ct, LogisticRegression(max_iter=1000)).fit(train, y), test, np.float64)

@@ -9,7 +9,7 @@ before opset 18).
 
 import numpy as np
 import pytest
-from converter_checks import check
+from converter_checks import check, estimator_coverage
 from fitted_estimators import covers_every_converter, fitted_estimators
 
 import onnxalgebra
@@ -41,6 +41,8 @@ def test_every_converter_fits_opset_15(name, dtype):
     est, X = ESTIMATORS[name]
     target = 15 if dtype == np.float32 or name not in TREES else {"": 15, "ai.onnx.ml": 5}
     tolerance = 1e-3 if name.endswith("isotonic") and dtype == np.float32 else None  # as in the calibration tests
+    if name in estimator_coverage.LOOSER and dtype == np.float32:
+        tolerance = estimator_coverage.LOOSER[name][0]  # measured, and why: docs/estimator_coverage.py
     check(est, X, dtype, tolerance, target_opset=target)
     assert _opsets(check.last_model).get("", 0) <= 15
 

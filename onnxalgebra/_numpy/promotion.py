@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._context import TARGET_OPSET, follow_float_dtype, target_for
+from .._context import follow_float_dtype
 from .._errors import OnnxNumpyError
 from .._expr import Constant, Expr, OnnxOperator, Output
 from .._types import elem_type_of
@@ -55,32 +55,7 @@ def op(name: str, *inputs: Any, **attributes: Any) -> OnnxOperator:
         from .._operators import operator_class
 
         cls = _CLASSES[name] = operator_class(name)
-    if TARGET_OPSET.get() is not None:
-        return _for_target(cls, inputs, attributes)
-    return cls(*inputs, **attributes)
-
-
-def _for_target(cls: Any, inputs: tuple[Any, ...], attributes: dict[str, Any]) -> OnnxOperator:
-    """The node in a form that exists at the target opset of its domain.
-
-    Most nodes are built with the newest version, which the compiler imports
-    as an older equivalent one; a reduction whose axes were an attribute at
-    the target (before opset 18) is built with that version, its axes an
-    attribute.
-    """
-    from .._schemas import schema_at
-
-    if not (cls.op_type.startswith("Reduce") and len(inputs) == 2):
-        return cls(*inputs, **attributes)
-    target = target_for(cls.domain)
-    schema = None if target is None else schema_at(cls.domain, cls.op_type, target)
-    axes = inputs[1]
-    if schema is None or "axes" not in schema.attributes or not isinstance(axes, Constant) or axes.deferred:
-        return cls(*inputs, **attributes)
-    attributes = {**attributes, "axes": [int(a) for a in np.asarray(axes.value).reshape(-1)]}
-    node = cls(inputs[0], op_version=target, **attributes)
-    node.pinned = False  # built for the target, not pinned to it: an equivalent version may be imported
-    return node
+    return cls(*inputs, **attributes)  # for a target opset, a reduction takes its axes as it did there (OnnxOperator)
 
 
 class Operand(NamedTuple):
