@@ -423,7 +423,8 @@ def measure(name: str, cls: type) -> Row:
         names = [o.name for o in model.graph.output]
         try:
             session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-            feed = sample if sample.ndim == 2 else sample.reshape(-1, 1)
+            rank = len(model.graph.input[0].type.tensor_type.shape.dim)
+            feed = sample if sample.ndim == rank else sample.reshape(-1, 1)
             got = session.run(None, {model.graph.input[0].name: feed})
             tolerance = LOOSER[name][0] if name in LOOSER and dtype == "float32" else TOLERANCE[dtype]
             results = [_compare(e, g, dtype, tolerance) for e, g in zip(sklearn_outputs(est, sample, names), got, strict=True)]

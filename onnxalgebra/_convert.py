@@ -340,7 +340,7 @@ def estimator_to_onnx(
             dtype = np.dtype(dtype)
             if dtype not in (np.float32, np.float64):
                 raise OnnxAlgebraError(f"to_onnx: dtype must be np.float32 or np.float64 (the computation dtype), got {dtype}.")
-            if X.dtype != dtype:
+            if X.dtype is not None and X.dtype.kind in "fiub" and X.dtype != dtype:  # strings stay strings (text)
                 X = X.astype(dtype)
     options = dict(options or {})
     want_zipmap = bool(options.pop("zipmap", False))
@@ -349,9 +349,12 @@ def estimator_to_onnx(
             f"to_onnx({type(estimator).__name__}): options={{'zipmap': True}} applies to classifiers with predict_proba only."
         )
     token = _TARGET_OPSET.set(target_opset)  # converters build operators that fit it (onnxalgebra.target_opset())
+    forced = _FLOAT_DTYPE.set(np.dtype(dtype)) if dtype is not None else None  # strings in: the computation dtype
     try:
         outputs = list(convert_estimator(estimator, X, options))
     finally:
+        if forced is not None:
+            _FLOAT_DTYPE.reset(forced)
         _TARGET_OPSET.reset(token)
     if want_zipmap:
         outputs[-1] = zipmap(estimator, outputs[-1])

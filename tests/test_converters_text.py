@@ -1,0 +1,194 @@
+"""CountVectorizer, TfidfVectorizer and TfidfTransformer against scikit-learn on held-out documents.
+
+The held-out documents hold words never seen in training, punctuation, upper
+case, accents, tabs and newlines, and empty strings; the graphs are built for
+float32 and float64 (``to_onnx(..., dtype=)``) and compared with
+``transform(...).toarray()``.
+"""
+
+import numpy as np
+import onnx
+import pytest
+from converter_checks import TOLERANCE, float_types, run_onnx
+from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer, TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from onnxalgebra import OnnxAlgebraError, to_onnx
+
+DTYPES = [np.float32, np.float64]
+
+TRAIN = [
+    "The quick brown fox jumps over the lazy dog.",
+    "Never jump over the lazy dog quickly!",
+    "A fox, a dog; and THE cat's toy: e-mail me at fox@example.com",
+    "Ça va? École d'été, naïve café -- 3 cafés for 2€",
+    "dog dog dog fox (fox) [lazy] {quick} brown/brown",
+    "Is this the first document? This is the second document.",
+    "And this is the third one... or is it the first_one",
+]
+TEST = np.array(
+    [
+        "the Dog and the FOX",
+        "",
+        "unknown words here!!",
+        "lazy-dog, quick_fox... quick fox",
+        "ÉCOLE été, Café CAFÉ",
+        "a b c d",
+        "fox fox fox   dog\tdog\nthe   ",
+        "   ",
+        "Is THIS the first document?!? document.document",
+        "e-mail: FOX@EXAMPLE.COM (dog) «brown» “lazy” jumps—over 2€ 3$",
+    ],
+    dtype=object,
+)
+
+
+def check_text(est, docs, dtype, shape_2d=False):
+    """Convert ``est`` for string documents in ``dtype``, run on ``docs`` and compare with scikit-learn."""
+    sample = docs[:1].reshape(-1, 1) if shape_2d else docs[:1]
+    model = to_onnx(est, sample, dtype=dtype)
+    assert float_types(model) == {onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))}, "a hidden cast"
+    (got,) = run_onnx(model, {"X": docs.reshape(-1, 1) if shape_2d else docs})
+    expected = est.transform(docs).toarray()
+    assert got.dtype == dtype
+    assert got.shape == expected.shape, (got.shape, expected.shape)
+    diff = float(np.abs(got - expected).max(initial=0.0) / max(np.abs(expected).max(initial=0.0), np.finfo(dtype).tiny))
+    # TfidfVectorizer(dtype=np.float32) computes in float32 itself: the oracle holds float32 digits only
+    tolerance = max(TOLERANCE[dtype], TOLERANCE[np.float32] if np.dtype(getattr(est, "dtype", dtype)) == np.float32 else 0)
+    assert diff <= tolerance, diff
+    return got
+
+
+COUNT_CASES = {
+    "default": {},
+    "bigrams": {"ngram_range": (1, 2)},
+    "only-bigrams": {"ngram_range": (2, 2)},
+    "trigrams": {"ngram_range": (1, 3)},
+    "no-lowercase": {"lowercase": False},
+    "english-stop-words-bigrams": {"stop_words": "english", "ngram_range": (1, 2)},
+    "list-stop-words": {"stop_words": ["the", "dog", "is"], "ngram_range": (1, 2)},
+    "binary": {"binary": True, "ngram_range": (1, 2)},
+    "one-char-tokens": {"token_pattern": r"(?u)\b\w+\b", "ngram_range": (1, 2)},
+    "min-df-max-features": {"min_df": 2, "max_features": 5},
+    "max-df": {"max_df": 0.5},
+    "vocabulary": {"vocabulary": ["fox", "dog", "lazy dog", "école", "unseen"], "ngram_range": (1, 2)},
+    "dtype-float32": {"dtype": np.float32},
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", COUNT_CASES)
+def test_count_vectorizer(case, dtype):
+    est = CountVectorizer(**COUNT_CASES[case]).fit(TRAIN)
+    got = check_text(est, TEST, dtype)  # the last document needs the second tier of delimiters (the If's branch)
+    assert not np.isnan(got).any()
+    check_text(est, TEST[:-1], dtype)  # ASCII punctuation only: the other branch
+
+
+TFIDF_CASES = {
+    "default": {},
+    "bigrams": {"ngram_range": (1, 2)},
+    "l1": {"norm": "l1", "ngram_range": (1, 2)},
+    "no-norm": {"norm": None},
+    "no-idf": {"use_idf": False},
+    "no-smooth": {"smooth_idf": False},
+    "sublinear": {"sublinear_tf": True, "ngram_range": (1, 2)},
+    "binary-stop-words": {"binary": True, "stop_words": "english"},
+    "float32": {"dtype": np.float32},
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", TFIDF_CASES)
+def test_tfidf_vectorizer(case, dtype):
+    est = TfidfVectorizer(**TFIDF_CASES[case]).fit(TRAIN)
+    check_text(est, TEST, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_documents_as_a_column(dtype):
+    check_text(TfidfVectorizer(ngram_range=(1, 2)).fit(TRAIN), TEST, dtype, shape_2d=True)
+
+
+def test_default_sample_is_float32_and_one_dimensional():
+    est = CountVectorizer().fit(TRAIN)
+    model = to_onnx(est, np.array(["some text"], dtype=object))
+    assert len(model.graph.input[0].type.tensor_type.shape.dim) == 1
+    (got,) = run_onnx(model, {"X": TEST})
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, est.transform(TEST).toarray())
+
+
+def test_unsplittable_character_gives_nan_row():
+    """A non-word character outside DELIMITERS: the row is NaN, never a silently different count."""
+    est = CountVectorizer().fit(TRAIN)
+    docs = np.array(["fox\u2600dog", "fox dog"], dtype=object)  # U+2600 (a sun symbol) is not a word character
+    assert est.transform(docs).toarray()[0].sum() == 2  # scikit-learn splits there
+    (got,) = run_onnx(to_onnx(est, docs[:1]), {"X": docs})
+    assert np.isnan(got[0]).all()
+    np.testing.assert_array_equal(got[1], est.transform(docs[1:]).toarray()[0])
+
+
+def test_pipeline_with_classifier():
+    y = np.array([0, 1, 0, 1, 0, 1, 1])
+    pipe = make_pipeline(TfidfVectorizer(ngram_range=(1, 2)), LogisticRegression()).fit(TRAIN, y)
+    label, proba = run_onnx(to_onnx(pipe, TEST[:1], dtype=np.float64), {"X": TEST})
+    np.testing.assert_array_equal(label, pipe.predict(TEST))
+    np.testing.assert_allclose(proba, pipe.predict_proba(TEST), rtol=1e-10, atol=1e-12)
+
+
+TRANSFORMER_CASES = {
+    "default": {},
+    "l1": {"norm": "l1"},
+    "no-norm-sublinear": {"norm": None, "sublinear_tf": True},
+    "no-idf": {"use_idf": False},
+    "no-smooth": {"smooth_idf": False, "sublinear_tf": True},
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", TRANSFORMER_CASES)
+def test_tfidf_transformer(case, dtype):
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(0.7, size=(120, 9)).astype(float)
+    counts[80:85] = 0  # empty held-out documents: rows of zeros stay zeros
+    est = TfidfTransformer(**TRANSFORMER_CASES[case]).fit(counts[:80])
+    X = counts[80:].astype(dtype)
+    model = to_onnx(est, X[:1])
+    assert float_types(model) == {onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))}, "a hidden cast"
+    (got,) = run_onnx(model, {"X": X})
+    expected = est.transform(X).toarray()
+    assert got.dtype == dtype and got.shape == expected.shape
+    assert np.abs(got - expected).max() <= TOLERANCE[dtype] * np.abs(expected).max()
+    assert not got[:5].any()
+
+
+@pytest.mark.parametrize(
+    ("est", "message"),
+    [
+        (CountVectorizer(analyzer="char"), "character n-grams"),
+        (CountVectorizer(analyzer="char_wb"), "character n-grams"),
+        (CountVectorizer(analyzer=str.split), "callable analyzer"),
+        (CountVectorizer(tokenizer=str.split, token_pattern=None), "custom tokenizer"),
+        (CountVectorizer(preprocessor=str.upper), "custom preprocessor"),
+        (CountVectorizer(strip_accents="unicode"), "strip_accents"),
+        (TfidfVectorizer(token_pattern=r"[a-z]+"), "token_pattern"),
+    ],
+)
+def test_not_expressible(est, message):
+    est.fit(TRAIN)
+    with pytest.raises(OnnxAlgebraError, match=message):
+        to_onnx(est, TEST[:1])
+
+
+def test_hashing_vectorizer_is_refused():
+    est = HashingVectorizer(n_features=16).fit(TRAIN)
+    with pytest.raises(OnnxAlgebraError, match="MurmurHash3"):
+        to_onnx(est, TEST[:1])
+
+
+def test_numeric_input_is_refused():
+    est = CountVectorizer().fit(TRAIN)
+    with pytest.raises(OnnxAlgebraError, match="string tensor of documents"):
+        to_onnx(est, np.zeros((1, 3), np.float32))
