@@ -29,7 +29,8 @@ TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
 
 
 def _expected(est, X, names):
-    return sklearn_outputs(est, X, names)
+    """scikit-learn's outputs as dense numpy arrays (the oldest environment has no scipy to unpickle sparse ones)."""
+    return [np.asarray(e.toarray() if hasattr(e, "toarray") else e) for e in sklearn_outputs(est, X, names)]
 
 
 def _save(folder: Path, name: str, model, X, expected, tolerance: float, manifest: dict) -> None:
