@@ -9,13 +9,44 @@ import numpy as np
 from onnxalgebra import (
     Constant,
     Expr,
+    OnnxAlgebraError,
     OnnxArgMax,
+    OnnxArrayFeatureExtractor,
     OnnxConcat,
     OnnxExp,
     OnnxGather,
     OnnxReduceSum,
     OnnxWhere,
 )
+
+
+def check_options(est: Any, options: dict | None, known: tuple[str, ...] = (), hint: str = "") -> dict:
+    """``options`` (a new dict) when every key is in ``known``; else an error naming the estimator and the unknown
+    keys (``hint``: why, after them).
+
+    >>> check_options(object(), {"score_samples": True}, ("score_samples",))
+    {'score_samples': True}
+    """
+    options = dict(options or {})
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        accepted = ", ".join(repr(k) for k in known) if known else "none"
+        raise OnnxAlgebraError(f"{type(est).__name__}: unknown option(s) {unknown}{hint}; this converter accepts {accepted}.")
+    return options
+
+
+def select_columns(X: Expr, indices: Any, n_features: int | None = None) -> Expr:
+    """``X[:, indices]``: X itself for ``indices`` None or all its ``n_features`` columns in order, else one
+    ``ai.onnx.ml`` ArrayFeatureExtractor (in onnxruntime much faster than Gather on axis 1, and than Slice), or a
+    Gather for the types it does not take (bool, int8, uint8, ...)."""
+    if indices is None:
+        return X
+    indices = np.asarray(indices, dtype=np.int64)
+    if n_features is not None and np.array_equal(indices, np.arange(n_features)):
+        return X
+    if X.dtype is None or X.dtype.kind in "OUS" or X.dtype in (np.float32, np.float64, np.int64, np.int32):
+        return OnnxArrayFeatureExtractor(X, indices)
+    return OnnxGather(X, indices, axis=1)
 
 
 def classes_constant(estimator: Any) -> Constant:

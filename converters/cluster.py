@@ -51,32 +51,16 @@ from onnxalgebra import (
     OnnxReduceSum,
     OnnxReduceSumSquare,
     OnnxWhere,
+    computation_dtype,
 )
-from onnxalgebra._convert import computation_dtype
+
+from ._common import check_options
 
 _TYPES = {np.dtype(np.float32): 1, np.dtype(np.float64): 11}
 
 
-def _dtype() -> np.dtype:
-    return np.dtype(computation_dtype() or np.float32)
-
-
 def _axes(*axes: int) -> np.ndarray:
     return np.array(axes, dtype=np.int64)
-
-
-def check_no_options(est: Any, options: dict | None, allowed: tuple[str, ...] = ()) -> dict:
-    """``options`` with nothing outside ``allowed``, else an error naming the estimator and the unknown keys.
-
-    >>> check_no_options(object(), {"score_samples": True}, ("score_samples",))
-    {'score_samples': True}
-    """
-    options = dict(options or {})
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        expected = ", ".join(repr(a) for a in allowed) or "none"
-        raise OnnxAlgebraError(f"{type(est).__name__}: unknown option(s) {unknown}; expected: {expected}.")
-    return options
 
 
 def squared_distances(X: Expr, centres: np.ndarray, dtype: np.dtype) -> Expr:
@@ -152,8 +136,8 @@ def argmin_distance(X: Expr, centres: np.ndarray, dtype: np.dtype, norms: np.nda
 def convert_kmeans(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
     """KMeans, MiniBatchKMeans: ``label`` the first centre minimising ``|c|**2 - 2 x.c`` (in the input dtype,
     as scikit-learn), ``scores`` the distances to ``cluster_centers_`` (``transform``)."""
-    check_no_options(est, options)
-    dtype = _dtype()
+    check_options(est, options)
+    dtype = computation_dtype()
     centres = np.asarray(est.cluster_centers_)
     label = nearest(kmeans_scores(X, centres, dtype))
     return label, distances(X, centres, dtype, label)
@@ -182,8 +166,8 @@ def convert_bisecting_kmeans(est: Any, X: Expr, options: dict | None = None) -> 
     ``l`` lies left of ``s``, -1 right of it, 0 off its path; ``n_right[l]`` its right turns); the label is the
     leaf with none wrong (small integers: exact in any float dtype).
     """
-    check_no_options(est, options)
-    dtype = _dtype()
+    check_options(est, options)
+    dtype = computation_dtype()
     splits, leaves = _bisecting_tree(est)
     centres = np.asarray(est.cluster_centers_)
     scores = distances(X, centres, dtype)
@@ -215,8 +199,8 @@ def convert_bisecting_kmeans(est: Any, X: Expr, options: dict | None = None) -> 
 def convert_birch(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
     """Birch: ``label`` the ``subcluster_labels_`` of the nearest subcluster centre (``pairwise_distances_argmin``
     with the fitted ``_subcluster_norms``), ``scores`` the distances to ``subcluster_centers_`` (``transform``)."""
-    check_no_options(est, options)
-    dtype = _dtype()
+    check_options(est, options)
+    dtype = computation_dtype()
     centres = np.asarray(est.subcluster_centers_)
     index = argmin_distance(X, centres, dtype, getattr(est, "_subcluster_norms", None))
     labels = np.asarray(est.subcluster_labels_).astype(np.int64)
@@ -231,14 +215,14 @@ def convert_nearest_centre(est: Any, X: Expr, options: dict | None = None) -> tu
     AffinityPropagation without centres (it did not converge) predicts -1 for every row, as scikit-learn
     (which warns); ``scores`` is then [N, 0].
     """
-    check_no_options(est, options)
+    check_options(est, options)
     name = type(est).__name__
     if getattr(est, "affinity", None) == "precomputed" or not hasattr(est, "cluster_centers_"):
         raise OnnxAlgebraError(
             f"{name}: fitted with affinity='precomputed', it has no cluster_centers_ and no predict; "
             "fit it on the features (affinity='euclidean') to convert it."
         )
-    dtype = _dtype()
+    dtype = computation_dtype()
     centres = np.asarray(est.cluster_centers_)
     if centres.ndim != 2 or centres.shape[0] == 0:
         none = X[:, :0]

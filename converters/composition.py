@@ -27,12 +27,12 @@ from onnxalgebra import (
     Columns,
     Expr,
     OnnxAlgebraError,
-    OnnxArrayFeatureExtractor,
     OnnxConcat,
     convert_estimator,
     takes_columns,
 )
 
+from ._common import select_columns
 from .preprocessing import columnwise_affine, scale_columns
 
 
@@ -48,15 +48,6 @@ def hstack(parts: list[Expr], X: Expr | None) -> Expr:
     if not parts:
         return X.at[:, 0:0]
     return parts[0] if len(parts) == 1 else OnnxConcat(*parts, axis=1)
-
-
-def select_columns(X: Expr, indices: np.ndarray | None, n_features: int | None = None) -> Expr:
-    """``X[:, indices]``: X itself for all its ``n_features`` columns in order (or ``indices`` None), else one
-    ``ai.onnx.ml`` ArrayFeatureExtractor (any dtype; in onnxruntime much faster than Gather on axis 1, and than
-    Slice)."""
-    if indices is None or (n_features is not None and np.array_equal(indices, np.arange(n_features))):
-        return X
-    return OnnxArrayFeatureExtractor(X, np.asarray(indices, dtype=np.int64))
 
 
 def weighted(out: Expr, weight: Any) -> Expr:

@@ -19,7 +19,7 @@ import numpy as np
 
 from onnxalgebra import Expr, OnnxGemm
 
-from .linear import check_options
+from ._common import check_options
 
 
 def affine(X: Expr, matrix: np.ndarray, bias: np.ndarray) -> Expr:

@@ -28,9 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import Expr, OnnxCast, OnnxGreaterOrEqual, OnnxMin, OnnxReduceSum, OnnxUnsqueeze
+from onnxalgebra import Expr, OnnxCast, OnnxGreaterOrEqual, OnnxMin, OnnxReduceSum, OnnxUnsqueeze, computation_dtype
 
-from .encoders import _float_dtype, _onnx_type, as_int64, input_kind, one_hot
+from .encoders import _onnx_type, as_int64, input_kind, one_hot
 
 
 def float32_ceiling(edge: float) -> np.float32:
@@ -66,7 +66,7 @@ def bins(est: Any, X: Expr, dtype: np.dtype) -> Expr:
     """The bin of each value [N, F], in ``dtype`` (int64 or a float dtype)."""
     kind = input_kind(X)
     if kind == "string":  # an object array of numbers: parsed, as scikit-learn's check_array converts it
-        X, kind = X.astype(_float_dtype()), "float"
+        X, kind = X.astype(computation_dtype()), "float"
     values = as_int64(X) if kind == "int" else X
     table, clip = thresholds(est, kind, values.dtype)
     if table.shape[1] == 0:  # a single bin everywhere
@@ -81,7 +81,7 @@ def bins(est: Any, X: Expr, dtype: np.dtype) -> Expr:
 
 def convert_kbins_discretizer(est: Any, X: Expr) -> Expr:
     """KBinsDiscretizer: the bins (``encode='ordinal'``) or their dense one-hot columns, in the computation dtype."""
-    dtype = _float_dtype()
+    dtype = computation_dtype()
     if est.encode == "ordinal":
         return bins(est, X, dtype)
     return one_hot(bins(est, X, np.dtype(np.int64)), [int(n) for n in est.n_bins_], dtype)

@@ -28,17 +28,7 @@ import numpy as np
 
 from onnxalgebra import Expr, OnnxAlgebraError, OnnxGemm, OnnxLinearClassifier, OnnxSoftmax
 
-from ._common import argmax_label, binary_columns, linear_label
-
-
-def _options(est: Any, options: dict | None, known: set[str]) -> dict:
-    options = dict(options or {})
-    unknown = sorted(set(options) - known)
-    if unknown:
-        raise OnnxAlgebraError(
-            f"{type(est).__name__}: unknown option(s) {unknown}; this converter takes {sorted(known) or 'none'}."
-        )
-    return options
+from ._common import argmax_label, binary_columns, check_options, linear_label
 
 
 def lda_transform(est: Any, X: Expr) -> Expr:
@@ -85,7 +75,7 @@ def _linear_classifier_node(est: Any, X: Expr) -> tuple[Expr, Expr] | None:
 
 def convert_lda(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
     """LinearDiscriminantAnalysis: label and probabilities (``options={'transform': True}``: label and transform)."""
-    options = _options(est, options, {"transform"})
+    options = check_options(est, options, ("transform",))
     fast = None if options.get("transform") else _linear_classifier_node(est, X)
     if fast is not None:
         return fast

@@ -13,8 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import Constant, Expr, OnnxAlgebraError, OnnxConcat, OnnxExpand, OnnxShape
-from onnxalgebra._convert import computation_dtype
+from onnxalgebra import Constant, Expr, OnnxAlgebraError, OnnxConcat, OnnxExpand, OnnxShape, computation_dtype
 
 from ._common import classes_constant
 
@@ -35,7 +34,7 @@ def repeat_rows(X: Expr, row: np.ndarray) -> Expr:
 
 
 def _float(values: Any) -> np.ndarray:
-    return np.asarray(values, dtype=computation_dtype() or np.float32)
+    return np.asarray(values, dtype=computation_dtype())
 
 
 def convert_dummy_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]:

@@ -46,8 +46,8 @@ from onnxalgebra import (
     OnnxReshape,
     OnnxUnsqueeze,
     OnnxWhere,
+    computation_dtype,
 )
-from onnxalgebra._convert import computation_dtype
 
 # --- keys: the values of an input that equal each category ---
 
@@ -294,17 +294,13 @@ def _onnx_type(dtype: np.dtype) -> int:
         raise OnnxAlgebraError(f"no ONNX element type for a Cast to {np.dtype(dtype)} in the encoders.") from None
 
 
-def _float_dtype() -> np.dtype:
-    return np.dtype(computation_dtype() or np.float32)
-
-
 def convert_one_hot_encoder(est: Any, X: Expr) -> Expr:
     """OneHotEncoder: the dense one-hot matrix in the computation dtype (``sparse_output`` either way).
 
     Unknown values: a row of zeros for the feature (``handle_unknown='ignore'``, and ``'error'`` where
     scikit-learn raises), the infrequent column with ``'infrequent_if_exist'`` when the feature has one.
     """
-    dtype = _float_dtype()
+    dtype = computation_dtype()
     infrequent = infrequent_categories(est)
     layouts = [one_hot_layout(est, i, infrequent[i]) for i in range(len(est.categories_))]
     kept = [i for i, (_, _, width) in enumerate(layouts) if width > 0]
@@ -340,7 +336,7 @@ def ordinal_values(est: Any, i: int, infrequent: Any) -> tuple[np.ndarray, float
 
 def convert_ordinal_encoder(est: Any, X: Expr) -> Expr:
     """OrdinalEncoder: each column's codes in the computation dtype (one LabelEncoder per column)."""
-    dtype = _float_dtype()
+    dtype = computation_dtype()
     infrequent = infrequent_categories(est)
     tables = [ordinal_values(est, i, infrequent[i]) for i in range(len(est.categories_))]
     return encode_columns(X, list(est.categories_), [v.astype(dtype) for v, _ in tables], [u for _, u in tables])
@@ -349,7 +345,7 @@ def convert_ordinal_encoder(est: Any, X: Expr) -> Expr:
 def convert_target_encoder(est: Any, X: Expr) -> Expr:
     """TargetEncoder (``transform``, what a fitted model applies): each category's ``encodings_``, an unknown one
     ``target_mean_``; multiclass: one column per feature and class (feature-major, as scikit-learn)."""
-    dtype = _float_dtype()
+    dtype = computation_dtype()
     n = len(est.categories_)
     means = np.atleast_1d(np.asarray(est.target_mean_, dtype=np.float64))
     if est.target_type_ != "multiclass":

@@ -37,7 +37,6 @@ from onnxalgebra import (
     Expr,
     OnnxAlgebraError,
     OnnxArgMax,
-    OnnxArrayFeatureExtractor,
     OnnxConcat,
     OnnxSoftmax,
     OnnxTopK,
@@ -46,8 +45,8 @@ from onnxalgebra import (
     takes_columns,
 )
 
-from ._common import argmax_label, classes_constant, label_of
-from .trees import tree_ensemble, trees_of
+from ._common import argmax_label, classes_constant, label_of, select_columns
+from .trees import missing_values_option, tree_ensemble, trees_of
 
 # --- shared by the ensembles of this module and IsolationForest ---
 
@@ -85,14 +84,6 @@ def feature_trees(estimators: list[Any], features: list[np.ndarray] | None) -> l
 def all_trees(estimators: list[Any]) -> bool:
     """Every estimator is one fitted tree (DecisionTree*, ExtraTree*)."""
     return bool(estimators) and all(hasattr(e, "tree_") for e in estimators)
-
-
-def select_features(X: Expr, features: np.ndarray, n_features: int | None) -> Expr:
-    """``X[:, features]``: X itself for every column in order, else one ArrayFeatureExtractor."""
-    features = np.asarray(features, dtype=np.int64)
-    if n_features is not None and np.array_equal(features, np.arange(n_features)):
-        return X
-    return OnnxArrayFeatureExtractor(X, features)
 
 
 def as_columns(values: Expr) -> Expr:
@@ -162,10 +153,6 @@ def _total(parts: list[Expr]) -> Expr:
 
 def _option(options: dict | None, name: str) -> bool:
     return bool((options or {}).get(name, False))
-
-
-def _missing_values(options: dict | None) -> bool:
-    return bool((options or {}).get("missing_values", True))
 
 
 def _dropped(member: Any) -> bool:
@@ -280,7 +267,7 @@ def bagging_probabilities(est: Any, X: Expr, missing_values: bool = True) -> Exp
         total = tree_ensemble(X, trees, np.concatenate(values), mean=exact_mean, missing_values=missing_values)
         return total if exact_mean else total / float(est.n_estimators)
     parts = [
-        _member_probabilities(member, select_features(X, features, n_features), n_classes)
+        _member_probabilities(member, select_columns(X, features, n_features), n_classes)
         for member, features in zip(members, est.estimators_features_, strict=True)
     ]
     return _total(parts) / float(est.n_estimators)
@@ -293,12 +280,12 @@ def convert_bagging_classifier(est: Any, X: Expr, options: dict | None = None) -
     ``options={'decision_function': True}``: the mean of the members' decision functions instead of the
     probabilities. ``options={'missing_values': False}``: tree members leave out the NaN flags.
     """
-    proba = bagging_probabilities(est, X, missing_values=_missing_values(options))
+    proba = bagging_probabilities(est, X, missing_values=missing_values_option(options))
     label = argmax_label(est, proba)
     if _option(options, "decision_function"):
         n_features = getattr(est, "n_features_in_", None)
         parts = [
-            decision_function(member, select_features(X, features, n_features))
+            decision_function(member, select_columns(X, features, n_features))
             for member, features in zip(est.estimators_, est.estimators_features_, strict=True)
         ]
         return label, _total(parts) / float(est.n_estimators)
@@ -315,11 +302,11 @@ def convert_bagging_regressor(est: Any, X: Expr, options: dict | None = None) ->
         values = np.concatenate([m.tree_.value[:, :, 0] for m in members])
         trees = feature_trees(members, est.estimators_features_)
         exact_mean = len(members) == est.n_estimators
-        total = tree_ensemble(X, trees, values, mean=exact_mean, missing_values=_missing_values(options))
+        total = tree_ensemble(X, trees, values, mean=exact_mean, missing_values=missing_values_option(options))
         return total if exact_mean else total / float(est.n_estimators)
     n_features = getattr(est, "n_features_in_", None)
     parts = [
-        as_columns(convert_estimator(member, select_features(X, features, n_features))[0])
+        as_columns(convert_estimator(member, select_columns(X, features, n_features))[0])
         for member, features in zip(members, est.estimators_features_, strict=True)
     ]
     return _total(parts) / float(est.n_estimators)

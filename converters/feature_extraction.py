@@ -81,8 +81,8 @@ from onnxalgebra import (
     OnnxStringNormalizer,
     OnnxStringSplit,
     OnnxWhere,
+    computation_dtype,
 )
-from onnxalgebra._convert import computation_dtype
 
 # --- the analyzer ---
 

@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import Columns, Expr, OnnxAlgebraError, convert_estimator, takes_columns
-from onnxalgebra._convert import computation_dtype
+from onnxalgebra import Columns, Expr, OnnxAlgebraError, computation_dtype, convert_estimator, takes_columns
 
 from .preprocessing import columnwise_affine
 
@@ -76,7 +75,7 @@ def convert_function_transformer(est: Any, X: Expr | Columns) -> Expr:
     if isinstance(X, Columns):
         X = X.matrix(est, strings=est.func is None or not est.validate)
     elif est.validate and X.dtype is not None and X.dtype.kind in "OUS":  # check_array parses an object array of numbers
-        X = X.astype(computation_dtype() or np.float32)
+        X = X.astype(computation_dtype())
     return trace(est, est.func, X, est.kw_args, "func")
 
 

@@ -38,10 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import Expr, OnnxAlgebraError, OnnxConcat, OnnxErf, OnnxReduceSum, OnnxWhere
-from onnxalgebra._convert import computation_dtype
+from onnxalgebra import Expr, OnnxAlgebraError, OnnxConcat, OnnxErf, OnnxReduceSum, OnnxWhere, computation_dtype
 
-from ._common import argmax_label, binary_columns, label_of
+from ._common import argmax_label, binary_columns, check_options, label_of
 from .dummy import repeat_rows
 
 Value = Expr | float  # a kernel's values: an expression, or a number when they are all equal
@@ -143,7 +142,7 @@ def _as_expr(X: Expr, value: Value, n_columns: int | None) -> Expr:
     """A kernel value that is a number, repeated as [N, n_columns] (None: [N])."""
     if isinstance(value, Expr):
         return value
-    dtype = computation_dtype() or np.float32
+    dtype = computation_dtype()
     return repeat_rows(X, np.full(n_columns, value, dtype=dtype) if n_columns else np.asarray(value, dtype=dtype))
 
 
@@ -186,11 +185,8 @@ def gpr_std(est: Any, X: Expr) -> Expr:
 def convert_gaussian_process_regressor(est: Any, X: Expr, options: dict | None = None) -> Expr | tuple[Expr, Expr]:
     """GaussianProcessRegressor: the posterior mean, [N, n_targets]; ``options={'return_std': True}``: and its
     standard deviation (the registry names the outputs ``variable``, ``std``)."""
-    options = dict(options or {})
-    unknown = sorted(set(options) - {"return_std"})
-    if unknown:
-        why = " (the covariance between rows is [N, N]: not a per-row output)" if "return_cov" in unknown else ""
-        raise OnnxAlgebraError(f"{type(est).__name__}: unknown option(s) {unknown}{why}; this converter takes ['return_std'].")
+    why = " (the covariance between rows is [N, N]: not a per-row output)" if "return_cov" in (options or {}) else ""
+    options = check_options(est, options, ("return_std",), hint=why)
     _gpr_check(est)
     alpha = np.asarray(est.alpha_, dtype=np.float64)
     alpha = alpha.reshape(len(alpha), -1)

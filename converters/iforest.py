@@ -31,7 +31,7 @@ import numpy as np
 from onnxalgebra import Constant, Expr, OnnxWhere
 
 from .ensemble import feature_trees
-from .trees import tree_ensemble
+from .trees import missing_values_option, tree_ensemble
 
 
 def average_path_length(n_samples: np.ndarray) -> np.ndarray:
@@ -82,7 +82,7 @@ def convert_isolation_forest(est: Any, X: Expr, options: dict | None = None) -> 
     """IsolationForest: ``label`` (``predict``: 1 for an inlier, -1 for an outlier) and ``scores``
     (``decision_function``; ``options={'score_samples': True}``: ``score_samples``)."""
     options = options or {}
-    raw = score_samples(est, X, missing_values=bool(options.get("missing_values", True)))
+    raw = score_samples(est, X, missing_values=missing_values_option(options))
     decision = raw - float(est.offset_)
     label = OnnxWhere(decision < 0, Constant(np.array(-1, dtype=np.int64)), Constant(np.array(1, dtype=np.int64)))
     return label, raw if options.get("score_samples") else decision

@@ -43,7 +43,6 @@ import numpy as np
 from onnxalgebra import (
     Expr,
     OnnxAlgebraError,
-    OnnxArrayFeatureExtractor,
     OnnxCast,
     OnnxConcat,
     OnnxGather,
@@ -52,9 +51,11 @@ from onnxalgebra import (
     OnnxReduceSum,
     OnnxTopK,
     OnnxWhere,
+    computation_dtype,
 )
 
-from .encoders import _float_dtype, _onnx_type, as_int64, input_kind, is_nan, key_of, lookup, string_key
+from ._common import select_columns
+from .encoders import _onnx_type, as_int64, input_kind, is_nan, key_of, lookup, string_key
 
 _BOOL = 9
 
@@ -84,17 +85,6 @@ def missing_mask(X: Expr, missing_values: Any) -> Expr:
     else:
         key = key_of(missing_values, "float", X.dtype)
     return X != X if key is None else X == key
-
-
-def select_columns(X: Expr, indices: np.ndarray, n_features: int) -> Expr:
-    """``X[:, indices]``: X itself for every column in order, else one ArrayFeatureExtractor (Gather for the types it
-    does not take: bool, int8, uint8, ...)."""
-    indices = np.asarray(indices, dtype=np.int64)
-    if np.array_equal(indices, np.arange(n_features)):
-        return X
-    if X.dtype.kind in "OUS" or X.dtype in (np.float32, np.float64, np.int64, np.int32):
-        return OnnxArrayFeatureExtractor(X, indices)
-    return OnnxGather(X, indices, axis=1)  # bools and the integer types ArrayFeatureExtractor does not take
 
 
 def indicator_columns(indicator: Any, mask: Expr, like: Expr) -> Expr:
@@ -146,7 +136,7 @@ def convert_simple_imputer(est: Any, X: Expr) -> Expr:
             return with_indicator(est, select_columns(imputed, np.flatnonzero(valid), n), mask)
         values = X
     else:
-        dtype = _float_dtype()
+        dtype = computation_dtype()
         fill = np.where(valid, statistics, 0).astype(np.float64)
         fitted = np.dtype(getattr(est, "_fill_dtype", np.float64))
         if fitted.kind == "f":  # scikit-learn fills the statistics in the dtype it was fitted on (float32: rounded)
@@ -261,7 +251,7 @@ def convert_knn_imputer(est: Any, X: Expr) -> Expr:
         raise OnnxAlgebraError(f"KNNImputer: only metric='nan_euclidean' converts, not {est.metric!r}.")
     if est.weights not in ("uniform", "distance"):
         raise OnnxAlgebraError(f"KNNImputer: only weights 'uniform' and 'distance' convert, not {est.weights!r}.")
-    dtype = _float_dtype()
+    dtype = computation_dtype()
     fit = np.asarray(est._fit_X, dtype=np.float64)
     mask_fit = np.asarray(est._mask_fit_X, dtype=bool)
     valid = np.asarray(est._valid_mask, dtype=bool)

@@ -30,7 +30,7 @@ from onnxalgebra import (
     convert_estimator,
 )
 
-from ._common import argmax_label, binary_columns, linear_label, normalise_rows, ovr_probabilities
+from ._common import argmax_label, binary_columns, check_options, linear_label, normalise_rows, ovr_probabilities
 
 
 def dense_coef(est: Any) -> np.ndarray:
@@ -39,16 +39,6 @@ def dense_coef(est: Any) -> np.ndarray:
     if hasattr(coef, "toarray"):  # scipy.sparse after est.sparsify()
         coef = coef.toarray()
     return np.atleast_2d(np.asarray(coef, dtype=np.float64))
-
-
-def check_options(est: Any, options: dict | None, known: tuple[str, ...]) -> dict:
-    """``options`` when every key is in ``known``; else an error naming the estimator and the keys."""
-    options = dict(options or {})
-    unknown = sorted(set(options) - set(known))
-    if unknown:
-        accepted = ", ".join(repr(k) for k in known) if known else "none"
-        raise OnnxAlgebraError(f"{type(est).__name__}: unknown option(s) {unknown}; this converter accepts {accepted}.")
-    return options
 
 
 def decision(est: Any, X: Expr, both_signs: bool = False) -> Expr:

@@ -32,10 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import Expr, OnnxAlgebraError, OnnxArgMax, OnnxReduceSum, OnnxSoftmax
-from onnxalgebra._convert import computation_dtype
+from onnxalgebra import Expr, OnnxAlgebraError, OnnxArgMax, OnnxReduceSum, OnnxSoftmax, computation_dtype
 
-from .cluster import check_no_options
+from ._common import check_options
 
 _COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
@@ -131,8 +130,8 @@ def logsumexp(w: Expr) -> Expr:
 def convert_gaussian_mixture(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
     """GaussianMixture, BayesianGaussianMixture: ``label`` (``predict``) and ``probabilities``
     (``predict_proba``), or ``score_samples`` with ``options={'score_samples': True}``."""
-    options = check_no_options(est, options, ("score_samples",))
-    dtype = np.dtype(computation_dtype() or np.float32)
+    options = check_options(est, options, ("score_samples",))
+    dtype = computation_dtype()
     w = weighted_log_prob(est, X, dtype)
     label = OnnxArgMax(w, axis=1, keepdims=0)
     if options.get("score_samples"):

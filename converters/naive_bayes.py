@@ -27,8 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import Constant, Expr, OnnxGather, OnnxGemm, OnnxReduceSum, OnnxSoftmax, OnnxWhere
-from onnxalgebra._convert import computation_dtype
+from onnxalgebra import Constant, Expr, OnnxGather, OnnxGemm, OnnxReduceSum, OnnxSoftmax, OnnxWhere, computation_dtype
 
 from ._common import argmax_label
 from .preprocessing import binarize
@@ -88,7 +87,7 @@ def convert_categorical_nb(est: Any, X: Expr) -> tuple[Expr, Expr]:
     categories = X.astype(np.int64)
     inside = (categories >= 0) & (categories < n_categories)
     index = OnnxWhere(inside, categories + offsets, Constant(np.array(len(table), dtype=np.int64)))  # past the table: an error
-    terms = OnnxGather(Constant(table.astype(computation_dtype() or np.float32)), index, axis=0)  # [N, features, classes]
+    terms = OnnxGather(Constant(table.astype(computation_dtype())), index, axis=0)  # [N, features, classes]
     jll = OnnxReduceSum(terms, np.array([1], dtype=np.int64), keepdims=0) + est.class_log_prior_
     return argmax_label(est, jll), OnnxSoftmax(jll, axis=1)
 

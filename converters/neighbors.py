@@ -58,10 +58,10 @@ from onnxalgebra import (
     OnnxSoftmax,
     OnnxTopK,
     OnnxWhere,
+    computation_dtype,
 )
-from onnxalgebra._convert import computation_dtype
 
-from ._common import argmax_label, classes_constant, label_of
+from ._common import argmax_label, check_options, classes_constant, label_of
 
 CANDIDATES_MARGIN = 16
 """The euclidean k nearest: ``2 * k`` plus this many candidates by the MatMul's distances are measured exactly."""
@@ -81,10 +81,6 @@ _ALIASES = {
 _TYPES = {np.dtype(np.float32): 1, np.dtype(np.float64): 11}
 
 
-def _dtype() -> np.dtype:
-    return np.dtype(computation_dtype() or np.float32)
-
-
 def _axes(*axes: int) -> np.ndarray:
     return np.array(axes, dtype=np.int64)
 
@@ -92,15 +88,6 @@ def _axes(*axes: int) -> np.ndarray:
 def _c(value: Any, dtype: np.dtype) -> np.ndarray:
     """A constant in the computation dtype."""
     return np.asarray(value, dtype=np.float64).astype(dtype)
-
-
-def _check_options(est: Any, options: dict | None, allowed: tuple[str, ...] = ()) -> dict:
-    options = dict(options or {})
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        expected = ", ".join(repr(a) for a in allowed) or "none"
-        raise OnnxAlgebraError(f"{type(est).__name__}: unknown option(s) {unknown}; expected: {expected}.")
-    return options
 
 
 class Metric:
@@ -343,8 +330,8 @@ def _kneighbors(est: Any, X: Expr, dtype: np.dtype) -> tuple[Expr, Expr, Expr]:
 def convert_kneighbors_classifier(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
     """KNeighborsClassifier: the weighted votes of the ``n_neighbors`` nearest training rows over their sum
     (probabilities) and their argmax (label). See the module for distances and ties."""
-    _check_options(est, options)
-    dtype = _dtype()
+    check_options(est, options)
+    dtype = computation_dtype()
     table = _class_table(est, dtype)
     _, positions, weights = _kneighbors(est, X, dtype)
     classes = OnnxGather(table, positions, axis=0)  # [N, k, C]
@@ -359,8 +346,8 @@ def convert_kneighbors_classifier(est: Any, X: Expr, options: dict | None = None
 def convert_kneighbors_regressor(est: Any, X: Expr, options: dict | None = None) -> Expr:
     """KNeighborsRegressor: the (weighted) mean of the targets of the ``n_neighbors`` nearest training rows,
     [N, n_targets]."""
-    _check_options(est, options)
-    dtype = _dtype()
+    check_options(est, options)
+    dtype = computation_dtype()
     _, positions, weights = _kneighbors(est, X, dtype)
     values = OnnxGather(_targets(est, dtype), positions, axis=0)  # [N, k, T]
     if weights is None:
@@ -383,8 +370,8 @@ def _radius_weights(est: Any, X: Expr, dtype: np.dtype) -> Expr:
 def convert_radius_neighbors_classifier(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
     """RadiusNeighborsClassifier: the weighted votes of the training rows within ``radius``. A row without any
     gets ``outlier_label_`` (see the module)."""
-    _check_options(est, options)
-    dtype = _dtype()
+    check_options(est, options)
+    dtype = computation_dtype()
     table = _class_table(est, dtype)
     votes = OnnxMatMul(_radius_weights(est, X, dtype), table)  # [N, C]
     total = OnnxReduceSum(votes, _axes(1), keepdims=1)
@@ -410,8 +397,8 @@ def convert_radius_neighbors_classifier(est: Any, X: Expr, options: dict | None 
 
 def convert_radius_neighbors_regressor(est: Any, X: Expr, options: dict | None = None) -> Expr:
     """RadiusNeighborsRegressor: the (weighted) mean of the targets within ``radius``; NaN without any."""
-    _check_options(est, options)
-    dtype = _dtype()
+    check_options(est, options)
+    dtype = computation_dtype()
     weights = _radius_weights(est, X, dtype)
     total = OnnxReduceSum(weights, _axes(1), keepdims=1)
     empty = total == _c(0, dtype)
@@ -427,8 +414,8 @@ def convert_nearest_centroid(est: Any, X: Expr, options: dict | None = None) -> 
     Second output: ``predict_proba`` (their softmax) for euclidean; scikit-learn has neither ``predict_proba``
     nor ``decision_function`` for manhattan, and the model gives the discriminant scores [N, n_classes].
     """
-    _check_options(est, options)
-    dtype = _dtype()
+    check_options(est, options)
+    dtype = computation_dtype()
     if est.metric not in ("euclidean", "manhattan"):
         raise OnnxAlgebraError(f"NearestCentroid: metric {est.metric!r} is not supported (euclidean, manhattan).")
     centroids = np.asarray(est.centroids_, dtype=np.float64)
@@ -465,13 +452,13 @@ def convert_local_outlier_factor(est: Any, X: Expr, options: dict | None = None)
     ``n_neighbors_`` nearest training rows, ``decision_function = score_samples - offset_``, ``predict`` -1 where
     it is negative, else 1. Outputs ``label`` (int64) and ``scores`` (``decision_function``, [N]);
     ``options={'score_samples': True}`` gives ``score_samples`` as ``scores``."""
-    options = _check_options(est, options, ("score_samples",))
+    options = check_options(est, options, ("score_samples",))
     if not est.novelty:
         raise OnnxAlgebraError(
             "LocalOutlierFactor: only novelty=True converts (with novelty=False scikit-learn has no predict for new "
             "rows, only fit_predict on the training rows); refit with LocalOutlierFactor(novelty=True)."
         )
-    dtype = _dtype()
+    dtype = computation_dtype()
     scores = _lof_score_samples(est, X, dtype)
     decision = scores - _c(est.offset_, dtype)
     label = OnnxWhere(decision < _c(0, dtype), np.int64(-1), np.int64(1))
@@ -518,10 +505,10 @@ def convert_kernel_density(est: Any, X: Expr, options: dict | None = None) -> Ex
     the compact kernels (tophat, epanechnikov, linear, cosine: 0 from ``d >= h``) through the log of their sum
     (-inf when every training row is farther than the bandwidth, as scikit-learn). scikit-learn's tree prunes with
     ``atol``/``rtol``: the default 0 is exact; other values make scikit-learn approximate, not the model."""
-    _check_options(est, options)
+    check_options(est, options)
     if est.metric != "euclidean":
         raise OnnxAlgebraError(f"KernelDensity: metric {est.metric!r} is not supported (euclidean).")
-    dtype = _dtype()
+    dtype = computation_dtype()
     tree = est.tree_
     fit = np.asarray(tree.data, dtype=np.float64)
     m, d = fit.shape

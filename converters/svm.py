@@ -48,10 +48,9 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import Expr, Graph, OnnxAlgebraError, OnnxGemm, OnnxLoop, OnnxWhere, Var
-from onnxalgebra._convert import computation_dtype
+from onnxalgebra import Expr, Graph, OnnxAlgebraError, OnnxGemm, OnnxLoop, OnnxWhere, Var, computation_dtype
 
-from ._common import label_of
+from ._common import check_options, label_of
 
 KERNELS = ("linear", "poly", "rbf", "sigmoid")
 MIN_PROB = 1e-7  # libsvm's clipping of the pairwise probabilities
@@ -63,17 +62,7 @@ def _dense(a: Any) -> np.ndarray:
 
 
 def _dtype(X: Expr) -> np.dtype:
-    return np.dtype(X.dtype if X.dtype is not None and X.dtype.kind == "f" else computation_dtype() or np.float64)
-
-
-def _check_options(est: Any, options: dict | None, allowed: tuple[str, ...]) -> dict:
-    options = dict(options or {})
-    unknown = sorted(set(options) - set(allowed))
-    if unknown:
-        raise OnnxAlgebraError(
-            f"{type(est).__name__}: unknown option(s) {unknown}; the options of this converter are {list(allowed) or 'none'}."
-        )
-    return options
+    return np.dtype(X.dtype if X.dtype is not None and X.dtype.kind == "f" else computation_dtype())
 
 
 def _check_kernel(est: Any) -> str:
@@ -244,7 +233,7 @@ def coupled_probabilities(dec: Expr, prob_a: np.ndarray, prob_b: np.ndarray, n_c
 def convert_svc(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
     """SVC, NuSVC: libsvm's vote (or ``break_ties``) and the probabilities (``probability=True``)
     or ``decision_function`` ('ovo' or 'ovr'). ``options={'decision_function': True}``: the scores always."""
-    options = _check_options(est, options, ("decision_function",))
+    options = check_options(est, options, ("decision_function",))
     dtype, n_classes = _dtype(X), len(est.classes_)
     shape = est.decision_function_shape
     if est.break_ties and shape == "ovo":
@@ -277,7 +266,7 @@ def convert_svr(est: Any, X: Expr) -> Expr:
 def convert_one_class_svm(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
     """OneClassSVM: 1 where ``decision_function`` > 0 else -1 (int64), and ``decision_function``
     (``options={'score_samples': True}``: ``score_samples = decision_function + offset_``)."""
-    options = _check_options(est, options, ("score_samples",))
+    options = check_options(est, options, ("score_samples",))
     decision = kernel_decision(est, X, _dense(est._dual_coef_).T, est._intercept_).reshape(-1)
     label = OnnxWhere(decision > 0, np.array(1, dtype=np.int64), np.array(-1, dtype=np.int64))
     if options.get("score_samples"):

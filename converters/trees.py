@@ -501,7 +501,8 @@ def _check_single_output(est: Any) -> None:
         )
 
 
-def _missing_values(options: dict | None) -> bool:
+def missing_values_option(options: dict | None) -> bool:
+    """``options={'missing_values': False}`` (X has no NaN: no NaN routing) read by every tree-based converter."""
     return bool((options or {}).get("missing_values", True))
 
 
@@ -514,7 +515,7 @@ def convert_tree_classifier(est: Any, X: Expr, options: dict | None = None) -> t
     trees = trees_of(est)
     n_classes = len(est.classes_)
     fractions = np.concatenate([t.value[:, 0, :n_classes] for t in trees])
-    proba = tree_ensemble(X, trees, fractions, mean=True, missing_values=_missing_values(options))
+    proba = tree_ensemble(X, trees, fractions, mean=True, missing_values=missing_values_option(options))
     return argmax_label(est, proba), proba
 
 
@@ -525,7 +526,7 @@ def convert_tree_regressor(est: Any, X: Expr, options: dict | None = None) -> Ex
     """
     trees = trees_of(est)
     values = np.concatenate([t.value[:, :, 0] for t in trees])
-    return tree_ensemble(X, trees, values, mean=True, missing_values=_missing_values(options))
+    return tree_ensemble(X, trees, values, mean=True, missing_values=missing_values_option(options))
 
 
 def registrations() -> dict:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._convert import OnnxSubEstimator, UnsupportedEstimatorError, convert_estimator, register_converter
+from ._convert import OnnxSubEstimator, UnsupportedEstimatorError, computation_dtype, convert_estimator, register_converter
 from ._dataframe import Columns, dataframe_feeds, takes_columns
 from ._errors import CompileError, OnnxAlgebraError, OnnxNumpyError, OnnxTypeError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
@@ -56,6 +56,7 @@ __all__ = [
     "UnsupportedEstimatorError",
     "ValueType",
     "Var",
+    "computation_dtype",
     "convert_estimator",
     "dataframe_feeds",
     "operator_class",

@@ -58,9 +58,14 @@ class UnsupportedEstimatorError(OnnxAlgebraError, TypeError):
     """No converter is registered for an estimator's class or any of its bases."""
 
 
-def computation_dtype() -> np.dtype | None:
-    """The float dtype of the converter running now (None outside converters)."""
-    return _FLOAT_DTYPE.get()
+def computation_dtype() -> np.dtype:
+    """The float dtype the converter running now computes in: X's float dtype, or the one ``to_onnx`` chose for
+    other inputs (float32 outside a conversion, as for X of integers or strings without ``dtype=``).
+
+    >>> computation_dtype()
+    dtype('float32')
+    """
+    return np.dtype(_FLOAT_DTYPE.get() or np.float32)
 
 
 def register_converter(cls: type, fn: Converter | None = None) -> Any:

@@ -11,7 +11,7 @@ from onnxruntime import InferenceSession
 from sklearn.datasets import load_iris, make_classification
 from sklearn.model_selection import train_test_split
 
-from onnxalgebra import to_onnx
+from onnxalgebra import dataframe_feeds, to_onnx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs"))
 import estimator_coverage  # docs/estimator_coverage.py: fits and compares every scikit-learn estimator
@@ -44,17 +44,12 @@ def sklearn_outputs(est, X, names):
     return estimator_coverage.sklearn_outputs(est, X, list(names))
 
 
-def check(est, X, dtype, tolerance=None, target_opset=None):
-    """Convert ``est`` for ``dtype`` (and ``target_opset``), run on ``X`` and compare with scikit-learn: labels
-    equal, floats within the tolerance relative to the output's scale. Returns the relative differences by output
-    name."""
-    X = X.astype(dtype)
-    model = to_onnx(est, X[:1], target_opset=target_opset)
-    assert float_types(model) == {onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))}, "a hidden cast"
-    names = [o.name for o in model.graph.output]
-    got = run_onnx(model, {"X": X})
+def compare_outputs(est, names, got, expected, dtype, tolerance=None):
+    """Each output of the model (``got``) against scikit-learn's (``expected``): labels and masks equal, floats in
+    ``dtype`` within the tolerance relative to the output's scale. Returns the relative differences by output name."""
     diffs = {}
-    for name, g, e in zip(names, got, sklearn_outputs(est, X, names), strict=True):
+    for name, g, e in zip(names, got, expected, strict=True):
+        e = e.toarray() if hasattr(e, "toarray") else np.asarray(e)  # scikit-learn's sparse outputs, dense
         if name == "variable" and e.ndim == 1 and hasattr(est, "predict"):
             assert g.shape == (len(e), 1), g.shape  # a regressor's output is [N, n_targets]
             g = g.ravel()
@@ -70,9 +65,43 @@ def check(est, X, dtype, tolerance=None, target_opset=None):
         assert g.dtype == dtype, name
         diffs[name] = float(np.abs(g - e).max() / max(np.abs(e).max(), np.finfo(dtype).tiny))
         assert diffs[name] <= (tolerance or TOLERANCE[dtype]), (name, diffs[name])
+    return diffs
+
+
+def check(est, X, dtype, tolerance=None, target_opset=None):
+    """Convert ``est`` for ``dtype`` (and ``target_opset``), run on ``X`` and compare with scikit-learn: labels
+    equal, floats within the tolerance relative to the output's scale. Returns the relative differences by output
+    name."""
+    X = X.astype(dtype)
+    model = to_onnx(est, X[:1], target_opset=target_opset)
+    assert float_types(model) == {onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))}, "a hidden cast"
+    names = [o.name for o in model.graph.output]
+    diffs = compare_outputs(est, names, run_onnx(model, {"X": X}), sklearn_outputs(est, X, names), dtype, tolerance)
     print(type(est).__name__, np.dtype(dtype).name, diffs)
     check.last_model = model
     return diffs
+
+
+def in_dtype(df, dtype):
+    """``df`` with its float columns in ``dtype``."""
+    return df.astype({c: dtype for c in df.columns if df[c].dtype.kind == "f"})
+
+
+def check_frame(est, df, dtype, tolerance=None, expected_outputs=None):
+    """Convert ``est`` with a DataFrame sample for the computation ``dtype``, run it in onnxruntime fed by
+    ``dataframe_feeds`` and compare with scikit-learn on the same DataFrame (float columns in ``dtype``), as
+    :func:`compare_outputs` (``expected_outputs(est, df)``: the expected outputs, when scikit-learn has no method
+    giving them). Returns the model."""
+    df = in_dtype(df, dtype)
+    model = to_onnx(est, df.iloc[:5], dtype=dtype)
+    onnx.checker.check_model(model, full_check=True)
+    assert [i.name for i in model.graph.input] == [str(c) for c in getattr(est, "feature_names_in_", df.columns)]
+    assert all(i.type.tensor_type.shape.dim[1].dim_value == 1 for i in model.graph.input)
+    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    names = [o.name for o in model.graph.output]
+    expected = expected_outputs(est, df) if expected_outputs else sklearn_outputs(est, df, names)
+    compare_outputs(est, names, sess.run(None, dataframe_feeds(sess, df)), expected, dtype, tolerance)
+    return model
 
 
 # --- data: a held-out part the models never see ---

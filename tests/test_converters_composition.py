@@ -4,7 +4,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from converter_checks import TOLERANCE, check, run_onnx
+from converter_checks import TOLERANCE, check, check_frame, in_dtype, run_onnx
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.datasets import load_iris, make_classification
@@ -207,8 +207,6 @@ def frame():
     ids=["names", "passthrough", "dtype-selectors", "pattern-estimator-remainder", "mask-label-slice", "weights", "drop"],
 )
 def test_column_transformer_by_name(transformers, remainder, options, given, dtype):
-    from test_dataframe import check_frame, in_dtype
-
     X_train, X_test, _, _ = frame()
     ct = ColumnTransformer(transformers, remainder=remainder, **options).fit(X_train)
     if given == "dataframe":
@@ -225,8 +223,6 @@ def test_column_transformer_by_name(transformers, remainder, options, given, dty
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_binary_and_multiclass_classifiers_after_a_column_transformer_by_name(dtype):
-    from test_dataframe import check_frame
-
     X_train, X_test, y_train, _ = frame()
     ct = ColumnTransformer([("s", StandardScaler(), ["age", "income", "debt"]), ("r", RobustScaler(), ["rooms", "score"])])
     for y in (y_train, np.where(y_train == 2, "yes", "no")):

@@ -10,7 +10,7 @@ from functools import cache
 import numpy as np
 import onnx
 import pytest
-from converter_checks import TOLERANCE, binary, check, float_types, multiclass, run_onnx, sklearn_outputs
+from converter_checks import TOLERANCE, binary, check, check_frame, float_types, multiclass, run_onnx
 from onnxalgebra_converters.ensemble import FeatureTree
 from sklearn.datasets import load_diabetes
 from sklearn.ensemble import (
@@ -444,31 +444,6 @@ def people(split):
     return test
 
 
-def check_frame(est, df, dtype, expected_outputs=None):
-    """Convert with a DataFrame sample for ``dtype``, run fed by ``dataframe_feeds`` and compare with scikit-learn
-    (``expected_outputs(est, df)``: the expected outputs, when scikit-learn has no method giving them)."""
-    from onnxruntime import InferenceSession
-
-    from onnxalgebra import dataframe_feeds
-
-    df = df.astype({c: dtype for c in df.columns if df[c].dtype.kind == "f"})
-    model = to_onnx(est, df.iloc[:5], dtype=dtype)
-    assert [i.name for i in model.graph.input] == list(df.columns)
-    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    names = [o.name for o in model.graph.output]
-    expected_all = expected_outputs(est, df) if expected_outputs else sklearn_outputs(est, df, names)
-    for name, got, expected in zip(names, sess.run(None, dataframe_feeds(sess, df)), expected_all, strict=True):
-        expected = np.asarray(expected)
-        if name == "variable" and expected.ndim == 1:
-            got = got.ravel()
-        if name == "label":
-            np.testing.assert_array_equal(got, expected)
-        else:
-            assert got.dtype == dtype, name
-            assert_close(got, expected, dtype)
-    return model
-
-
 def encoded(model, strings, numbers):
     """A pipeline: one-hot ``strings`` (unknown values ignored), scale ``numbers``, then ``model``."""
     from sklearn.compose import ColumnTransformer
@@ -497,7 +472,7 @@ def test_voting_classifier_over_dataframe_pipelines(voting, target, dtype):
         votes = [np.bincount(row, weights=[1, 2], minlength=len(est.classes_)) for row in est.transform(df)]
         return est.predict(df), np.stack(votes)
 
-    model = check_frame(est, people("test"), dtype, hard_outputs if voting == "hard" else None)
+    model = check_frame(est, people("test"), dtype, expected_outputs=hard_outputs if voting == "hard" else None)
     assert {i.type.tensor_type.elem_type for i in model.graph.input if i.name in ("city", "colour")} == {onnx.TensorProto.STRING}
 
 

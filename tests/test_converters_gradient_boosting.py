@@ -7,8 +7,7 @@ from functools import cache
 import numpy as np
 import onnx
 import pytest
-from converter_checks import TOLERANCE, binary, check, iris_names, multiclass, sklearn_outputs
-from onnxruntime import InferenceSession
+from converter_checks import binary, check, check_frame, iris_names, multiclass
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_diabetes
 from sklearn.dummy import DummyClassifier, DummyRegressor
@@ -25,7 +24,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import ExtraTreeClassifier, ExtraTreeRegressor
 
-from onnxalgebra import OnnxAlgebraError, dataframe_feeds, to_onnx
+from onnxalgebra import OnnxAlgebraError, to_onnx
 
 pd = pytest.importorskip("pandas")
 
@@ -283,29 +282,6 @@ def frame(split):
     if split == "train":
         return train, {k: v[:240] for k, v in targets.items()}
     return test
-
-
-def check_frame(est, df, dtype):
-    """Convert with a DataFrame sample for the computation ``dtype``, run fed by ``dataframe_feeds``, compare with
-    scikit-learn on the same DataFrame (its float columns in ``dtype``)."""
-    df = df.astype({c: dtype for c in df.columns if df[c].dtype.kind == "f"})
-    model = to_onnx(est, df.iloc[:5], dtype=dtype)
-    onnx.checker.check_model(model, full_check=True)
-    assert [i.name for i in model.graph.input] == list(df.columns)
-    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    names = [o.name for o in model.graph.output]
-    for name, got, expected in zip(names, sess.run(None, dataframe_feeds(sess, df)), sklearn_outputs(est, df, names)):
-        expected = np.asarray(expected)
-        if name == "variable" and expected.ndim == 1:
-            got = got.ravel()
-        assert got.shape == expected.shape, name
-        if name == "label":
-            np.testing.assert_array_equal(got, expected)
-            continue
-        assert got.dtype == dtype, name
-        diff = float(np.abs(got - expected).max() / max(np.abs(expected).max(), np.finfo(dtype).tiny))
-        assert diff <= TOLERANCE[dtype], (name, diff)
-    return model
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)

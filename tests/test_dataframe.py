@@ -6,7 +6,7 @@ from functools import cache
 import numpy as np
 import onnx
 import pytest
-from converter_checks import TOLERANCE, sklearn_outputs
+from converter_checks import check_frame
 from onnxruntime import InferenceSession
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor, make_column_selector
 from sklearn.ensemble import RandomForestClassifier
@@ -73,37 +73,6 @@ def people(nan=False):
     test = test.copy()
     test.loc[test.index[::9], "city"] = "brest"  # never seen in training
     return train, test, yb_train, y3_train
-
-
-def in_dtype(df, dtype):
-    """``df`` with its float columns in ``dtype``."""
-    return df.astype({c: dtype for c in df.columns if df[c].dtype.kind == "f"})
-
-
-def check_frame(est, df, dtype, tolerance=None):
-    """Convert ``est`` with a DataFrame sample for the computation ``dtype``, run it in onnxruntime fed by
-    ``dataframe_feeds`` and compare with scikit-learn on the same DataFrame (float columns in ``dtype``): labels
-    equal, floats within the tolerance relative to the output's scale. Returns the model."""
-    df = in_dtype(df, dtype)
-    model = to_onnx(est, df.iloc[:5], dtype=dtype)
-    onnx.checker.check_model(model, full_check=True)
-    assert [i.name for i in model.graph.input] == [str(c) for c in getattr(est, "feature_names_in_", df.columns)]
-    assert all(i.type.tensor_type.shape.dim[1].dim_value == 1 for i in model.graph.input)
-    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    names = [o.name for o in model.graph.output]
-    got = sess.run(None, dataframe_feeds(sess, df))
-    for name, g, e in zip(names, got, sklearn_outputs(est, df, names), strict=True):
-        e = np.asarray(e)
-        if name == "variable" and e.ndim == 1:
-            g = g.ravel()
-        assert g.shape == e.shape, name
-        if name == "label":
-            np.testing.assert_array_equal(g, e)
-            continue
-        assert g.dtype == dtype, name
-        diff = float(np.abs(g - e).max() / max(np.abs(e).max(), np.finfo(dtype).tiny))
-        assert diff <= (tolerance or TOLERANCE[dtype]), (name, diff)
-    return model
 
 
 def input_types(model):
