@@ -8,14 +8,17 @@ there); the installed release is read from its own kernels.
 
 A model loads in a release when its IR version and every opset it imports
 are at most the release's (operators newer than that opset aside, which the
-compiler avoids: each domain imports the smallest opset its nodes allow).
+compiler avoids: each domain imports the smallest opset its nodes allow), and
+the release has the kernels its nodes need: :data:`LATE_KERNELS` lists the
+operators whose kernel came later than their opset (probed in onnxruntime
+1.17 to 1.30), and 1.17 cannot run a double Gemm followed by an activation.
 """
 
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-__all__ = ["Release", "RELEASES", "oldest_onnxruntime", "describe_versions"]
+__all__ = ["LATE_KERNELS", "LateKernel", "Release", "RELEASES", "oldest_onnxruntime", "describe_versions"]
 
 
 class Release(NamedTuple):
@@ -51,6 +54,77 @@ def _fits(model: Any, release: Release) -> bool:
     return True
 
 
+class LateKernel(NamedTuple):
+    """An operator whose kernel (for one element type, or any) came after the opset that defines it."""
+
+    domain: str
+    op_type: str
+    elem_type: int | None  # of the first input (onnx.TensorProto), None: any
+    release: str  # the first release with the kernel
+
+
+_DOUBLE = 11  # onnx.TensorProto.DOUBLE
+
+# Probed by running make test-oldest's models in onnxruntime 1.17 to 1.30.
+LATE_KERNELS: tuple[LateKernel, ...] = (
+    LateKernel("ai.onnx.ml", "TreeEnsemble", None, "1.21"),  # in ai.onnx.ml 5 (1.18), a kernel from 1.21
+    LateKernel("", "Cos", _DOUBLE, "1.29"),  # float only before 1.29
+)
+
+# onnxruntime 1.17 fuses a double Gemm and the activation after it into com.microsoft.FusedGemm, which has no double
+# kernel: such a model loads from 1.18.
+_FUSED_ACTIVATIONS = {"Relu", "Sigmoid", "Tanh", "LeakyRelu", "Elu", "Selu", "HardSigmoid", "Softsign", "Softplus"}
+_FUSED_GEMM_FIXED = "1.18"
+
+
+def _release_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def _graphs(graph: Any) -> Any:
+    """``graph`` and every subgraph of its nodes (Loop, If and Scan bodies), depth first."""
+    stack = [graph]
+    while stack:
+        current = stack.pop()
+        yield current
+        for node in current.node:
+            stack.extend(attribute.g for attribute in node.attribute if attribute.HasField("g"))
+            for attribute in node.attribute:
+                stack.extend(attribute.graphs)
+
+
+def _kernels_needed(model: Any) -> list[str]:
+    """The releases the late kernels and the double Gemm fusion of ``model``'s nodes need."""
+    ops = {node.op_type for graph in _graphs(model.graph) for node in graph.node}
+    if not ops & ({kernel.op_type for kernel in LATE_KERNELS} | {"Gemm"}):
+        return []
+    import onnx
+
+    inferred = onnx.shape_inference.infer_shapes(model)
+    types: dict[str, int] = {}
+    for graph in _graphs(inferred.graph):
+        for value in (*graph.input, *graph.output, *graph.value_info):
+            types[value.name] = value.type.tensor_type.elem_type
+        for tensor in graph.initializer:
+            types[tensor.name] = tensor.data_type
+    needed = []
+    for graph in _graphs(inferred.graph):
+        consumers: dict[str, list[str]] = {}
+        for node in graph.node:
+            for name in node.input:
+                consumers.setdefault(name, []).append(node.op_type)
+        for node in graph.node:
+            elem_type = types.get(node.input[0]) if node.input else None
+            for kernel in LATE_KERNELS:
+                if (node.domain or "") == kernel.domain and node.op_type == kernel.op_type:
+                    if kernel.elem_type is None or elem_type == kernel.elem_type:
+                        needed.append(kernel.release)
+            after = consumers.get(node.output[0], []) if node.output else []
+            if node.op_type == "Gemm" and elem_type == _DOUBLE and after and all(op in _FUSED_ACTIVATIONS for op in after):
+                needed.append(_FUSED_GEMM_FIXED)
+    return needed
+
+
 def oldest_onnxruntime(model: Any) -> str | None:
     """The oldest onnxruntime release of :data:`RELEASES` that loads ``model``, None if none of them does.
 
@@ -61,7 +135,7 @@ def oldest_onnxruntime(model: Any) -> str | None:
     """
     for release in RELEASES:
         if _fits(model, release):
-            return release.version
+            return max([release.version, *_kernels_needed(model)], key=_release_key)
     return None
 
 

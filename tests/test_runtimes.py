@@ -12,12 +12,13 @@ import sys
 
 import numpy as np
 import onnx
+import onnxruntime
 import pytest
 from onnx import helper
 
-from onnxalgebra import Var, to_onnx
+from onnxalgebra import Var, operator_class, to_onnx
 from onnxalgebra._opset import onnxruntime_kernels
-from onnxalgebra._runtimes import RELEASES, describe_versions, oldest_onnxruntime
+from onnxalgebra._runtimes import LATE_KERNELS, RELEASES, describe_versions, oldest_onnxruntime
 
 
 def test_every_row_is_an_onnx_release():
@@ -31,6 +32,25 @@ def test_rows_grow_and_the_installed_onnxruntime_is_newer():
         assert (older.ir_version, older.opset, older.ml_opset) <= (newer.ir_version, newer.opset, newer.ml_opset)
     newest = max(lo for (domain, _), ranges in onnxruntime_kernels().items() if domain == "" for lo, _ in ranges)
     assert newest >= RELEASES[-1].opset
+
+
+def test_late_kernels_and_the_double_gemm_fusion_raise_the_oldest_release():
+    """Probed: double Cos from 1.29, TreeEnsemble (ai.onnx.ml 5) from 1.21, double Gemm + activation from 1.18."""
+    from sklearn.tree import DecisionTreeRegressor
+
+    for dtype, expected in ((np.float32, "1.10"), (np.float64, "1.29")):
+        assert oldest_onnxruntime(np.cos(Var("X", dtype, [None, 3])).to_onnx()) == expected
+    x64 = Var("X", np.float64, [None, 3])
+    hidden = x64 @ np.ones((3, 2)) + np.ones(2)  # one Gemm
+    assert oldest_onnxruntime(to_onnx(np.maximum(hidden, 0.0) * 2, {"X": np.zeros((1, 3))})) in ("1.10", "1.12")
+    relu = to_onnx(operator_class("Relu")(operator_class("Gemm")(x64, np.ones((3, 2)), np.ones(2))), {"X": np.zeros((1, 3))})
+    assert oldest_onnxruntime(relu) == "1.18"
+    X = np.arange(12.0).reshape(4, 3)
+    tree = DecisionTreeRegressor().fit(X, X[:, 0])
+    assert oldest_onnxruntime(to_onnx(tree, X[:1])) == "1.21"
+    assert oldest_onnxruntime(to_onnx(tree, X[:1].astype(np.float32))) == "1.12"  # TreeEnsembleRegressor, ai.onnx.ml 3
+    installed = tuple(int(p) for p in onnxruntime.__version__.split(".")[:2])
+    assert all(installed >= tuple(int(p) for p in k.release.split(".")) for k in LATE_KERNELS)
 
 
 def test_oldest_release_of_models():
