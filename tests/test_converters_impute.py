@@ -281,3 +281,17 @@ def test_knn_imputer_fitted_on_float32(weights):
     test32 = test.astype(np.float32)
     in_float64 = KNNImputer(weights=weights, add_indicator=True).fit(train.astype(np.float32).astype(np.float64))
     check_transform(est, test32, expected=in_float64.transform(test32.astype(np.float64)))
+
+
+@pytest.mark.parametrize("add_indicator", [False, True])
+def test_float32_nan_imputation_is_one_imputer_node(add_indicator):
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(60, 4))
+    X[rng.random(X.shape) < 0.2] = np.nan
+    X[:, 2] = np.nan  # a column scikit-learn drops
+    est = SimpleImputer(add_indicator=add_indicator).fit(X[:40])
+    check(est, X[40:], np.float32)
+    ops = [node.op_type for node in check.last_model.graph.node]
+    assert ops.count("Imputer") == 1 and "Where" not in ops, ops
+    check(est, X[40:], np.float64)  # no float64 kernel for Imputer: IsNaN and Where
+    assert "Imputer" not in [node.op_type for node in check.last_model.graph.node]
