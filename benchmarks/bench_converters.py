@@ -81,6 +81,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,6 +90,9 @@ import onnxruntime as ort
 
 import onnxalgebra
 from onnxalgebra import _convert
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs"))
+from estimator_coverage import sklearn_outputs  # the oracle the tests use
 
 N_FEATURES = 10
 BATCH = 1_000
@@ -258,9 +262,10 @@ def generic_factory(cls: type) -> Callable[[], Any]:
 
 
 def special_cases() -> dict[str, list[Case]]:
-    """Settings that the generic constructor does not give: categorical data for the encoders, NaN for the imputers,
-    soft voting, a final estimator with a converter, HistGradientBoosting of ``HGB_ITERATIONS`` iterations."""
-    from sklearn import ensemble, impute, preprocessing
+    """Settings that the generic constructor does not give: categorical data for the encoders and CategoricalNB, NaN
+    for the imputers, soft voting, a final estimator with a converter, HistGradientBoosting of ``HGB_ITERATIONS``
+    iterations."""
+    from sklearn import ensemble, impute, naive_bayes, preprocessing
     from sklearn.linear_model import LinearRegression
 
     def hgb(cls: type, iterations: int) -> Callable[[], Any]:
@@ -271,6 +276,7 @@ def special_cases() -> dict[str, list[Case]]:
         "OneHotEncoder": [Case("OneHotEncoder", lambda: preprocessing.OneHotEncoder(sparse_output=False), data="categorical")],
         "OrdinalEncoder": [Case("OrdinalEncoder", preprocessing.OrdinalEncoder, data="categorical")],
         "TargetEncoder": [Case("TargetEncoder", lambda: preprocessing.TargetEncoder(random_state=0), data="categorical")],
+        "CategoricalNB": [Case("CategoricalNB", naive_bayes.CategoricalNB, data="categorical")],  # every level seen in fit
         "SimpleImputer": [Case("SimpleImputer", impute.SimpleImputer, data="missing")],
         "KNNImputer": [Case("KNNImputer", impute.KNNImputer, data="missing")],
         "MissingIndicator": [Case("MissingIndicator", impute.MissingIndicator, data="missing")],
@@ -388,27 +394,19 @@ def check_outputs(est: Any, model: onnx.ModelProto, X: np.ndarray, session_optio
     sess = ort.InferenceSession(model.SerializeToString(), session_options, providers=["CPUExecutionProvider"])
     got = sess.run(None, {"X": X})
     names = [o.name for o in model.graph.output]
+    oracle = sklearn_outputs(est, X, names)  # docs/estimator_coverage.py: the oracle the tests use
     problems = []
-    for name, value in zip(names, got):
+    for name, value, expected in zip(names, got, oracle):
         if name == "label":
-            expected = np.asarray(est.predict(X))
+            expected = np.asarray(expected)
             differ = int((np.asarray(value).reshape(-1).astype(str) != expected.reshape(-1).astype(str)).sum())
             if differ:
                 problems.append(f"{differ} labels")
             continue
-        if name == "probabilities":
-            expected = est.predict_proba(X)
-        elif name == "scores":
-            if hasattr(est, "decision_function"):
-                expected = est.decision_function(X)
-            elif hasattr(est, "score_samples"):
-                expected = est.score_samples(X)
-            else:  # hard voting: the weighted count of the members' votes per class
-                chosen = est.transform(X)[:, :, None] == np.arange(len(est.classes_))
-                weights = np.ones(chosen.shape[1]) if est.weights is None else np.asarray(est.weights, dtype=np.float64)
-                expected = (chosen * weights[None, :, None]).sum(axis=1)
-        else:
-            expected = est.predict(X) if hasattr(est, "predict") else est.transform(X)
+        if name == "scores" and type(est).__name__ == "VotingClassifier":  # hard voting: the weighted votes per class
+            chosen = est.transform(X)[:, :, None] == np.arange(len(est.classes_))
+            weights = np.ones(chosen.shape[1]) if est.weights is None else np.asarray(est.weights, dtype=np.float64)
+            expected = (chosen * weights[None, :, None]).sum(axis=1)
         expected = np.asarray(expected.toarray() if hasattr(expected, "toarray") else expected, dtype=np.float64)
         value = np.asarray(value, dtype=np.float64)
         if value.size != expected.size:

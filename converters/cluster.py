@@ -1,4 +1,4 @@
-"""Clustering: KMeans, MiniBatchKMeans, BisectingKMeans, Birch, MeanShift, AffinityPropagation.
+"""Clustering: KMeans, MiniBatchKMeans, BisectingKMeans, Birch, MeanShift, AffinityPropagation; FeatureAgglomeration.
 
 Every converter gives ``label`` (int64, ``predict``) and ``scores`` [N, n_centres]: ``transform`` (the
 euclidean distances to ``cluster_centers_``, or to ``subcluster_centers_`` for Birch); MeanShift and
@@ -33,6 +33,9 @@ data's spread of a centre that is *not* its nearest (two centres that close) can
 AffinityPropagation that did not converge has no centres: scikit-learn predicts -1 for every row, and so does
 the graph (``scores`` then has no column). ``predict`` is not available with ``affinity='precomputed'``: an
 error. No converter takes options.
+
+FeatureAgglomeration clusters features, not rows: its ``transform`` pools each cluster's columns
+(:func:`convert_feature_agglomeration`), one output ``variable`` [N, n_clusters].
 """
 
 from __future__ import annotations
@@ -231,13 +234,65 @@ def convert_nearest_centre(est: Any, X: Expr, options: dict | None = None) -> tu
     return label, distances(X, centres, dtype, label)
 
 
+def _median_of_rows(part: Expr, m: int) -> Expr:
+    """``np.median(part, axis=1)`` as [N, 1]: the middle of the sorted row (the mean of the two middles), NaN if any."""
+    ordered = np.sort(part, axis=1)
+    middle = ordered[:, m // 2 : m // 2 + 1]
+    if m % 2 == 0:
+        middle = (ordered[:, m // 2 - 1 : m // 2] + middle) / 2.0
+    missing = np.isnan(part).astype(part.dtype).sum(axis=1, keepdims=True) > 0  # bool ReduceMax needs opset 20
+    return np.where(missing, np.nan, middle)
+
+
+def convert_feature_agglomeration(est: Any, X: Expr) -> Expr:
+    """FeatureAgglomeration: ``pooling_func`` of each cluster's features, [N, n_clusters].
+
+    ``pooling_func`` is called on the expression of each cluster's columns
+    (``np.mean``, the default, ``np.max``, ``np.min``, ``np.sum``, ...; ``np.median``
+    is written here: the middle of the sorted values); a function the algebra
+    cannot write is a clear error. A missing value spreads only to its own
+    cluster, as numpy's pooling does (scikit-learn refuses NaN).
+    """
+    labels = np.asarray(est.labels_)
+    columns = []
+    for label in np.unique(labels):
+        part = X[:, np.flatnonzero(labels == label)]
+        if est.pooling_func is np.median:
+            columns.append(_median_of_rows(part, int((labels == label).sum())))
+            continue
+        try:
+            pooled = est.pooling_func(part, axis=1)
+        except Exception as exc:
+            name = getattr(est.pooling_func, "__name__", repr(est.pooling_func))
+            raise OnnxAlgebraError(
+                f"FeatureAgglomeration: pooling_func={name} cannot be written as an ONNX graph ({exc}); "
+                "use a numpy reduction such as np.mean, np.max, np.min, np.median or np.sum."
+            ) from exc
+        if not isinstance(pooled, Expr):
+            raise OnnxAlgebraError(
+                f"FeatureAgglomeration: pooling_func={getattr(est.pooling_func, '__name__', est.pooling_func)} did not "
+                f"return an expression (got {type(pooled).__name__}); use a numpy reduction such as np.mean or np.max."
+            )
+        columns.append(pooled.reshape(-1, 1))
+    return np.concatenate(columns, axis=1)
+
+
 def registrations() -> dict:
     """Converter -> the scikit-learn classes it serves."""
-    from sklearn.cluster import AffinityPropagation, Birch, BisectingKMeans, KMeans, MeanShift, MiniBatchKMeans
+    from sklearn.cluster import (
+        AffinityPropagation,
+        Birch,
+        BisectingKMeans,
+        FeatureAgglomeration,
+        KMeans,
+        MeanShift,
+        MiniBatchKMeans,
+    )
 
     return {
         convert_kmeans: [KMeans, MiniBatchKMeans],
         convert_bisecting_kmeans: [BisectingKMeans],
         convert_birch: [Birch],
         convert_nearest_centre: [MeanShift, AffinityPropagation],
+        convert_feature_agglomeration: [FeatureAgglomeration],
     }

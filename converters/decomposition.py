@@ -24,10 +24,7 @@ MatMul for the 'linear' kernel). Kernels 'linear', 'poly', 'rbf', 'sigmoid',
 
 Also here (linear transformers of other modules, given to the same part of
 issue 13): BernoulliRBM (``expit(X @ components_.T + intercept_hidden_)``),
-NeighborhoodComponentsAnalysis (``X @ components_.T``), and
-:func:`convert_feature_agglomeration` (``pooling_func`` over each cluster's
-features), written and tested but not registered: the registry names a
-clusterer's only output ``scores`` (``output_names_for``), not ``variable``.
+and NeighborhoodComponentsAnalysis (``X @ components_.T``).
 
 NMF, MiniBatchNMF and LatentDirichletAllocation have iterative transforms:
 the graph runs scikit-learn's iterations in an ONNX ``Loop`` with the same
@@ -426,48 +423,6 @@ def convert_bernoulli_rbm(est: Any, X: Expr) -> Expr:
 def convert_nca(est: Any, X: Expr) -> Expr:
     """NeighborhoodComponentsAnalysis: ``transform(X) = X @ components_.T``, one MatMul."""
     return affine(X, _f64(est.components_).T)
-
-
-def _median_of_rows(part: Expr, m: int) -> Expr:
-    """``np.median(part, axis=1)`` as [N, 1]: the middle of the sorted row (the mean of the two middles), NaN if any."""
-    ordered = np.sort(part, axis=1)
-    middle = ordered[:, m // 2 : m // 2 + 1]
-    if m % 2 == 0:
-        middle = (ordered[:, m // 2 - 1 : m // 2] + middle) / 2.0
-    return np.where(_any(np.isnan(part), part.dtype, axis=1), np.nan, middle)
-
-
-def convert_feature_agglomeration(est: Any, X: Expr) -> Expr:
-    """FeatureAgglomeration: ``pooling_func`` of each cluster's features, [N, n_clusters].
-
-    ``pooling_func`` is called on the expression of each cluster's columns
-    (``np.mean``, the default, ``np.max``, ``np.min``, ``np.sum``, ...; ``np.median``
-    is written here: the middle of the sorted values); a function the algebra
-    cannot write is a clear error. A missing value spreads only to its own
-    cluster, as numpy's pooling does (scikit-learn refuses NaN).
-    """
-    labels = np.asarray(est.labels_)
-    columns = []
-    for label in np.unique(labels):
-        part = X[:, np.flatnonzero(labels == label)]
-        if est.pooling_func is np.median:
-            columns.append(_median_of_rows(part, int((labels == label).sum())))
-            continue
-        try:
-            pooled = est.pooling_func(part, axis=1)
-        except Exception as exc:
-            name = getattr(est.pooling_func, "__name__", repr(est.pooling_func))
-            raise OnnxAlgebraError(
-                f"FeatureAgglomeration: pooling_func={name} cannot be written as an ONNX graph ({exc}); "
-                "use a numpy reduction such as np.mean, np.max, np.min, np.median or np.sum."
-            ) from exc
-        if not isinstance(pooled, Expr):
-            raise OnnxAlgebraError(
-                f"FeatureAgglomeration: pooling_func={getattr(est.pooling_func, '__name__', est.pooling_func)} did not "
-                f"return an expression (got {type(pooled).__name__}); use a numpy reduction such as np.mean or np.max."
-            )
-        columns.append(pooled.reshape(-1, 1))
-    return np.concatenate(columns, axis=1)
 
 
 def registrations() -> dict:

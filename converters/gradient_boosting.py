@@ -8,7 +8,8 @@ initial estimator's prediction and the values of the leaves ``X`` reaches::
 
 GradientBoosting: each leaf holds ``learning_rate * value`` (the product
 scikit-learn's ``predict_stages`` adds), the trees compare ``float32(x)`` as a
-decision tree does, and ``init`` is a constant (the default ``DummyClassifier``
+decision tree does (scikit-learn refuses NaN here, so the splits route none:
+every node is ``x <= s``, one node in all), and ``init`` is a constant (the default ``DummyClassifier``
 priors or ``DummyRegressor``, or ``'zero'``) or any convertible estimator, whose
 predictions go through the loss's link: ``logit(p)`` (log loss, two classes),
 ``logit(p) / 2`` (exponential loss), ``log(p / gmean(p))`` (several classes),
@@ -120,6 +121,7 @@ def gradient_boosting_raw(est: Any, X: Expr) -> Expr:
     """GradientBoosting's raw predictions (``decision_function``; ``predict`` for a regressor), [N, K]."""
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float32)
+    # scikit-learn refuses NaN here ("does not accept missing values"): no NaN routing, every split x <= s.
     stages = est.estimators_  # [n_stages, K] decision trees
     n_stages, n_columns = stages.shape
     trees = [e.tree_ for e in stages.ravel()]  # stage after stage: tree (i, k) is number i * K + k
@@ -132,10 +134,10 @@ def gradient_boosting_raw(est: Any, X: Expr) -> Expr:
         else:
             probe = np.zeros((1, est.n_features_in_), dtype=np.float32)
             base = _link_constant(est, init.predict_proba(probe) if _is_classifier(est) else init.predict(probe))
-        return tree_ensemble(X, trees, values, targets=targets, n_targets=n_columns, base_values=base)
+        return tree_ensemble(X, trees, values, targets=targets, n_targets=n_columns, base_values=base, missing_values=False)
     outputs = convert_estimator(init, X)
     start = _link_expression(est, outputs[1] if _is_classifier(est) else outputs[0])
-    return tree_ensemble(X, trees, values, targets=targets, n_targets=n_columns) + start
+    return tree_ensemble(X, trees, values, targets=targets, n_targets=n_columns, missing_values=False) + start
 
 
 def convert_gradient_boosting_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]:

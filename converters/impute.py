@@ -15,16 +15,23 @@ its strings). String inputs are string tensors, and onnxruntime feeds an object 
 as ``str`` of each element: ``missing_values=None`` is matched as ``'None'``,
 ``np.nan`` as ``'nan'``.
 
-KNNImputer computes scikit-learn's ``nan_euclidean`` distances (squared
-differences over the coordinates both rows have, scaled by ``n_features /
-n_present``; no common coordinate: no distance) with one MatMul, on columns
-centred by the training means (the same distances, less cancellation in
-float32), then one TopK per set of donors (the training rows that have the
-column, shared by columns with the same missing rows): the ``n_neighbors``
-nearest donors, their uniform or inverse-distance weights, the weighted mean of
-their values; a row with no distance to any donor takes the column's training
-mean. Ties between equal distances take the first training row (scikit-learn's
-``argpartition`` leaves them unspecified).
+KNNImputer works on the missing values themselves: ``NonZero`` lists the
+(row, column) pairs to impute, and for all of them at once the graph measures
+scikit-learn's ``nan_euclidean`` distances from the pair's row to the training
+rows (squared differences over the coordinates both rows have, scaled by
+``n_features / n_present``; no common coordinate: no distance), excludes the
+training rows that miss the pair's column, takes the ``n_neighbors`` nearest
+(one ``TopK``), their uniform or inverse-distance weights and the weighted mean
+of their values (a pair with no distance to any donor takes the column's
+training mean), and ``ScatterND`` writes the values into X. The work follows
+the number of missing values, not the number of columns; a batch with nothing
+missing costs a few empty nodes. In float64 the distances are scikit-learn's
+formula (three MatMuls over every row: a MatMul's rounding depends on its
+shape); in float32 two MatMuls on columns centred by the training means rank
+the training rows, and the ``2 * n_neighbors + 16`` best are measured exactly
+from their differences before the nearest are chosen. Ties between equal
+distances take the first training row (scikit-learn's ``argpartition`` leaves
+them unspecified).
 
 A KNNImputer fitted on float32 rows and given float32 rows is the one place
 the model does not follow scikit-learn: scikit-learn then computes its
@@ -50,10 +57,14 @@ from onnxalgebra import (
     OnnxGatherElements,
     OnnxImputer,
     OnnxMatMul,
+    OnnxNonZero,
     OnnxReduceSum,
+    OnnxScatterND,
     OnnxTopK,
+    OnnxTranspose,
     OnnxWhere,
     computation_dtype,
+    target_opset,
 )
 
 from ._common import select_columns
@@ -167,15 +178,6 @@ measured exactly before the nearest are chosen (the MatMul's rounding, ~1e-4 rel
 cannot push a true neighbour that far down)."""
 
 
-def _donor_groups(mask_fit: np.ndarray, valid: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``[(donors, columns)]``: the valid columns grouped by their donors (training rows that have them)."""
-    groups: dict[bytes, tuple[np.ndarray, list[int]]] = {}
-    for j in np.flatnonzero(valid):
-        donors = ~mask_fit[:, j]
-        groups.setdefault(donors.tobytes(), (donors, []))[1].append(int(j))
-    return [(donors, np.array(cols, dtype=np.int64)) for donors, cols in groups.values()]
-
-
 class NanEuclidean:
     """scikit-learn's ``nan_euclidean_distances`` from rows of X to the training rows: ``sqrt(n_features / n_common
     * sum over the common coordinates of (x - y) ** 2)``, +inf without a common coordinate (scikit-learn's NaN).
@@ -183,7 +185,7 @@ class NanEuclidean:
     :meth:`as_scikit_learn` computes them all [N, M] with scikit-learn's formula and order of operations
     (``-2 x @ y.T + |x|**2 + |y|**2``, less the squares of the coordinates the other row misses): in float64 the
     same values, rounding included, where large coordinates make that formula inexact for close rows.
-    :meth:`approximate` computes them all with one MatMul on values centred by the training means, and
+    :meth:`approximate` ranks them all with two MatMuls on values centred by the training means, and
     :meth:`exact` those of chosen training rows from the differences themselves: float32's way to scikit-learn's
     float64 distances.
     """
@@ -222,13 +224,15 @@ class NanEuclidean:
         distances = distances - OnnxMatMul(OnnxCast(self.mask, to=_onnx_type(dtype)), (Y * Y).T.astype(dtype))
         return self._distances(distances, self._common())
 
-    def approximate(self) -> Expr:
-        """The distances to every training row [N, M] (one MatMul), within float32's rounding of large values."""
-        Y, P = self.fit, self.present
-        zeros = np.zeros_like(Y.T)
-        right = np.block([[P.T, zeros], [(Y * Y).T, P.T], [-2 * Y.T, zeros]]).astype(self.dtype)  # [3F, 2M]
-        both = OnnxMatMul(OnnxConcat(self.X * self.X, self.present_X, self.X, axis=1), right)  # [N, 2M]
-        return self._distances(both[:, : self.n_rows], both[:, self.n_rows :])
+    def approximate(self, excluded: Expr) -> Expr:
+        """A ranking of the training rows [N, M] (two MatMuls): the squared distances divided by ``n_features``,
+        within float32's rounding of large values, +inf where ``excluded`` [N, M] or without a common coordinate."""
+        Y, P, dtype = self.fit, self.present, self.dtype
+        right = np.concatenate([P.T, (Y * Y).T, -2 * Y.T]).astype(dtype)  # [3F, M]
+        squared = OnnxMatMul(OnnxConcat(self.X * self.X, self.present_X, self.X, axis=1), right)
+        common = self._common()
+        ranking = squared / common  # no common coordinate (0 / 0, x / 0) is replaced below; rounding below 0 ranks first
+        return OnnxWhere(excluded | (common == np.array(0, dtype=dtype)), np.array(np.inf, dtype=dtype), ranking)
 
     def exact(self, rows: Expr) -> Expr:
         """The distances to the training rows ``rows`` [N, k] (int64 positions): [N, k]."""
@@ -251,7 +255,13 @@ def _neighbour_weights(distances: Expr, weights: str, dtype: np.dtype) -> Expr:
 
 def convert_knn_imputer(est: Any, X: Expr) -> Expr:
     """KNNImputer (``metric='nan_euclidean'``, ``weights`` 'uniform' or 'distance'): each missing value is the
-    weighted mean of the column over its ``n_neighbors`` nearest training rows that have it (see the module)."""
+    weighted mean of the column over its ``n_neighbors`` nearest training rows that have it (see the module).
+
+    The graph works on the missing values themselves: ``NonZero`` lists the (row, column) pairs to impute, each
+    pair measures its row's distances, keeps its column's donors, takes its nearest ones and their weighted mean,
+    and ``ScatterND`` writes the values back. The work grows with the number of missing values, not with the
+    number of columns, and a row with nothing missing costs nothing.
+    """
     if est.metric != "nan_euclidean":
         raise OnnxAlgebraError(f"KNNImputer: only metric='nan_euclidean' converts, not {est.metric!r}.")
     if est.weights not in ("uniform", "distance"):
@@ -261,39 +271,42 @@ def convert_knn_imputer(est: Any, X: Expr) -> Expr:
     mask_fit = np.asarray(est._mask_fit_X, dtype=bool)
     valid = np.asarray(est._valid_mask, dtype=bool)
     m, n_features = fit.shape
+    kept = np.flatnonzero(valid)
     mask = missing_mask(X, est.missing_values)
     values = X if X.dtype == dtype else X.astype(dtype)
-    metric = NanEuclidean(values, mask, fit, mask_fit, dtype)
+    mask_kept, values_kept = select_columns(mask, kept, n_features), select_columns(values, kept, n_features)
+    pairs = OnnxNonZero(mask_kept)  # [2, P]: the row and the kept column of each missing value
+    row, column = pairs[0], pairs[1]
     refine = dtype != np.float64  # float32: the nearest by the MatMul, then measured exactly
-    distances_all = metric.approximate() if refine else metric.as_scikit_learn()
+    # the training rows without the pair's column are no donors: +inf
+    no_donor = OnnxGather(mask_fit[:, kept].T.copy(), column, axis=0)  # [P, M]
+    infinity = np.array(np.inf, dtype=dtype)
     k = min(int(est.n_neighbors), m)
-    n_candidates = min(2 * k + CANDIDATES_MARGIN, m)
-    fit_values = np.where(mask_fit, 0.0, fit)
-    zero, one = np.array(0, dtype=dtype), np.array(1, dtype=dtype)
-    parts, order = [], []
-    for donors, cols in _donor_groups(mask_fit, valid):
-        penalty = np.where(donors, 0.0, np.inf).astype(dtype)  # the training rows without the column never count
-        distances = distances_all if donors.all() else distances_all + penalty
-        if refine:
-            candidates = OnnxTopK(distances, _int64s(n_candidates), axis=1, largest=0, sorted=1)[1]
-            distances = metric.exact(candidates)
-            if not donors.all():
-                distances = distances + OnnxGather(penalty, candidates, axis=0)
+    if refine:
+        metric = NanEuclidean(OnnxGather(values, row, axis=0), OnnxGather(mask, row, axis=0), fit, mask_fit, dtype)
+        ranking = metric.approximate(no_donor)  # [P, M]
+        candidates = OnnxTopK(ranking, _int64s(min(2 * k + CANDIDATES_MARGIN, m)), axis=1, largest=0, sorted=1)[1]
+        exact = OnnxWhere(OnnxGatherElements(no_donor, candidates, axis=1), infinity, metric.exact(candidates))
+        nearest = OnnxTopK(exact, _int64s(k), axis=1, largest=0, sorted=1)
+        rows = OnnxGatherElements(candidates, nearest[1], axis=1)  # [P, k] training rows
+    else:
+        # scikit-learn's formula on every row, then each pair's row: a MatMul's rounding depends on its shape
+        every_row = NanEuclidean(values, mask, fit, mask_fit, dtype).as_scikit_learn()
+        distances = OnnxWhere(no_donor, infinity, OnnxGather(every_row, row, axis=0))
         nearest = OnnxTopK(distances, _int64s(k), axis=1, largest=0, sorted=1)
-        rows = OnnxGatherElements(candidates, nearest[1], axis=1) if refine else nearest[1]  # [N, k] training rows
-        weights = _neighbour_weights(nearest[0], est.weights, dtype)  # [N, k]
-        neighbours = OnnxGather(fit_values[:, cols].astype(dtype), rows, axis=0)  # [N, k, c]
-        total = OnnxReduceSum(weights, _int64s(1), keepdims=1)  # [N, 1]
-        weighted = OnnxReduceSum(neighbours * weights[:, :, None], _int64s(1), keepdims=0)  # [N, c]
-        # no distance to any donor: the column's mean as scikit-learn takes it (in _fit_X's dtype: float32 rounds)
-        means = np.array([float(np.ma.array(est._fit_X[:, j], mask=mask_fit[:, j]).mean()) for j in cols]).astype(dtype)
-        parts.append(OnnxWhere(total > zero, weighted / OnnxWhere(total > zero, total, one), means))
-        order.extend(cols.tolist())
-    kept = np.flatnonzero(valid)
-    imputed = parts[0] if len(parts) == 1 else OnnxConcat(*parts, axis=1)  # the valid columns, grouped
-    position = {j: p for p, j in enumerate(order)}
-    imputed = select_columns(imputed, np.array([position[j] for j in kept], dtype=np.int64), len(order))
-    result = OnnxWhere(select_columns(mask, kept, n_features), imputed, select_columns(values, kept, n_features))
+        rows = nearest[1]
+    weights = _neighbour_weights(nearest[0], est.weights, dtype)  # [P, k]
+    donors = np.where(mask_fit, 0.0, fit)[:, kept].astype(dtype)  # [M, F'], read at (training row, column)
+    neighbours = OnnxGather(donors.ravel(), rows * np.int64(len(kept)) + column[:, None], axis=0)  # [P, k]
+    total = OnnxReduceSum(weights, _int64s(1), keepdims=0)  # [P]
+    weighted = OnnxReduceSum(neighbours * weights, _int64s(1), keepdims=0)  # [P]
+    # no distance to any donor: the column's mean as scikit-learn takes it (in _fit_X's dtype: float32 rounds)
+    means = np.array([float(np.ma.array(est._fit_X[:, j], mask=mask_fit[:, j]).mean()) for j in kept]).astype(dtype)
+    zero, one = np.array(0, dtype=dtype), np.array(1, dtype=dtype)
+    imputed = OnnxWhere(total > zero, weighted / OnnxWhere(total > zero, total, one), OnnxGather(means, column, axis=0))
+    opset = target_opset()  # ScatterND 13 (no reduction) keeps the default opset 13; 18 when the target allows it
+    version = {"op_version": 13} if opset is None or opset < 18 else {}
+    result = OnnxScatterND(values_kept, OnnxTranspose(pairs, perm=[1, 0]), imputed, **version)
     if est.keep_empty_features and not valid.all():  # the empty columns are kept as zeros
         empty = np.flatnonzero(~valid)
         full = OnnxConcat(result, OnnxWhere(select_columns(mask, empty, n_features), zero, zero), axis=1)

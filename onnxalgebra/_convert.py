@@ -163,8 +163,8 @@ def output_names_for(estimator: Any, options: dict[str, Any] | None = None) -> t
     if kind == "classifier":
         return ("label", "probabilities") if hasattr(estimator, "predict_proba") else ("label", "scores")
     if kind in ("clusterer", "outlier_detector", "density_estimator"):
-        if not hasattr(estimator, "predict"):  # KernelDensity: score_samples only
-            return ("scores",)
+        if not hasattr(estimator, "predict"):  # FeatureAgglomeration: transform; KernelDensity: score_samples only
+            return ("variable",) if hasattr(estimator, "transform") else ("scores",)
         if kind != "outlier_detector" and hasattr(estimator, "predict_proba"):  # GaussianMixture
             return ("label", "probabilities")
         return ("label", "scores")  # KMeans: transform's distances; outlier detectors: decision_function

@@ -13,8 +13,16 @@ import numpy as np
 import onnx
 import pytest
 from converter_checks import TOLERANCE, float_types, run_onnx
-from sklearn.cluster import AffinityPropagation, Birch, BisectingKMeans, KMeans, MeanShift, MiniBatchKMeans
-from sklearn.datasets import make_blobs
+from sklearn.cluster import (
+    AffinityPropagation,
+    Birch,
+    BisectingKMeans,
+    FeatureAgglomeration,
+    KMeans,
+    MeanShift,
+    MiniBatchKMeans,
+)
+from sklearn.datasets import make_blobs, make_regression
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -234,3 +242,49 @@ def test_rows_close_to_a_centre_far_from_the_origin(name, dtype):
     centres = est.subcluster_centers_ if name.startswith("birch") else est.cluster_centers_
     close = np.asarray(centres, np.float64) + np.random.RandomState(4).uniform(-1e-3, 1e-3, centres.shape)
     check_clusterer(est, np.vstack([X_test, close]), dtype)
+
+
+def agglomeration_data():
+    """Correlated, off-centre features."""
+    rng = np.random.RandomState(0)
+    X, _ = make_regression(300, 8, random_state=0)
+    X = X @ rng.normal(size=(8, 8)) + rng.normal(size=8) * 3
+    return X[:200], X[200:]
+
+
+def _agglomeration_graph(est, X, dtype):
+    """The registered converter: one output, ``variable``."""
+    X = X.astype(dtype)
+    model = to_onnx(est, X[:1])
+    assert [o.name for o in model.graph.output] == ["variable"]
+    return run_onnx(model, {"X": X})[0]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("pooling", ["mean", "max", "min", "median", "sum"])
+def test_feature_agglomeration(pooling, dtype):
+    X_train, X_test = agglomeration_data()
+    est = FeatureAgglomeration(n_clusters=3, pooling_func=getattr(np, pooling)).fit(X_train)
+    assert sorted(np.bincount(est.labels_)) == [2, 3, 3]  # odd and even sizes (median)
+    expected = est.transform(X_test.astype(dtype))
+    # a missing value (scikit-learn refuses it): the pooling function itself is the oracle, NaN spreads as in numpy
+    missing = X_test[:1].astype(dtype)
+    missing[0, np.flatnonzero(est.labels_ == 0)[0]] = np.nan
+    pool = getattr(np, pooling)
+    expected = np.vstack([expected, [[pool(missing[0, est.labels_ == c]) for c in range(3)]]]).astype(dtype)
+    got = _agglomeration_graph(est, np.vstack([X_test, missing]), dtype)
+    assert got.dtype == dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
+    finite = ~np.isnan(expected)
+    assert np.abs(got - expected)[finite].max() <= TOLERANCE[dtype] * np.abs(expected[finite]).max()
+
+
+def test_feature_agglomeration_unknown_pooling_is_refused():
+    X_train, _ = agglomeration_data()
+
+    def my_pool(a, axis):
+        return np.asarray(a).mean(axis=axis)
+
+    est = FeatureAgglomeration(n_clusters=3, pooling_func=my_pool).fit(X_train)
+    with pytest.raises(OnnxAlgebraError, match="FeatureAgglomeration: pooling_func=my_pool"):
+        _agglomeration_graph(est, X_train[:2], np.float64)

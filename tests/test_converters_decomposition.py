@@ -5,8 +5,8 @@ from functools import cache
 
 import numpy as np
 import pytest
-from converter_checks import TOLERANCE, check, run_onnx
-from onnxalgebra_converters.decomposition import convert_feature_agglomeration, lda_psi
+from converter_checks import check
+from onnxalgebra_converters.decomposition import lda_psi
 from scipy.special import digamma
 from sklearn import decomposition as d
 from sklearn.datasets import make_regression
@@ -302,44 +302,3 @@ def test_nca(dtype):
     y = (X_train[:, 0] > X_train[:, 0].mean()).astype(int) + (X_train[:, 1] > 0)
     est = NeighborhoodComponentsAnalysis(n_components=3, max_iter=20, random_state=0).fit(X_train, y)
     check(est, X_test, dtype)
-
-
-def _agglomeration_graph(est, X, dtype):
-    """FeatureAgglomeration's converter applied directly (not registered yet: see the converter's module docstring)."""
-    X = X.astype(dtype)
-    expr = convert_feature_agglomeration(est, Var("X", dtype, [None, X.shape[1]]))
-    return run_onnx(to_onnx(expr, {"X": X[:1]}), {"X": X})[0]
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("pooling", ["mean", "max", "min", "median", "sum"])
-def test_feature_agglomeration(pooling, dtype):
-    from sklearn.cluster import FeatureAgglomeration
-
-    X_train, X_test = dense()
-    est = FeatureAgglomeration(n_clusters=3, pooling_func=getattr(np, pooling)).fit(X_train)
-    assert sorted(np.bincount(est.labels_)) == [2, 3, 3]  # odd and even sizes (median)
-    expected = est.transform(X_test.astype(dtype))
-    # a missing value (scikit-learn refuses it): the pooling function itself is the oracle, NaN spreads as in numpy
-    missing = X_test[:1].astype(dtype)
-    missing[0, np.flatnonzero(est.labels_ == 0)[0]] = np.nan
-    pool = getattr(np, pooling)
-    expected = np.vstack([expected, [[pool(missing[0, est.labels_ == c]) for c in range(3)]]]).astype(dtype)
-    got = _agglomeration_graph(est, np.vstack([X_test, missing]), dtype)
-    assert got.dtype == dtype and got.shape == expected.shape
-    np.testing.assert_array_equal(np.isnan(got), np.isnan(expected))
-    finite = ~np.isnan(expected)
-    assert np.abs(got - expected)[finite].max() <= TOLERANCE[dtype] * np.abs(expected[finite]).max()
-
-
-def test_feature_agglomeration_unknown_pooling_is_refused():
-    from sklearn.cluster import FeatureAgglomeration
-
-    X_train, _ = dense()
-
-    def my_pool(a, axis):
-        return np.asarray(a).mean(axis=axis)
-
-    est = FeatureAgglomeration(n_clusters=3, pooling_func=my_pool).fit(X_train)
-    with pytest.raises(OnnxAlgebraError, match="FeatureAgglomeration: pooling_func=my_pool"):
-        _agglomeration_graph(est, X_train[:2], np.float64)

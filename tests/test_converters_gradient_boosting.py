@@ -140,6 +140,22 @@ def test_gradient_boosting_regressor(loss, init, dtype):
     check(est, X_test, dtype, tolerance=REAL_INIT_FLOAT64 if real_init and dtype == np.float64 else None)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_gradient_boosting_has_no_nan_routing(dtype):
+    # scikit-learn's GradientBoosting refuses NaN: the graph is the tree ensemble alone, no negated columns or flags
+    X_train, X_test, y_train = regression()
+    est = GradientBoostingRegressor(n_estimators=12, random_state=0).fit(X_train, y_train)
+    X = X_test.copy()
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        est.predict(X)
+    model = to_onnx(est, X_test[:1].astype(dtype))
+    assert [n.op_type for n in model.graph.node] in (["TreeEnsembleRegressor"], ["TreeEnsemble", "Add"])  # v5: no base
+    for attribute in model.graph.node[0].attribute:
+        assert "missing" not in attribute.name or not any(attribute.ints), attribute.name
+    check(est, X_test, dtype)
+
+
 # --- HistGradientBoosting ---
 
 

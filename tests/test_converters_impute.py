@@ -153,15 +153,29 @@ def test_knn_imputer_more_neighbours_than_donors(dtype):
 
 
 def test_knn_imputer_graph():
-    # float64: scikit-learn's formula (three MatMuls and the count's), one TopK per set of donors; float32: one
-    # MatMul, then one TopK of candidates and one of the exactly measured ones per set of donors
+    # one search for every missing value, however many columns: float64, scikit-learn's formula (three MatMuls and
+    # the count's) and one TopK; float32, two MatMuls (a ranking), then one TopK of candidates and one of the
+    # exactly measured ones; NonZero lists the missing values, ScatterND writes them back
     train, test = continuous()
     complete = KNNImputer().fit(np.nan_to_num(train[:, :3]))
-    for est, X, groups in ((complete, test[:1, :3], 1), (KNNImputer().fit(train), test[:1], 4)):
+    for est, X in ((complete, test[:1, :3]), (KNNImputer().fit(train), test[:1])):
         ops64 = [n.op_type for n in to_onnx(est, X).graph.node]
-        assert ops64.count("MatMul") == 4 and ops64.count("TopK") == groups, ops64
+        assert (ops64.count("MatMul"), ops64.count("TopK"), ops64.count("NonZero"), ops64.count("ScatterND")) == (4, 1, 1, 1)
         ops32 = [n.op_type for n in to_onnx(est, X.astype(np.float32)).graph.node]
-        assert ops32.count("MatMul") == 1 and ops32.count("TopK") == 2 * groups, ops32
+        assert (ops32.count("MatMul"), ops32.count("TopK"), ops32.count("NonZero"), ops32.count("ScatterND")) == (2, 2, 1, 1)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_knn_imputer_nothing_missing(dtype):
+    # a batch without a missing value (no pair to impute: empty searches), one row, and no row at all
+    train, test = continuous()
+    est = KNNImputer(add_indicator=True).fit(train)
+    complete = np.nan_to_num(test[3:13])
+    for rows in (complete, complete[:1]):
+        check_transform(est, rows, dtype)
+    model = to_onnx(est, complete[:1].astype(dtype))
+    (empty,) = run_onnx(model, {"X": complete[:0].astype(dtype)})
+    assert empty.shape == (0, est.transform(complete[:1]).shape[1])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

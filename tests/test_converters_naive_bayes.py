@@ -1,5 +1,6 @@
 """Naive Bayes converters against scikit-learn on held-out data, in float32 and float64."""
 
+import warnings
 from functools import cache
 
 import numpy as np
@@ -126,3 +127,21 @@ def test_categorical_nb_integer_input():
     np.testing.assert_array_equal(label, est.predict(X))
     assert proba.dtype == np.float32
     np.testing.assert_allclose(proba, est.predict_proba(X), atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_categorical_nb_zero_alpha(dtype):
+    # alpha=0: a category never seen with a class has log probability -inf (the graph sums with ReduceSum, not the
+    # Gemm of finite tables, where -inf * 0 would be NaN)
+    X_train, X_test, y_train, _ = categories("int")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est = CategoricalNB(alpha=0.0, force_alpha=True).fit(X_train, y_train)
+        X_test = np.minimum(X_test, est.n_categories_ - 1)
+        expected = est.predict_proba(X_test)
+    assert not all(np.isfinite(p).all() for p in est.feature_log_prob_)
+    label, proba = run_onnx(to_onnx(est, X_test[:1].astype(dtype)), {"X": X_test.astype(dtype)})
+    finite = np.isfinite(expected).all(axis=1)
+    assert finite.sum() > 10
+    np.testing.assert_array_equal(label[finite], est.predict(X_test)[finite])
+    np.testing.assert_allclose(proba[finite], expected[finite], atol=1e-5 if dtype == np.float32 else 1e-10)
