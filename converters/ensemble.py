@@ -18,6 +18,13 @@ ColumnTransformer reads the string columns it encodes; Stacking's
 ``passthrough`` appends the fitted columns as numbers. Bagging, like
 scikit-learn, sees a DataFrame as the matrix of its columns.
 
+RandomTreesEmbedding: ``transform`` is the one-hot encoding of the leaf each
+tree sends a row to (``one_hot_encoder_``'s columns: tree after tree, its
+leaves in increasing node id), dense [N, total leaves] whether scikit-learn's
+``sparse_output`` is True or not. One tree-ensemble node has a target per
+column: each leaf adds 1 to its own column, so the node's sums are the one-hot
+rows (exact in float32 and float64) with no step after it.
+
 Options: ``{'transform': True}`` gives what ``transform`` returns in place of
 the probabilities (Voting and Stacking classifiers) or of the prediction
 (regressors); ``{'decision_function': True}`` gives the decision function
@@ -45,7 +52,7 @@ from onnxalgebra import (
     takes_columns,
 )
 
-from ._common import argmax_label, classes_constant, label_of, select_columns
+from ._common import argmax_label, check_options, classes_constant, label_of, select_columns
 from .trees import missing_values_option, tree_ensemble, trees_of
 
 # --- shared by the ensembles of this module and IsolationForest ---
@@ -462,6 +469,52 @@ def convert_stacking_regressor(est: Any, X: Expr | Columns, options: dict | None
     return as_columns(convert_estimator(est.final_estimator_, meta)[0])
 
 
+# --- RandomTreesEmbedding ---
+
+
+def leaf_columns(est: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """RandomTreesEmbedding: for every node of its trees, one after the other, (1 for a leaf the one-hot encoder
+    knows, else 0; the column of that leaf; the number of columns).
+
+    ``one_hot_encoder_.categories_[t]`` lists the node ids of tree ``t``'s leaves the training rows reached; the
+    columns are those lists side by side. (A leaf no training row reached has no column: scikit-learn's
+    ``transform`` would raise for a row reaching it, the model gives it a row of zeros for that tree.)
+    """
+    encoder = est.one_hot_encoder_
+    if getattr(encoder, "drop_idx_", None) is not None or getattr(encoder, "_infrequent_enabled", False):
+        raise OnnxAlgebraError(
+            f"{type(est).__name__}: expected its one_hot_encoder_ without drop or infrequent categories (as fit makes "
+            f"it), got drop={encoder.drop!r}, max_categories={encoder.max_categories!r}, "
+            f"min_frequency={encoder.min_frequency!r}."
+        )
+    categories = encoder.categories_
+    if len(categories) != len(est.estimators_):
+        raise OnnxAlgebraError(
+            f"{type(est).__name__}: expected one_hot_encoder_ to have one category list per tree "
+            f"({len(est.estimators_)}), got {len(categories)}."
+        )
+    known, columns, offset = [], [], 0
+    for member, leaves in zip(est.estimators_, categories, strict=True):
+        leaves = np.asarray(leaves, dtype=np.float64)
+        node = np.arange(member.tree_.node_count, dtype=np.float64)
+        position = np.minimum(np.searchsorted(leaves, node), len(leaves) - 1)
+        found = (leaves[position] == node) & (member.tree_.children_left == -1)
+        known.append(found.astype(np.float64))
+        columns.append(np.where(found, offset + position, 0))
+        offset += len(leaves)
+    return np.concatenate(known), np.concatenate(columns).astype(np.int64), offset
+
+
+def convert_random_trees_embedding(est: Any, X: Expr, options: dict | None = None) -> Expr:
+    """RandomTreesEmbedding: ``transform(X)`` dense, [N, total leaves]: 1 in the column of the leaf each tree sends
+    the row to (one tree-ensemble node; see the module). ``options={'missing_values': False}``: X has no NaN (see
+    ``trees.tree_ensemble``)."""
+    options = check_options(est, options, ("missing_values",))
+    values, columns, n_columns = leaf_columns(est)
+    trees = [member.tree_ for member in est.estimators_]
+    return tree_ensemble(X, trees, values, targets=columns, n_targets=n_columns, missing_values=missing_values_option(options))
+
+
 def registrations() -> dict:
     """The converters of this module and the scikit-learn classes they serve."""
     from sklearn import ensemble
@@ -475,4 +528,5 @@ def registrations() -> dict:
         convert_voting_regressor: [ensemble.VotingRegressor],
         convert_stacking_classifier: [ensemble.StackingClassifier],
         convert_stacking_regressor: [ensemble.StackingRegressor],
+        convert_random_trees_embedding: [ensemble.RandomTreesEmbedding],
     }

@@ -51,7 +51,6 @@ REASONS = {
     "DBSCAN": "no predict for new rows (labels of the training rows only)",
     "DictVectorizer": "takes Python dicts, which ONNX tensors cannot hold",
     "FeatureHasher": "hashes Python dicts or strings with MurmurHash3, which ONNX has no operator for",
-    "FrozenEstimator": "no converter yet (a wrapper: convert the estimator it holds)",
     "HDBSCAN": "no predict for new rows (labels of the training rows only)",
     "KNeighborsTransformer": "its transform is a sparse graph of the training rows",
     "LabelEncoder": "encodes labels (y), not rows: converted for use inside other converters",
@@ -228,6 +227,9 @@ def special_cases() -> dict[str, Case]:
         "FastICA": Case(lambda: _make("FastICA", n_components=3, random_state=0), regression, supervised=False),
         "GaussianRandomProjection": Case(lambda: _make("GaussianRandomProjection", n_components=3, random_state=0), regression),
         "SparseRandomProjection": Case(lambda: _make("SparseRandomProjection", n_components=3, random_state=0), regression),
+        # classification()'s redundant columns make its covariance singular: GraphicalLasso raises "Non SPD result"
+        "GraphicalLasso": Case(lambda: _make("GraphicalLasso"), regression, supervised=False),
+        "FrozenEstimator": Case(lambda: _frozen(), classification),
     }
 
 
@@ -235,6 +237,14 @@ def _make(name: str, **params: Any) -> Any:
     from sklearn.utils import all_estimators
 
     return dict(all_estimators())[name](**params)
+
+
+def _frozen() -> Any:
+    """A FrozenEstimator holding a classifier fitted here (its own ``fit`` does nothing)."""
+    from sklearn.frozen import FrozenEstimator
+
+    X, y, _ = classification()
+    return FrozenEstimator(_classifier().fit(X, y))
 
 
 def _calibrated() -> Any:
@@ -386,6 +396,8 @@ def _outputs(est: Any, X: np.ndarray, names: list[str]) -> list[np.ndarray]:
         return [est.predict(X), second]
     if hasattr(est, "predict"):
         return [est.predict(X)]
+    if not hasattr(est, "transform") and hasattr(est, "mahalanobis"):  # covariance estimators: squared distances
+        return [est.mahalanobis(X)]
     return [est.transform(X)]
 
 

@@ -18,6 +18,7 @@ from sklearn.ensemble import (
     BaggingRegressor,
     RandomForestClassifier,
     RandomForestRegressor,
+    RandomTreesEmbedding,
     StackingClassifier,
     StackingRegressor,
     VotingClassifier,
@@ -540,3 +541,60 @@ def test_bagging_of_a_numeric_dataframe_with_missing_values(dtype):
     test = test.assign(age=test.age.where(np.arange(len(test)) % 5 != 0))
     est = BaggingClassifier(DecisionTreeClassifier(max_depth=4), n_estimators=6, max_features=2, random_state=0)
     check_frame(est.fit(train, targets["three"]), test, dtype)
+
+
+# --- RandomTreesEmbedding ---
+
+
+EMBEDDINGS = {
+    "default": dict(),  # 100 trees of depth 5, sparse output
+    "dense-deep": dict(n_estimators=12, max_depth=8, sparse_output=False),
+    "leaf-nodes": dict(n_estimators=20, max_depth=None, max_leaf_nodes=12, min_samples_leaf=3),
+    "one-tree": dict(n_estimators=1, max_depth=3),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+@pytest.mark.parametrize("dataset", ["diabetes", "classification"])
+@pytest.mark.parametrize("name", list(EMBEDDINGS))
+def test_random_trees_embedding(name, dataset, dtype):
+    X_train, X_test, _, _ = regression() if dataset == "diabetes" else classification("multiclass-int")
+    est = RandomTreesEmbedding(random_state=0, **EMBEDDINGS[name]).fit(X_train)
+    diffs = check(est, X_test, dtype)
+    assert diffs == {"variable": 0.0}  # ones and zeros, exactly
+    model = check.last_model
+    assert tree_nodes(model) == ["TreeEnsembleRegressor" if dtype == np.float32 else "TreeEnsemble"]
+    out = run_onnx(model, {"X": X_test.astype(dtype)})[0]
+    assert out.shape == (len(X_test), sum(len(c) for c in est.one_hot_encoder_.categories_))
+    np.testing.assert_array_equal(out.sum(axis=1), est.n_estimators)  # one leaf per tree
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_random_trees_embedding_with_missing_values(dtype):
+    """Trees fitted on data with NaN send NaN where their splits learnt to, on training and held-out rows."""
+    X_train, X_test, _, _ = classification("multiclass-int")
+    rng = np.random.default_rng(0)
+    X_train, X_test = X_train.copy(), X_test.copy()
+    X_train[rng.random(X_train.shape) < 0.15] = np.nan
+    X_test[rng.random(X_test.shape) < 0.15] = np.nan
+    est = RandomTreesEmbedding(n_estimators=30, random_state=0).fit(X_train)
+    assert any(t.tree_.missing_go_to_left.any() for t in est.estimators_)
+    assert check(est, X_test, dtype) == {"variable": 0.0}
+    assert check(est, X_train, dtype) == {"variable": 0.0}
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
+def test_random_trees_embedding_then_a_classifier(dtype):
+    X_train, X_test, y_train, _ = classification("binary-str")
+    pipe = make_pipeline(RandomTreesEmbedding(n_estimators=20, max_depth=3, random_state=0), LogisticRegression())
+    check(pipe.fit(X_train, y_train), X_test, dtype)
+
+
+def test_random_trees_embedding_options():
+    X_train, X_test, _, _ = regression()
+    est = RandomTreesEmbedding(n_estimators=5, random_state=0).fit(X_train)
+    X = X_test.astype(np.float32)
+    (out,) = run_onnx(to_onnx(est, X[:1], options={"missing_values": False}), {"X": X})
+    np.testing.assert_array_equal(out, est.transform(X).toarray())
+    with pytest.raises(OnnxAlgebraError, match=r"RandomTreesEmbedding: unknown option\(s\) \['transform'\]"):
+        to_onnx(est, X[:1], options={"transform": True})
