@@ -384,9 +384,10 @@ def _sklearn_call(est: Any) -> tuple[str, Callable[[np.ndarray], Any]]:
         return "predict_proba", est.predict_proba
     if is_classifier(est) and hasattr(est, "decision_function"):
         return "decision_function", est.decision_function
-    if hasattr(est, "predict"):
-        return "predict", est.predict
-    return "transform", est.transform
+    for method in ("predict", "transform", "score_samples", "mahalanobis"):  # covariance estimators: mahalanobis
+        if hasattr(est, method):
+            return method, getattr(est, method)
+    raise Skip(f"{type(est).__name__} has no method to time")
 
 
 def check_outputs(est: Any, model: onnx.ModelProto, X: np.ndarray, session_options: ort.SessionOptions) -> str:

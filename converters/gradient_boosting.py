@@ -117,8 +117,9 @@ def _is_classifier(est: Any) -> bool:
     return is_classifier(est)
 
 
-def gradient_boosting_raw(est: Any, X: Expr) -> Expr:
-    """GradientBoosting's raw predictions (``decision_function``; ``predict`` for a regressor), [N, K]."""
+def gradient_boosting_raw(est: Any, X: Expr, softmax: bool = False) -> Expr:
+    """GradientBoosting's raw predictions (``decision_function``; ``predict`` for a regressor), [N, K]; ``softmax``:
+    their softmax (the probabilities of several classes)."""
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float32)
     # scikit-learn refuses NaN here ("does not accept missing values"): no NaN routing, every split x <= s.
@@ -134,19 +135,23 @@ def gradient_boosting_raw(est: Any, X: Expr) -> Expr:
         else:
             probe = np.zeros((1, est.n_features_in_), dtype=np.float32)
             base = _link_constant(est, init.predict_proba(probe) if _is_classifier(est) else init.predict(probe))
-        return tree_ensemble(X, trees, values, targets=targets, n_targets=n_columns, base_values=base, missing_values=False)
+        return tree_ensemble(
+            X, trees, values, targets=targets, n_targets=n_columns, base_values=base, missing_values=False, softmax=softmax
+        )
     outputs = convert_estimator(init, X)
     start = _link_expression(est, outputs[1] if _is_classifier(est) else outputs[0])
-    return tree_ensemble(X, trees, values, targets=targets, n_targets=n_columns, missing_values=False) + start
+    raw = tree_ensemble(X, trees, values, targets=targets, n_targets=n_columns, missing_values=False) + start
+    return OnnxSoftmax(raw, axis=1) if softmax else raw
 
 
 def convert_gradient_boosting_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]:
     """GradientBoostingClassifier (log loss, exponential loss; two or more classes): label, probabilities."""
-    raw = gradient_boosting_raw(est, X)
     if est.n_trees_per_iteration_ == 1:
+        raw = gradient_boosting_raw(est, X)
         label = label_of(est, (raw.reshape(-1) >= 0).astype(np.int64))
         return label, binary_columns(_expit(raw * 2.0 if est.loss == "exponential" else raw))
-    return argmax_label(est, raw), OnnxSoftmax(raw, axis=1)
+    proba = gradient_boosting_raw(est, X, softmax=True)
+    return argmax_label(est, proba), proba  # softmax keeps the order of the raw values
 
 
 def convert_gradient_boosting_regressor(est: Any, X: Expr) -> Expr:
@@ -337,22 +342,25 @@ def _member_values(
     return out
 
 
-def hist_gradient_boosting_raw(est: Any, X: Expr | Columns) -> Expr:
+def hist_gradient_boosting_raw(est: Any, X: Expr | Columns, softmax: bool = False) -> Expr:
     """HistGradientBoosting's raw predictions, [N, K]: the baseline plus the sum of the trees (``X`` a matrix or a
-    DataFrame's columns, see :func:`hist_gradient_boosting_input`)."""
+    DataFrame's columns, see :func:`hist_gradient_boosting_input`); ``softmax``: their softmax."""
     X = hist_gradient_boosting_input(est, X)
     nodes, values, targets = hist_gradient_boosting_nodes(est)
     base = np.asarray(est._baseline_prediction, dtype=np.float64).reshape(-1)
-    return tree_ensemble(X, nodes, values, targets=targets, n_targets=est.n_trees_per_iteration_, base_values=base)
+    return tree_ensemble(
+        X, nodes, values, targets=targets, n_targets=est.n_trees_per_iteration_, base_values=base, softmax=softmax
+    )
 
 
 @takes_columns
 def convert_hist_gradient_boosting_classifier(est: Any, X: Expr | Columns) -> tuple[Expr, Expr]:
     """HistGradientBoostingClassifier (two or more classes; NaN, categorical features): label, probabilities."""
-    raw = hist_gradient_boosting_raw(est, X)
     if est.n_trees_per_iteration_ == 1:
+        raw = hist_gradient_boosting_raw(est, X)
         return label_of(est, (raw.reshape(-1) > 0).astype(np.int64)), binary_columns(_expit(raw))
-    return argmax_label(est, raw), OnnxSoftmax(raw, axis=1)
+    proba = hist_gradient_boosting_raw(est, X, softmax=True)
+    return argmax_label(est, proba), proba  # softmax keeps the order of the raw values
 
 
 @takes_columns

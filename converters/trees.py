@@ -69,6 +69,7 @@ from onnxalgebra import (
     OnnxGather,
     OnnxLabelEncoder,
     OnnxLabelEncoder_2,
+    OnnxSoftmax,
     OnnxTreeEnsemble,
     OnnxTreeEnsembleRegressor_3,
     target_opset,
@@ -161,6 +162,7 @@ def tree_ensemble(
     mean: bool = False,
     missing_values: bool = True,
     base_values: np.ndarray | None = None,
+    softmax: bool = False,
 ) -> Expr:
     """``[N, n_targets]``: for each target, the sum (``mean``: the mean) over ``trees`` of the values of the leaves ``X`` reaches.
 
@@ -185,6 +187,10 @@ def tree_ensemble(
     ``missing_values=False`` writes every numerical split ``x <= s``, true to
     the left, without negated columns or flags (NaN then goes right): for data
     known to have no NaN.
+
+    ``softmax=True`` returns the softmax of each row of sums (a classifier's
+    probabilities): in float32, the tree node's own ``post_transform``, one node
+    less.
     """
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float32)  # as scikit-learn does
@@ -203,8 +209,11 @@ def tree_ensemble(
     inputs = _inputs(X, routes)
     if X.dtype == np.float32:
         base = None if base_values is None or mean else base_values
-        total = _tree_ensemble_regressor(inputs, nodes, routes, values, targets, n_targets, mean, base)
-        return total if base_values is None or base is not None else total + Constant(np.asarray(base_values, X.dtype))
+        inside = softmax and (base_values is None or base is not None)  # nothing to add after the node
+        total = _tree_ensemble_regressor(inputs, nodes, routes, values, targets, n_targets, mean, base, inside)
+        if base_values is not None and base is None:
+            total = total + Constant(np.asarray(base_values, X.dtype))
+        return OnnxSoftmax(total, axis=1) if softmax and not inside else total
     ml = target_opset("ai.onnx.ml")
     if ml is not None and ml < 5:
         raise OnnxAlgebraError(
@@ -214,7 +223,8 @@ def tree_ensemble(
             "trees compare float32 values anyway) or allow ai.onnx.ml 5."
         )
     if targets is None and n_targets > 1 and n_trees > 1 and n_nodes >= LEAF_TABLE_FROM_NODES:
-        return _leaf_table_sum(inputs, nodes, routes, values, mean, base_values)
+        total = _leaf_table_sum(inputs, nodes, routes, values, mean, base_values)
+        return OnnxSoftmax(total, axis=1) if softmax else total
     if targets is None:
         # A TreeEnsemble leaf feeds one target: the forest is repeated once per target.
         values = values.T
@@ -235,7 +245,7 @@ def tree_ensemble(
         total = total / float(n_trees)
     if base_values is not None:
         total = total + Constant(np.asarray(base_values, dtype=X.dtype).reshape(1, n_targets))
-    return total
+    return OnnxSoftmax(total, axis=1) if softmax else total
 
 
 def _routes(nodes: dict[str, Any], dtype: Any, missing_values: bool) -> dict[str, Any]:
@@ -392,8 +402,10 @@ def _tree_ensemble_regressor(
     n_targets: int,
     mean: bool,
     base_values: np.ndarray | None,
+    softmax: bool = False,
 ) -> Expr:
-    """One ``TreeEnsembleRegressor`` (float32): each leaf lists its nonzero (target, weight) pairs."""
+    """One ``TreeEnsembleRegressor`` (float32): each leaf lists its nonzero (target, weight) pairs; ``softmax``:
+    the softmax of the sums (``post_transform``)."""
     tree_ids, node_ids, target_ids, weights = _leaf_entries(nodes, values, targets)
     base = None if base_values is None else np.asarray(base_values, dtype=np.float32).ravel()
     return OnnxTreeEnsembleRegressor_3(
@@ -405,6 +417,7 @@ def _tree_ensemble_regressor(
         target_ids=target_ids,
         target_weights=weights.astype(np.float32),
         base_values=base,
+        post_transform="SOFTMAX" if softmax else None,
         **_nodes_v3(nodes, routes),
     )
 
