@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_chain.py
 	$(PY) benchmarks/bench_render.py
 	$(PY) benchmarks/bench_converters.py
+	$(PY) benchmarks/bench_text.py
 	$(PY) benchmarks/bench_tree_missing.py --small
 	$(PY) benchmarks/bench_numpy.py
 

@@ -1,44 +1,95 @@
-"""Text vectorizers: CountVectorizer, TfidfVectorizer (string documents in), TfidfTransformer (counts in).
+r"""Text vectorizers: CountVectorizer, TfidfVectorizer (string documents in), TfidfTransformer (counts in).
 
 The input is a string tensor of documents, ``[N]`` (what ``to_onnx(est,
-np.array(["some text"], dtype=object))`` declares) or ``[N, 1]``. Standard
-ONNX operators only (onnxruntime's contrib ``Tokenizer`` is not reachable from
-the algebra), so scikit-learn's analyzer is rebuilt from what they can do:
+np.array(["some text"], dtype=object))`` declares) or ``[N, 1]``. Two graphs
+compute scikit-learn's analyzer, chosen with ``options={'tokenizer': ...}``:
+
+``'onnxruntime'`` (the default): onnxruntime's contrib operator
+``com.microsoft.Tokenizer`` (declared with :func:`onnxalgebra.custom_operator`;
+the model imports ``com.microsoft`` version 1) and ONNX's ``TfIdfVectorizer``.
 
 1. ``lowercase``: one ``StringNormalizer`` (``LOWER``, locale ``C.UTF-8``: the
    locale must exist where the model runs; onnxruntime rejects a batch of 0
    documents there);
+2. word tokens: ``Tokenizer`` with ``tokenexp`` ``[\p{L}\p{N}_]{2,}`` (or
+   ``{1,}`` for ``\w+``): RE2 finds the runs of word characters as Python's
+   ``re.findall(token_pattern)`` does (``\w`` is letters, numbers and the
+   underscore in both), [N, C] padded with ``'#'`` (never a token);
+3. ``stop_words`` with ``ngram_range`` beyond unigrams: they are removed
+   before n-grams are formed: a ``LabelEncoder`` gives token ids (stop words
+   and padding a large id), a stable ``TopK`` on ``id // large`` moves them to
+   the end of their row, ``GatherElements`` applies the order (unigrams only:
+   nothing to remove, no stop word is in the pool);
+4. ``TfIdfVectorizer`` (``max_skip_count=0``) counts the vocabulary's n-grams
+   in each row (n-grams never span the padding or a removed word's gap as
+   scikit-learn's never span a document), its pool the vocabulary's n-grams as
+   strings (ids after step 3); a vocabulary entry no token sequence can give
+   (a given ``vocabulary`` holding punctuation, a stop word, another length)
+   gets an n-gram never seen (``'###'``...), so the output keeps its width.
+   ``TfIdfVectorizer`` outputs float32: the counts, whole numbers, are exact up
+   to 2**24 and cast to float64 for a float64 graph. A float32
+   TfidfVectorizer without ``sublinear_tf`` has the ``idf_`` weights applied by
+   that node (``TFIDF`` mode, or ``IDF`` mode for ``binary``: the weight where
+   the count is not 0).
+
+``analyzer='char'``: ``Tokenizer`` with ``separators=['']`` (its character
+mode: one token per UTF-8 character, padded with ``'##'``); scikit-learn first
+replaces each run of 2 or more whitespace characters (Python's ``\s``,
+:data:`WHITESPACE`) with one space: when ``RegexFullMatch`` finds such a run
+in some document of the batch (one ``If``), the characters' ids (whitespace
+ids from ``2**32`` on, so ``id // 2**32`` flags them) mark the first of each
+run as a space and drop the others (moved to the end of the row as above);
+else the ids go to ``TfIdfVectorizer`` as they are.
+
+``'onnx'``: standard ONNX operators only, for runtimes without onnxruntime's
+contrib operators (word analyzers only; about 10 to 20 times slower):
+
+1. ``lowercase`` as above;
 2. tokens: ``StringSplit`` on whitespace, then one ``StringSplit`` per
    non-word character of :data:`DELIMITERS` (all of ASCII's, Latin-1's
    punctuation and symbols, the common typographic marks of U+2000-U+206F and
    currency signs), the tokens kept flat ([T]) with the row they come from and
    empty pieces dropped (``Compress``): no padding, so n-grams never span a
    gap;
-3. ``token_pattern``: a token is kept when it is a run of at least 2 (``\\w\\w+``)
-   or 1 (``\\w+``) word characters, ``RegexFullMatch`` with
-   ``[\\p{L}\\p{N}_]`` (RE2's classes for Python's ``\\w``); a token still
-   holding a character that is not a word character (one outside
-   :data:`DELIMITERS`) could not be split as scikit-learn would, so its
-   document's row is NaN, never a silently different count;
-4. ``stop_words``: a ``LabelEncoder`` flags them, ``Compress`` drops them
-   (before n-grams are formed, as scikit-learn);
+3. ``token_pattern``: a token is kept when it is a run of at least 2 (``\w\w+``)
+   or 1 (``\w+``) word characters, ``RegexFullMatch`` with
+   ``[\p{L}\p{N}_]``; a token still holding a character that is not a word
+   character (one outside :data:`DELIMITERS`) could not be split as
+   scikit-learn would, so its document's row is NaN, never a silently
+   different count (no standard operator replaces or finds all matches of a
+   regular expression, hence the chain of splits);
+4. ``stop_words``: a ``LabelEncoder`` flags them, ``Compress`` drops them;
 5. n-grams of ``ngram_range``: adjacent tokens of one row joined by a space
    (``StringConcat``), then one ``LabelEncoder`` gives each its column in
    ``vocabulary_`` (-1: unknown) and a ``ScatterElements`` with ``add`` counts
    them into the [N, n_features] matrix.
 
+Why onnxruntime's ``Tokenizer`` is the default (``benchmarks/bench_text.py``,
+one onnxruntime thread, a generated corpus): the standard-operator graph
+has about 200 nodes (one split pass per delimiter) and takes 110-150 us for one
+document and 23-70 ms for 1,000, against 7-25 us and 3-28 ms with the
+``Tokenizer`` (3 to 10 nodes), which is at or under skl2onnx's latency for the
+word analyzers. Both graphs give scikit-learn's counts exactly (the tests run
+both); the standard one stays for other runtimes.
+
 The counts are in the computation dtype (float32 for string input, or the
 ``dtype`` given to ``to_onnx``), whatever the vectorizer's ``dtype``: the same
 values, in the type the next step computes in. TfidfVectorizer and
 TfidfTransformer then apply ``log(tf) + 1`` to non-zero counts
-(``sublinear_tf``), ``idf_`` and the ``l1``/``l2`` row normalisation (a row
-of zeros stays zeros), as scikit-learn.
+(``sublinear_tf``), ``idf_`` and the ``l1``/``l2`` row normalisation
+(``LpNormalization``: a row of zeros stays zeros), as scikit-learn.
 
-Not expressible (a clear ``OnnxAlgebraError``): ``analyzer='char'`` /
-``'char_wb'`` and callables (no ONNX operator splits a string into
-characters), custom ``tokenizer``/``preprocessor``, ``strip_accents``, other
-``token_pattern`` values, ``input='filename'``/``'file'``, and
-HashingVectorizer (MurmurHash3 has no ONNX operator).
+Not converted (a clear ``OnnxAlgebraError``): ``analyzer='char_wb'`` (not
+implemented yet: the ``Tokenizer``'s character mode allows it, each word
+padded with spaces and its n-grams counted within it, a word shorter than the
+smallest n counted whole; it needs the words' boundaries placed in the [N, C]
+character matrix, which this module does not build), ``'char'`` with
+``options={'tokenizer': 'onnx'}`` (no standard operator splits a string into
+characters), callables, custom ``tokenizer``/``preprocessor``,
+``strip_accents``, other ``token_pattern`` values, ``input='filename'``/``'file'``,
+and HashingVectorizer (MurmurHash3 has no ONNX operator). In a Pipeline,
+``options`` reach the last step only: a vectorizer inside one uses the default
+tokenizer.
 """
 
 from __future__ import annotations
@@ -52,7 +103,6 @@ import onnx
 from onnxalgebra import (
     Expr,
     Graph,
-    OnnxAbs,
     OnnxAdd,
     OnnxAlgebraError,
     OnnxAnd,
@@ -63,25 +113,32 @@ from onnxalgebra import (
     OnnxDiv,
     OnnxEqual,
     OnnxExpand,
+    OnnxGatherElements,
     OnnxGreater,
     OnnxIf,
     OnnxLabelEncoder,
     OnnxLog,
+    OnnxLpNormalization,
     OnnxMul,
     OnnxNot,
+    OnnxPad,
     OnnxRange,
+    OnnxReduceMax,
     OnnxReduceSum,
     OnnxRegexFullMatch,
     OnnxReshape,
     OnnxScatterElements,
     OnnxShape,
-    OnnxSqrt,
+    OnnxSlice,
     OnnxSqueeze,
     OnnxStringConcat,
     OnnxStringNormalizer,
     OnnxStringSplit,
+    OnnxTfIdfVectorizer,
+    OnnxTopK,
     OnnxWhere,
     computation_dtype,
+    custom_operator,
 )
 
 # --- the analyzer ---
@@ -107,8 +164,9 @@ DELIMITERS_MORE = _non_word([code for codes in (*_MORE_CODES, (0x3000, 0x3001, 0
 DELIMITERS = DELIMITERS_ASCII + DELIMITERS_MORE
 
 
-def check_analyzer(est: Any) -> int:
-    """The least token length of ``est``'s word analyzer; a clear error for what the graph cannot reproduce."""
+def check_analyzer(est: Any, chars: bool = False) -> int:
+    """The least token length of ``est``'s word analyzer (1 for ``chars``: 'char' allowed); a clear error for what
+    the graph cannot reproduce."""
     name = type(est).__name__
     if est.input != "content":
         raise OnnxAlgebraError(f"{name}(input={est.input!r}): only input='content' (the documents themselves) converts.")
@@ -116,10 +174,15 @@ def check_analyzer(est: Any) -> int:
         raise OnnxAlgebraError(
             f"{name}: a callable analyzer ({est.analyzer!r}) cannot be converted to ONNX; use analyzer='word'."
         )
-    if est.analyzer != "word":
+    if est.analyzer == "char" and not chars:
         raise OnnxAlgebraError(
-            f"{name}(analyzer={est.analyzer!r}): character n-grams cannot be converted (no ONNX operator splits a string "
-            "into characters); only analyzer='word' converts."
+            f"{name}(analyzer='char') with options={{'tokenizer': 'onnx'}}: character n-grams cannot be converted with "
+            "standard operators (none splits a string into characters); use the default tokenizer ('onnxruntime')."
+        )
+    if est.analyzer not in ("word", "char"):
+        raise OnnxAlgebraError(
+            f"{name}(analyzer={est.analyzer!r}): character n-grams within word boundaries are not converted "
+            "(see converters/feature_extraction.py); analyzer='word' or 'char' converts."
         )
     for option in ("tokenizer", "preprocessor"):
         if getattr(est, option) is not None:
@@ -130,6 +193,8 @@ def check_analyzer(est: Any) -> int:
         raise OnnxAlgebraError(
             f"{name}(strip_accents={est.strip_accents!r}): no ONNX operator strips accents; only None converts."
         )
+    if est.analyzer == "char":
+        return 1
     if est.token_pattern not in TOKEN_PATTERNS:
         raise OnnxAlgebraError(
             f"{name}(token_pattern={est.token_pattern!r}): only runs of word characters convert, "
@@ -221,54 +286,235 @@ def _scatter_add(n_cells: Expr, index: Expr, dtype: np.dtype) -> Expr:
     return OnnxScatterElements(zeros, index, ones, axis=0, reduction="add")
 
 
-def counts(est: Any, X: Expr) -> Expr:
-    """The [N, n_features] term counts of the documents ``X`` in the computation dtype (0/1 with ``binary``)."""
+def standard_counts(est: Any, docs: Expr) -> Expr:
+    """The counts of the documents ``docs`` [N] with standard ONNX operators only (``options={'tokenizer': 'onnx'}``)."""
     dtype = computation_dtype()
-    docs = documents(est, X)
     n_docs = OnnxSqueeze(OnnxShape(docs))
     tok, rows, bad = tokens(est, docs, n_docs)
     column, gram_rows = ngram_columns(est, tok, rows)
     width = len(est.vocabulary_)
     cells = _scatter_add(OnnxMul(n_docs, np.int64(width)), OnnxAdd(OnnxMul(gram_rows, np.int64(width)), column), dtype)
     result = OnnxReshape(cells, np.array([-1, width], dtype=np.int64))
-    if est.binary:
-        result = OnnxCast(OnnxGreater(result, np.array(0, dtype=dtype)), to=onnx.helper.np_dtype_to_tensor_dtype(dtype))
     flagged = OnnxReshape(_scatter_add(n_docs, bad, dtype), np.array([-1, 1], dtype=np.int64)) > 0
     return OnnxWhere(flagged, np.array(np.nan, dtype=dtype), result)
 
 
-def tfidf(est: Any, tf: Expr) -> Expr:
-    """TfidfTransformer's formula on counts ``tf``: sublinear tf, idf weights, row normalisation."""
+# --- onnxruntime's Tokenizer (the default) ---
+
+#: Every character Python's ``\s`` (and ``str.split()``) treats as whitespace.
+WHITESPACE = [chr(c) for c in range(0x3001) if re.fullmatch(r"\s", chr(c))]
+_SPACE_BASE = 2**32  # the id of WHITESPACE[j] is _SPACE_BASE + j
+_SPACE_IDS = {c: _SPACE_BASE + j for j, c in enumerate(WHITESPACE)}
+_WHITESPACE_RUN = "(?s).*[{0}][{0}].*".format("".join(f"\\x{{{ord(c):x}}}" for c in WHITESPACE))  # RE2
+_WORD_PAD, _CHAR_PAD = "#", "##"  # never a token: '#' is not a word character, a character token is one character
+
+
+def _tokenizer() -> Any:
+    """onnxruntime's contrib ``com.microsoft.Tokenizer`` (version 1)."""
+    return custom_operator(
+        "Tokenizer",
+        "com.microsoft",
+        inputs=["X"],
+        outputs=["Y"],
+        attributes={"mark": "int", "pad_value": "string", "separators": "strings", "tokenexp": "string", "mincharnum": "int"},
+        doc="onnxruntime's contrib Tokenizer: the matches of tokenexp in each string, padded with pad_value.",
+    )
+
+
+_DROPPED = 2**40  # the id of a token removed before forming n-grams; the others are in [0, _DROPPED)
+
+
+def _compact(codes: Expr, key: Expr | None = None) -> Expr:
+    """[N, C] ``codes`` (ids in [0, _DROPPED]) with the ``_DROPPED`` ones (``key``: 1 there, else 0) moved to the
+    end of their row, the others keeping their order (``TopK`` ranks equal keys by position)."""
+    if key is None:
+        key = OnnxDiv(codes, np.int64(_DROPPED))
+    _, order = OnnxTopK(key, OnnxShape(codes, start=1, end=2), axis=1, largest=0, sorted=1)
+    return OnnxGatherElements(codes, order, axis=1)
+
+
+def _pool(est: Any, grams: list[tuple[int, list[str]]], ids: dict[str, int] | None, min_n: int, max_n: int) -> dict[str, Any]:
+    """TfIdfVectorizer's attributes counting the n-grams ``grams`` ((column, tokens) pairs), grouped by length, as
+    strings or (``ids``) as the tokens' ids; a column no document can produce gets an n-gram never seen (ids from
+    ``len(ids) + 1`` on: ``len(ids)`` is the unknown tokens', or strings of 3 or more '#', never a token nor a
+    padding): the output keeps its width."""
+    found = {column for column, _ in grams}
+    never = [column for column in range(len(est.vocabulary_)) if column not in found]
+    grams = [(column, parts if ids is None else [ids[p] for p in parts]) for column, parts in grams]
+    for k, column in enumerate(never):
+        grams.append((column, [len(ids) + 1 + k if ids is not None else "#" * (k + 3)] * min_n))
+    counts, pool, indexes = [], [], []
+    for n in range(1, max_n + 1):
+        counts.append(len(pool))
+        for column, parts in sorted((g for g in grams if len(g[1]) == n), key=lambda g: g[0]):
+            pool.extend(parts)
+            indexes.append(column)
+    kind = "pool_strings" if ids is None else "pool_int64s"
+    return {"min_gram_length": min_n, "max_gram_length": max_n, "max_skip_count": 0, "ngram_counts": counts,
+            "ngram_indexes": indexes, kind: pool}  # fmt: skip
+
+
+def _word_grams(est: Any, min_length: int, stop: set[str]) -> list[tuple[int, list[str]]]:
+    """Per column, its n-gram of tokens; columns no token sequence gives are left out (an entry of a given
+    ``vocabulary`` that is not ``ngram_range`` words of the token pattern, or holds a stop word)."""
+    min_n, max_n = est.ngram_range
+    token = re.compile(rf"\w{{{min_length},}}")
+    grams = []
+    for term, column in est.vocabulary_.items():
+        parts = term.split(" ")
+        if min_n <= len(parts) <= max_n and all(token.fullmatch(p) and p not in stop for p in parts):
+            grams.append((int(column), parts))
+    return grams
+
+
+def _char_grams(est: Any) -> list[tuple[int, list[str]]]:
+    """Per column, its n-gram of characters (an entry longer or shorter than ``ngram_range`` is left out:
+    scikit-learn's char analyzer never produces it)."""
+    min_n, max_n = est.ngram_range
+    return [(int(column), list(term)) for term, column in est.vocabulary_.items() if min_n <= len(term) <= max_n]
+
+
+def _ids(grams: list[tuple[int, list[str]]]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for _, parts in grams:
+        for part in parts:
+            ids.setdefault(part, len(ids))
+    return ids
+
+
+def _encode(tokens_: Expr, ids: dict[str, int], extra: dict[str, int], default: int) -> Expr:
+    """The int64 id of each token: ``ids``, then ``extra`` (which wins), else ``default``."""
+    keys = {**ids, **extra}
+    words = sorted(keys)
+    return OnnxLabelEncoder(tokens_, keys_strings=words, values_int64s=[keys[w] for w in words], default_int64=default)
+
+
+def tokenizer_counts(est: Any, docs: Expr, weights: np.ndarray | None = None) -> Expr:
+    """The float32 [N, n_features] counts of the documents ``docs`` [N] with onnxruntime's ``Tokenizer``
+    (``weights``: the counts times ``weights``, or with ``binary`` the ``weights`` where a count is not 0)."""
+    min_length = check_analyzer(est, chars=True)
+    if est.lowercase:
+        docs = OnnxStringNormalizer(docs, case_change_action="LOWER", locale="C.UTF-8")
+    min_n, max_n = est.ngram_range
+    tokenizer = _tokenizer()
+    ids = None
+    if est.analyzer == "word":
+        pattern = f"{_WORD}{{{min_length},}}"
+        found = tokenizer(docs, mark=0, pad_value=_WORD_PAD, tokenexp=pattern, mincharnum=1, output_types=[(str, (None, None))])
+        stop = sorted(est.get_stop_words() or ())
+        grams = _word_grams(est, min_length, set(stop))
+        codes = found  # the tokens themselves: TfIdfVectorizer finds their n-grams in a pool of strings
+        if stop and max_n > 1:  # removed before forming n-grams (unigrams: no stop word is in the pool)
+            ids = _ids(grams)
+            codes = _compact(_encode(found, ids, {_WORD_PAD: _DROPPED, **dict.fromkeys(stop, _DROPPED)}, len(ids)))
+    else:  # char: every character, runs of 2 or more whitespace characters made one space first
+        chars = tokenizer(docs, mark=0, pad_value=_CHAR_PAD, separators=[""], mincharnum=1, output_types=[(str, (None, None))])
+        grams = _char_grams(est)
+        ids = _ids([(c, [p for p in parts if p not in _SPACE_IDS]) for c, parts in grams])
+        unknown = len(ids)  # and the padding
+        ids.update(_SPACE_IDS)  # whitespace: ids from _SPACE_BASE on, whether n-grams hold them or not
+        codes = _encode(chars, ids, {}, unknown)
+        pool = _pool(est, grams, ids, min_n, max_n)
+        # reduced over every axis (empty axes), taken from ``codes``: computed once, before the If, which only
+        # refers to it (onnx's inference of a branch whose first node is a LabelEncoder of an outer value crashes)
+        all_axes = OnnxShape(codes, start=0, end=0)
+        runs = OnnxReduceMax(OnnxRegexFullMatch(docs, pattern=_WHITESPACE_RUN), all_axes, keepdims=0)
+        fast = _count(est, codes, pool, weights)  # no run of whitespace in the batch
+        slow = _count(est, _collapse_runs(codes), pool, weights)
+        return OnnxIf(runs, then_branch=Graph([], [slow]), else_branch=Graph([], [fast]))
+    return _count(est, codes, _pool(est, grams, ids, min_n, max_n), weights)
+
+
+def _count(est: Any, codes: Expr, pool: dict[str, Any], weights: np.ndarray | None) -> Expr:
+    if weights is None:
+        return OnnxTfIdfVectorizer(codes, mode="TF", **pool)
+    weights = np.asarray(weights, dtype=np.float32)[pool["ngram_indexes"]]
+    return OnnxTfIdfVectorizer(codes, mode="IDF" if est.binary else "TFIDF", weights=weights, **pool)
+
+
+def _collapse_runs(codes: Expr) -> Expr:
+    """The character ids ``codes`` [N, C] with each run of 2 or more whitespace characters made one space."""
+    space = OnnxDiv(codes, np.int64(_SPACE_BASE))  # 1 for whitespace, else 0
+    before_after = OnnxPad(space, np.array([0, 1, 0, 1], dtype=np.int64))
+    one, two = np.array([1], dtype=np.int64), np.array([2], dtype=np.int64)
+    before = OnnxSlice(before_after, np.array([0], dtype=np.int64), np.array([-2], dtype=np.int64), one)
+    after = OnnxSlice(before_after, two, np.array([2**62], dtype=np.int64), one)
+    first = OnnxCast(OnnxMul(space, after), to=onnx.TensorProto.BOOL)  # a run's first character: a space
+    codes = OnnxWhere(first, np.int64(_SPACE_IDS[" "]), codes)
+    dropped = OnnxMul(space, before)  # the run's others: 1
+    codes = OnnxWhere(OnnxCast(dropped, to=onnx.TensorProto.BOOL), np.int64(_DROPPED), codes)
+    return _compact(codes, dropped)
+
+
+TOKENIZERS = ("onnxruntime", "onnx")
+
+
+def _tokenizer_option(est: Any, options: dict[str, Any] | None) -> str:
+    name = type(est).__name__
+    options = dict(options or {})
+    tokenizer = options.pop("tokenizer", "onnxruntime")
+    if options:
+        raise OnnxAlgebraError(
+            f"{name}: unknown options {sorted(options)}; the text vectorizers take only 'tokenizer' (one of {list(TOKENIZERS)})."
+        )
+    if tokenizer not in TOKENIZERS:
+        raise OnnxAlgebraError(f"{name}: options={{'tokenizer': {tokenizer!r}}}: expected one of {list(TOKENIZERS)}.")
+    return tokenizer
+
+
+def counts(est: Any, X: Expr, tokenizer: str = "onnxruntime") -> Expr:
+    """The [N, n_features] term counts of the documents ``X`` in the computation dtype (0/1 with ``binary``).
+
+    ``tokenizer='onnxruntime'`` builds the graph on onnxruntime's ``Tokenizer``, ``'onnx'`` on standard operators
+    only (word analyzers).
+    """
+    dtype = computation_dtype()
+    docs = documents(est, X)
+    if tokenizer == "onnx":
+        check_analyzer(est)
+        result = standard_counts(est, docs)
+    else:
+        result = tokenizer_counts(est, docs)  # float32 counts: whole numbers, exact up to 2**24
+        if dtype != np.float32:
+            result = OnnxCast(result, to=onnx.helper.np_dtype_to_tensor_dtype(dtype))
+    if est.binary:
+        result = OnnxCast(OnnxGreater(result, np.array(0, dtype=dtype)), to=onnx.helper.np_dtype_to_tensor_dtype(dtype))
+    return result
+
+
+def tfidf(est: Any, tf: Expr, weighted: bool = False) -> Expr:
+    """TfidfTransformer's formula on counts ``tf``: sublinear tf, idf weights (unless ``weighted``: done already),
+    row normalisation."""
     dtype = computation_dtype()
     if est.norm not in ("l1", "l2", None):
         raise OnnxAlgebraError(f"{type(est).__name__}(norm={est.norm!r}): norm must be 'l1', 'l2' or None.")
     zero, one = np.array(0, dtype=dtype), np.array(1, dtype=dtype)
-    if est.sublinear_tf:  # explicit operators: the counts' dtype is known only once compiled (after an If)
+    if est.sublinear_tf and not weighted:  # explicit operators: the counts' dtype is known only once compiled (after an If)
         nonzero = OnnxNot(OnnxEqual(tf, zero))
         tf = OnnxWhere(nonzero, OnnxAdd(OnnxLog(OnnxWhere(nonzero, tf, one)), one), tf)
-    if est.use_idf:
+    if est.use_idf and not weighted:
         tf = OnnxMul(tf, np.asarray(est.idf_).astype(dtype))
     if est.norm is None:
         return tf
-    axis = np.array([1], dtype=np.int64)
-    if est.norm == "l1":
-        total = OnnxReduceSum(OnnxAbs(tf), axis, keepdims=1)
-    else:
-        total = OnnxSqrt(OnnxReduceSum(OnnxMul(tf, tf), axis, keepdims=1))
-    return OnnxDiv(tf, OnnxWhere(OnnxEqual(total, zero), one, total))
+    return OnnxLpNormalization(tf, axis=1, p=1 if est.norm == "l1" else 2)  # a row of zeros stays zeros
 
 
 # --- converters ---
 
 
-def convert_count_vectorizer(est: Any, X: Expr) -> Expr:
+def convert_count_vectorizer(est: Any, X: Expr, options: dict[str, Any] | None = None) -> Expr:
     """CountVectorizer: the [N, n_features] counts of the vocabulary's n-grams in the documents ``X``."""
-    return counts(est, X)
+    return counts(est, X, _tokenizer_option(est, options))
 
 
-def convert_tfidf_vectorizer(est: Any, X: Expr) -> Expr:
-    """TfidfVectorizer: counts, then TfidfTransformer's weighting and normalisation."""
-    return tfidf(est, counts(est, X))
+def convert_tfidf_vectorizer(est: Any, X: Expr, options: dict[str, Any] | None = None) -> Expr:
+    """TfidfVectorizer: counts, then TfidfTransformer's weighting and normalisation (in float32 with the default
+    tokenizer, without ``sublinear_tf``: the idf weights applied by the counting ``TfIdfVectorizer`` itself)."""
+    tokenizer = _tokenizer_option(est, options)
+    if tokenizer == "onnxruntime" and computation_dtype() == np.float32 and not est.sublinear_tf:
+        weights = np.asarray(est.idf_) if est.use_idf else np.ones(len(est.vocabulary_))
+        return tfidf(est, tokenizer_counts(est, documents(est, X), weights=weights), weighted=True)
+    return tfidf(est, counts(est, X, tokenizer))
 
 
 def convert_tfidf_transformer(est: Any, X: Expr) -> Expr:

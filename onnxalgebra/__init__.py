@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._convert import OnnxSubEstimator, UnsupportedEstimatorError, computation_dtype, convert_estimator, register_converter
+from ._custom import custom_operator
 from ._dataframe import Columns, dataframe_feeds, takes_columns
 from ._errors import CompileError, OnnxAlgebraError, OnnxNumpyError, OnnxTypeError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
@@ -58,6 +59,7 @@ __all__ = [
     "Var",
     "computation_dtype",
     "convert_estimator",
+    "custom_operator",
     "dataframe_feeds",
     "operator_class",
     "register_converter",

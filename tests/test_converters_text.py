@@ -1,10 +1,14 @@
 """CountVectorizer, TfidfVectorizer and TfidfTransformer against scikit-learn on held-out documents.
 
 The held-out documents hold words never seen in training, punctuation, upper
-case, accents, tabs and newlines, and empty strings; the graphs are built for
-float32 and float64 (``to_onnx(..., dtype=)``) and compared with
-``transform(...).toarray()``.
+case, accents, tabs and newlines, runs of whitespace, stop words between other
+words, and empty strings; the graphs are built for float32 and float64
+(``to_onnx(..., dtype=)``), with each tokenizer (onnxruntime's ``Tokenizer``,
+the default, and ``options={'tokenizer': 'onnx'}``, standard operators only),
+and compared with ``transform(...).toarray()``.
 """
+
+import re
 
 import numpy as np
 import onnx
@@ -38,16 +42,22 @@ TEST = np.array(
         "fox fox fox   dog\tdog\nthe   ",
         "   ",
         "Is THIS the first document?!? document.document",
+        "quick the brown over fox: jumps  over\t\tthe lazy dog",
         "e-mail: FOX@EXAMPLE.COM (dog) «brown» “lazy” jumps—over 2€ 3$",
     ],
     dtype=object,
 )
 
 
-def check_text(est, docs, dtype, shape_2d=False):
+TOKENIZERS = ["onnxruntime", "onnx"]
+
+
+def check_text(est, docs, dtype, shape_2d=False, tokenizer="onnxruntime"):
     """Convert ``est`` for string documents in ``dtype``, run on ``docs`` and compare with scikit-learn."""
     sample = docs[:1].reshape(-1, 1) if shape_2d else docs[:1]
-    model = to_onnx(est, sample, dtype=dtype)
+    model = to_onnx(est, sample, dtype=dtype, options={"tokenizer": tokenizer})
+    domains = {node.domain for node in model.graph.node}
+    assert ("com.microsoft" in domains) == (tokenizer == "onnxruntime"), domains
     assert float_types(model) == {onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))}, "a hidden cast"
     (got,) = run_onnx(model, {"X": docs.reshape(-1, 1) if shape_2d else docs})
     expected = est.transform(docs).toarray()
@@ -74,16 +84,24 @@ COUNT_CASES = {
     "max-df": {"max_df": 0.5},
     "vocabulary": {"vocabulary": ["fox", "dog", "lazy dog", "école", "unseen"], "ngram_range": (1, 2)},
     "dtype-float32": {"dtype": np.float32},
+    "vocabulary-with-stop-word": {"vocabulary": ["fox", "the", "dog"], "stop_words": ["the"]},
+    "vocabulary-with-stop-word-bigrams": {
+        "vocabulary": ["fox", "the", "lazy dog", "the lazy", "quick brown", "brown fox"],
+        "stop_words": ["the", "over"],
+        "ngram_range": (1, 2),
+    },
 }
 
 
+@pytest.mark.parametrize("tokenizer", TOKENIZERS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", COUNT_CASES)
-def test_count_vectorizer(case, dtype):
+def test_count_vectorizer(case, dtype, tokenizer):
     est = CountVectorizer(**COUNT_CASES[case]).fit(TRAIN)
-    got = check_text(est, TEST, dtype)  # the last document needs the second tier of delimiters (the If's branch)
+    # 'onnx': the last document needs the second tier of delimiters (the If's branch)
+    got = check_text(est, TEST, dtype, tokenizer=tokenizer)
     assert not np.isnan(got).any()
-    check_text(est, TEST[:-1], dtype)  # ASCII punctuation only: the other branch
+    check_text(est, TEST[:-1], dtype, tokenizer=tokenizer)  # ASCII punctuation only: the other branch
 
 
 TFIDF_CASES = {
@@ -99,16 +117,67 @@ TFIDF_CASES = {
 }
 
 
+@pytest.mark.parametrize("tokenizer", TOKENIZERS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", TFIDF_CASES)
-def test_tfidf_vectorizer(case, dtype):
+def test_tfidf_vectorizer(case, dtype, tokenizer):
     est = TfidfVectorizer(**TFIDF_CASES[case]).fit(TRAIN)
-    check_text(est, TEST, dtype)
+    check_text(est, TEST, dtype, tokenizer=tokenizer)
+
+
+CHAR_CASES = {
+    "default": {},
+    "2-4": {"ngram_range": (2, 4)},
+    "1-3-no-lowercase": {"ngram_range": (1, 3), "lowercase": False},
+    "3-only": {"ngram_range": (3, 3), "binary": True},
+    "max-features": {"ngram_range": (1, 2), "max_features": 40},
+    "vocabulary": {"ngram_range": (1, 2), "vocabulary": ["fo", "o", " ", "  ", "\t", "x", "fox", "é"]},
+}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_documents_as_a_column(dtype):
-    check_text(TfidfVectorizer(ngram_range=(1, 2)).fit(TRAIN), TEST, dtype, shape_2d=True)
+@pytest.mark.parametrize("case", CHAR_CASES)
+def test_char_count_vectorizer(case, dtype):
+    est = CountVectorizer(analyzer="char", **CHAR_CASES[case]).fit(TRAIN)
+    got = check_text(est, TEST, dtype)
+    assert got.sum() > 0
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_char_batches_with_and_without_whitespace_runs(dtype):
+    """Both branches of the If: no run of 2 or more whitespace characters in the batch (the characters as they are),
+    or some (each run made one space, as scikit-learn's analyzer does)."""
+    est = CountVectorizer(analyzer="char", ngram_range=(1, 3)).fit(TRAIN)
+    plain = np.array(["the lazy dog", "a\tb\nc", " x ", "école"], dtype=object)
+    assert not any(re.search(r"\s\s", doc) for doc in plain)
+    check_text(est, plain, dtype)
+    runs = np.array(["the  lazy\t\tdog", "a \tb\n\nc", "   x   ", "école"], dtype=object)
+    got = check_text(est, runs, dtype)
+    np.testing.assert_array_equal(got, check_text(est, np.array(["the lazy dog", "a b c", " x ", "école"], dtype=object), dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", ["default", "2-4", "1-3-no-lowercase", "3-only"])
+def test_char_tfidf_vectorizer(case, dtype):
+    params = {**CHAR_CASES[case], "sublinear_tf": case == "2-4"}
+    check_text(TfidfVectorizer(analyzer="char", **params).fit(TRAIN), TEST, dtype)
+
+
+@pytest.mark.parametrize("tokenizer", TOKENIZERS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_documents_as_a_column(dtype, tokenizer):
+    check_text(TfidfVectorizer(ngram_range=(1, 2)).fit(TRAIN), TEST, dtype, shape_2d=True, tokenizer=tokenizer)
+
+
+@pytest.mark.parametrize("analyzer", ["word", "char"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batches_without_tokens(dtype, analyzer):
+    """One document, or only empty ones: the Tokenizer's [N, 0] output still gives [N, n_features]."""
+    stop_words = "english" if analyzer == "word" else None
+    for est in (CountVectorizer(analyzer=analyzer), TfidfVectorizer(analyzer=analyzer, stop_words=stop_words)):
+        est.fit(TRAIN)
+        for docs in (["", "   "], [""], ["!!"], ["a"], ["the"], ["the fox"]):
+            check_text(est, np.array(docs, dtype=object), dtype)
 
 
 def test_default_sample_is_float32_and_one_dimensional():
@@ -121,13 +190,16 @@ def test_default_sample_is_float32_and_one_dimensional():
 
 
 def test_unsplittable_character_gives_nan_row():
-    """A non-word character outside DELIMITERS: the row is NaN, never a silently different count."""
+    """options={'tokenizer': 'onnx'}: a non-word character outside DELIMITERS makes the row NaN, never a silently
+    different count; onnxruntime's Tokenizer (a regular expression of word characters) counts it exactly."""
     est = CountVectorizer().fit(TRAIN)
     docs = np.array(["fox\u2600dog", "fox dog"], dtype=object)  # U+2600 (a sun symbol) is not a word character
     assert est.transform(docs).toarray()[0].sum() == 2  # scikit-learn splits there
-    (got,) = run_onnx(to_onnx(est, docs[:1]), {"X": docs})
+    (got,) = run_onnx(to_onnx(est, docs[:1], options={"tokenizer": "onnx"}), {"X": docs})
     assert np.isnan(got[0]).all()
     np.testing.assert_array_equal(got[1], est.transform(docs[1:]).toarray()[0])
+    (got,) = run_onnx(to_onnx(est, docs[:1]), {"X": docs})
+    np.testing.assert_array_equal(got, est.transform(docs).toarray())
 
 
 def test_pipeline_with_classifier():
@@ -167,8 +239,7 @@ def test_tfidf_transformer(case, dtype):
 @pytest.mark.parametrize(
     ("est", "message"),
     [
-        (CountVectorizer(analyzer="char"), "character n-grams"),
-        (CountVectorizer(analyzer="char_wb"), "character n-grams"),
+        (CountVectorizer(analyzer="char_wb"), "within word boundaries"),
         (CountVectorizer(analyzer=str.split), "callable analyzer"),
         (CountVectorizer(tokenizer=str.split, token_pattern=None), "custom tokenizer"),
         (CountVectorizer(preprocessor=str.upper), "custom preprocessor"),
@@ -180,6 +251,20 @@ def test_not_expressible(est, message):
     est.fit(TRAIN)
     with pytest.raises(OnnxAlgebraError, match=message):
         to_onnx(est, TEST[:1])
+
+
+@pytest.mark.parametrize(
+    ("est", "options", "message"),
+    [
+        (CountVectorizer(analyzer="char"), {"tokenizer": "onnx"}, "standard operators"),
+        (CountVectorizer(), {"tokenizer": "re2"}, "expected one of"),
+        (TfidfVectorizer(), {"separators": [" "]}, "unknown options"),
+    ],
+)
+def test_bad_options(est, options, message):
+    est.fit(TRAIN)
+    with pytest.raises(OnnxAlgebraError, match=message):
+        to_onnx(est, TEST[:1], options=options)
 
 
 def test_hashing_vectorizer_is_refused():
