@@ -9,7 +9,7 @@ thresholds, same leaves) differ only in how a node whose NaN goes left is writte
   its false branch (left); the other nodes stay ``BRANCH_LEQ``;
 * ``negated``: such a node reads a negated copy of its column (``-x <= s'``,
   true: right), one ``Neg`` and one ``Concat`` before the ensemble, every node
-  ``BRANCH_LEQ`` (``converters/trees.py``'s default when the sum over the
+  ``BRANCH_LEQ`` (``converters/scikit_learn/trees.py``'s default when the sum over the
   trees of log2(leaves) is at least ``NEGATED_COLUMNS_FROM_LEVELS``; below,
   ``flags``: column ``default``);
 * ``no-nan``: ``options={'missing_values': False}``: every node ``x <= s``, no
@@ -51,7 +51,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 from bench_converters import measure
-from onnxalgebra_converters import trees as trees_module
+from onnxalgebra_converters.scikit_learn import trees as trees_module
 
 import onnxalgebra
 
@@ -93,7 +93,7 @@ def _get(node: onnx.NodeProto, name: str) -> Any:
 
 def missing_left_per_node(est: Any, node: onnx.NodeProto) -> np.ndarray:
     """For each node of the tree operator, in its attribute order: a split whose NaN goes left in scikit-learn."""
-    from onnxalgebra_converters.trees import tree_nodes, trees_of
+    from onnxalgebra_converters.scikit_learn.trees import tree_nodes, trees_of
 
     nodes = tree_nodes(trees_of(est))
     left = nodes["missing_left"] & ~nodes["is_leaf"]

@@ -158,7 +158,7 @@ def fitted_estimators() -> dict[str, tuple[object, np.ndarray]]:
 
 def _registered() -> dict[str, type]:
     """The scikit-learn classes that have a converter, by name."""
-    import onnxalgebra_converters as converters
+    from onnxalgebra_converters import scikit_learn as converters
 
     from onnxalgebra import _convert
 

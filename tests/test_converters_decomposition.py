@@ -6,7 +6,7 @@ from functools import cache
 import numpy as np
 import pytest
 from converter_checks import check
-from onnxalgebra_converters.decomposition import lda_psi
+from onnxalgebra_converters.scikit_learn.decomposition import lda_psi
 from scipy.special import digamma
 from sklearn import decomposition as d
 from sklearn.datasets import make_regression

@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 import pytest
 from converter_checks import TOLERANCE, check, float_types, run_onnx
-from onnxalgebra_converters.encoders import lookup
+from onnxalgebra_converters.scikit_learn.encoders import lookup
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline

@@ -11,7 +11,7 @@ import numpy as np
 import onnx
 import pytest
 from converter_checks import TOLERANCE, binary, check, check_frame, float_types, multiclass, run_onnx
-from onnxalgebra_converters.ensemble import FeatureTree
+from onnxalgebra_converters.scikit_learn.ensemble import FeatureTree
 from sklearn.datasets import load_diabetes
 from sklearn.ensemble import (
     BaggingClassifier,

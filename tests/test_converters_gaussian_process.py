@@ -5,7 +5,7 @@ from functools import cache
 import numpy as np
 import pytest
 from converter_checks import TOLERANCE, check, run_onnx
-from onnxalgebra_converters.gaussian_process import _erf, gpr_std
+from onnxalgebra_converters.scikit_learn.gaussian_process import _erf, gpr_std
 from sklearn.datasets import load_iris, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessClassifier, GaussianProcessRegressor

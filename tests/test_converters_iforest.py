@@ -6,7 +6,7 @@ from functools import cache
 import numpy as np
 import pytest
 from converter_checks import TOLERANCE, check, multiclass, run_onnx
-from onnxalgebra_converters.iforest import average_path_length, node_depths
+from onnxalgebra_converters.scikit_learn.iforest import average_path_length, node_depths
 from sklearn.datasets import load_diabetes
 from sklearn.ensemble import IsolationForest
 from sklearn.ensemble._iforest import _average_path_length

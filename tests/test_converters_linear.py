@@ -5,7 +5,7 @@ from functools import cache
 import numpy as np
 import pytest
 from converter_checks import binary, check, iris_names, multiclass, run_onnx
-from onnxalgebra_converters.linear import bayesian_std
+from onnxalgebra_converters.scikit_learn.linear import bayesian_std
 from sklearn import linear_model as lm
 from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning

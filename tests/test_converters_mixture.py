@@ -6,7 +6,7 @@ from functools import cache
 import numpy as np
 import pytest
 from converter_checks import TOLERANCE, check, run_onnx
-from onnxalgebra_converters.mixture import log_det_cholesky
+from onnxalgebra_converters.scikit_learn.mixture import log_det_cholesky
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import BayesianGaussianMixture, GaussianMixture

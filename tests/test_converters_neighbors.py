@@ -9,7 +9,7 @@ from functools import cache
 import numpy as np
 import pytest
 from converter_checks import TOLERANCE, binary, check, iris_names, multiclass, run_onnx
-from onnxalgebra_converters.neighbors import log_kernel_norm
+from onnxalgebra_converters.scikit_learn.neighbors import log_kernel_norm
 from sklearn.datasets import make_regression
 from sklearn.metrics import pairwise_distances
 from sklearn.model_selection import train_test_split

@@ -5,8 +5,8 @@ from functools import cache
 import numpy as np
 import pytest
 from converter_checks import TOLERANCE, binary, check, iris_names, multiclass, run_onnx
-from onnxalgebra_converters.calibration import isotonic_calibration, isotonic_columns
-from onnxalgebra_converters.preprocessing import columnwise_affine
+from onnxalgebra_converters.scikit_learn.calibration import isotonic_calibration, isotonic_columns
+from onnxalgebra_converters.scikit_learn.preprocessing import columnwise_affine
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_digits
@@ -418,7 +418,7 @@ def test_quantile_transformer_nan(output):
 
 def test_ndtri():
     # the inverse normal CDF built for QuantileTransformer, against scipy's over the whole range it serves
-    from onnxalgebra_converters.preprocessing import ndtri
+    from onnxalgebra_converters.scikit_learn.preprocessing import ndtri
     from scipy.special import ndtri as scipy_ndtri
 
     tails = np.geomspace(1e-7 - np.spacing(1), 0.5, 20000)
@@ -446,7 +446,7 @@ def test_quantile_transformer_graph():
 @pytest.mark.parametrize("n", [1, 5, 64, 65, 100, 1000])
 def test_count_at_most(n, dtype):
     # the two-step search (more than 64 thresholds) counts as the comparisons of every threshold do
-    from onnxalgebra_converters.preprocessing import count_at_most
+    from onnxalgebra_converters.scikit_learn.preprocessing import count_at_most
 
     rng = np.random.default_rng(n)
     thresholds = np.sort(rng.integers(0, 50, (3, n)).astype(dtype), axis=1)  # repeated thresholds

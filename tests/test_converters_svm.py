@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 from converter_checks import TOLERANCE, binary, iris_names, multiclass, run_onnx
 from converter_checks import check as check_against_sklearn
-from onnxalgebra_converters.svm import interleaved, pairs
+from onnxalgebra_converters.scikit_learn.svm import interleaved, pairs
 from sklearn.datasets import make_regression
 from sklearn.model_selection import train_test_split
 from sklearn.svm import SVC, SVR, NuSVC, NuSVR, OneClassSVM
@@ -43,7 +43,7 @@ def fitted(cls_name, data, **kwargs):
 def conditioning(est, X):
     """max |terms| / max |result| of the decision sums (support vectors and intercept): scikit-learn's own
     float64 result is only this many ulps exact, and float32's rounding of the same terms as far."""
-    from onnxalgebra_converters.svm import _dense
+    from onnxalgebra_converters.scikit_learn.svm import _dense
 
     sv, X = _dense(est.support_vectors_), np.asarray(X, dtype=np.float64)
     gamma = est._gamma

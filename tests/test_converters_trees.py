@@ -15,8 +15,8 @@ import pytest
 from converter_checks import TOLERANCE, float_types
 from onnx import TensorProto
 from onnx.reference import ReferenceEvaluator
-from onnxalgebra_converters import trees as trees_module
-from onnxalgebra_converters.trees import split_points
+from onnxalgebra_converters.scikit_learn import trees as trees_module
+from onnxalgebra_converters.scikit_learn.trees import split_points
 from onnxruntime import InferenceSession, SessionOptions
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.ensemble import (

@@ -25,7 +25,7 @@ def problems(path: str) -> list[str]:
         found.append("no onnxalgebra/py.typed")
     if not any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE") for n in names):
         found.append("no LICENSE in the .dist-info")
-    for module in ("onnxalgebra/_numpy/ufuncs.py", "onnxalgebra/display/_dot.py", "onnxalgebra_converters/trees.py"):
+    for module in ("onnxalgebra/_numpy/ufuncs.py", "onnxalgebra/display/_dot.py", "onnxalgebra_converters/scikit_learn/trees.py"):
         if module not in names:
             found.append(f"no {module}")
     return found

@@ -182,7 +182,7 @@ def check_analyzer(est: Any, chars: bool = False) -> int:
     if est.analyzer not in ("word", "char"):
         raise OnnxAlgebraError(
             f"{name}(analyzer={est.analyzer!r}): character n-grams within word boundaries are not converted "
-            "(see converters/feature_extraction.py); analyzer='word' or 'char' converts."
+            "(see converters/scikit_learn/feature_extraction.py); analyzer='word' or 'char' converts."
         )
     for option in ("tokenizer", "preprocessor"):
         if getattr(est, option) is not None:
