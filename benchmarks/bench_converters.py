@@ -72,14 +72,17 @@ skl2onnx is optional (``pip install skl2onnx``); it is not a dependency of the p
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gc
 import inspect
 import platform
+import signal
 import sys
+import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -265,7 +268,7 @@ def special_cases() -> dict[str, list[Case]]:
     """Settings that the generic constructor does not give: categorical data for the encoders and CategoricalNB, NaN
     for the imputers, soft voting, a final estimator with a converter, HistGradientBoosting of ``HGB_ITERATIONS``
     iterations."""
-    from sklearn import ensemble, impute, naive_bayes, preprocessing
+    from sklearn import decomposition, ensemble, impute, naive_bayes, preprocessing
     from sklearn.linear_model import LinearRegression
 
     def hgb(cls: type, iterations: int) -> Callable[[], Any]:
@@ -277,6 +280,10 @@ def special_cases() -> dict[str, list[Case]]:
         "OrdinalEncoder": [Case("OrdinalEncoder", preprocessing.OrdinalEncoder, data="categorical")],
         "TargetEncoder": [Case("TargetEncoder", lambda: preprocessing.TargetEncoder(random_state=0), data="categorical")],
         "CategoricalNB": [Case("CategoricalNB", naive_bayes.CategoricalNB, data="categorical")],  # every level seen in fit
+        # its default max_iter (10): the generic 1,000 takes 15 minutes to fit
+        "LatentDirichletAllocation": [
+            Case("LatentDirichletAllocation", lambda: decomposition.LatentDirichletAllocation(random_state=0))
+        ],
         "SimpleImputer": [Case("SimpleImputer", impute.SimpleImputer, data="missing")],
         "KNNImputer": [Case("KNNImputer", impute.KNNImputer, data="missing")],
         "MissingIndicator": [Case("MissingIndicator", impute.MissingIndicator, data="missing")],
@@ -436,6 +443,33 @@ def _final_classifier(est: Any) -> Any:
     return steps[-1][1] if steps else est
 
 
+SKL2ONNX_SECONDS = 20
+"""A skl2onnx conversion still running after this long counts as failed (it never ends on QuantileTransformer)."""
+
+
+class TimeLimit(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: int) -> Iterator[None]:
+    """Raise :class:`TimeLimit` in the block after ``seconds`` (SIGALRM: Unix, main thread; elsewhere no limit)."""
+    if not hasattr(signal, "SIGALRM") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TimeLimit(f"still converting after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def skl2onnx_paths(
     est: Any, X1: np.ndarray, opsets: dict[str, int], errors: list[str] | None = None
 ) -> dict[str, Callable[[], Any]]:
@@ -455,7 +489,7 @@ def skl2onnx_paths(
     working = {}
     for name, fn in paths.items():
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _time_limit(SKL2ONNX_SECONDS):
                 warnings.simplefilter("ignore")
                 fn()
         except Exception as exc:

@@ -5,18 +5,23 @@ from functools import cache
 import numpy as np
 import pytest
 from converter_checks import TOLERANCE, check, check_frame, in_dtype, run_onnx
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.cluster import Birch, KMeans
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.datasets import load_iris, make_classification
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.ensemble import VotingClassifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_selection import RFE
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.model_selection import train_test_split
-from sklearn.naive_bayes import BernoulliNB
+from sklearn.naive_bayes import BernoulliNB, GaussianNB
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.preprocessing import Binarizer, FunctionTransformer, RobustScaler, StandardScaler
 from sklearn.svm import LinearSVC
 
-from onnxalgebra import OnnxAlgebraError, to_onnx
+from onnxalgebra import OnnxAlgebraError, register_converter, to_onnx
 
 pytestmark = pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -240,3 +245,53 @@ def test_unknown_names_and_names_without_fitted_names_are_clear_errors():
     on_numpy.transformers_[0] = ("s", on_numpy.transformers_[0][1], ["age"])
     with pytest.raises(OnnxAlgebraError, match="fitted without column names"):
         to_onnx(on_numpy, X_train.to_numpy()[:1])
+
+
+# --- intermediate steps that also predict: their transform feeds the next step ---
+
+INTERMEDIATE = {
+    "lda": lambda: LinearDiscriminantAnalysis(n_components=2),
+    "rfe-classifier": lambda: RFE(LogisticRegression(max_iter=1000), n_features_to_select=2),
+    "rfe-regressor": lambda: RFE(LinearRegression(), n_features_to_select=3),
+    "kmeans": lambda: KMeans(n_clusters=4, n_init=2, random_state=0),
+    "birch": lambda: Birch(n_clusters=3),
+    "soft-voting": lambda: VotingClassifier([("lr", LogisticRegression(max_iter=1000)), ("nb", GaussianNB())], voting="soft"),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("step", list(INTERMEDIATE))
+def test_pipeline_intermediate_step_that_predicts(step, dtype):
+    X_train, X_test, y_train, _ = iris()
+    pipe = make_pipeline(StandardScaler(), INTERMEDIATE[step](), LogisticRegression(max_iter=1000)).fit(X_train, y_train)
+    assert hasattr(pipe.steps[1][1], "predict")
+    check(pipe, X_test, dtype)
+    union = FeatureUnion([("projected", INTERMEDIATE[step]()), ("scaled", StandardScaler())]).fit(X_train, y_train)
+    check(union, X_test, dtype)
+
+
+class _Clusters(BaseEstimator, TransformerMixin):
+    """A user's clusterer with predict and transform, whose converter knows no options."""
+
+    def fit(self, X, y=None):
+        self.centres_ = np.asarray(X)[:3]
+        return self
+
+    def transform(self, X):
+        return np.asarray(X) @ self.centres_.T
+
+    def predict(self, X):
+        return self.transform(X).argmax(axis=1)
+
+
+def test_pipeline_intermediate_step_without_a_transform_converter_is_a_clear_error():
+    X_train, X_test, y_train, _ = iris()
+
+    def convert_clusters(est, X):
+        scores = X @ est.centres_.T.astype(X.dtype)
+        return np.argmax(scores, axis=1), scores
+
+    register_converter(_Clusters, convert_clusters)
+    pipe = Pipeline([("clusters", _Clusters()), ("final", LogisticRegression(max_iter=1000))]).fit(X_train, y_train)
+    with pytest.raises(OnnxAlgebraError, match=r"Pipeline step 'clusters' \(_Clusters\) is used as a transformer.*'transform'"):
+        to_onnx(pipe, X_test[:1])

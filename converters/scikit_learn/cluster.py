@@ -32,7 +32,8 @@ data's spread of a centre that is *not* its nearest (two centres that close) can
 
 AffinityPropagation that did not converge has no centres: scikit-learn predicts -1 for every row, and so does
 the graph (``scores`` then has no column). ``predict`` is not available with ``affinity='precomputed'``: an
-error. No converter takes options.
+error. KMeans, MiniBatchKMeans, BisectingKMeans and Birch take ``options={'transform': True}`` (what a Pipeline asks of
+an intermediate step), which changes nothing: ``scores`` is their ``transform``.
 
 FeatureAgglomeration clusters features, not rows: its ``transform`` pools each cluster's columns
 (:func:`convert_feature_agglomeration`), one output ``variable`` [N, n_clusters].
@@ -51,6 +52,7 @@ from onnxalgebra import (
     OnnxCast,
     OnnxGather,
     OnnxGemm,
+    OnnxMatMul,
     OnnxReduceSum,
     OnnxReduceSumSquare,
     OnnxWhere,
@@ -78,15 +80,30 @@ def squared_distances(X: Expr, centres: np.ndarray, dtype: np.dtype) -> Expr:
     return OnnxReduceSum(diff * diff, _axes(2), keepdims=0)
 
 
+EXACT_DISTANCES_UP_TO = 1024
+"""float32 distances: up to this many centre coordinates (n_centres x n_features), every distance is measured from
+the exact differences (two MatMuls with 0/1 matrices: fewer nodes than a Gemm and a correction at this size)."""
+
+
 def distances(X: Expr, centres: np.ndarray, dtype: np.dtype, index: Expr | None = None) -> Expr:
     """The euclidean distances [N, n_centres] (``euclidean_distances(X, centres)``).
 
     float64: ``sqrt(max(0, |x|**2 - 2 x.c + |c|**2))``, scikit-learn's own formula (one Gemm). float32 (which
-    scikit-learn computes in float64): the same Gemm on coordinates centred on the centres' mean, and the
+    scikit-learn computes in float64): with few centre coordinates (:data:`EXACT_DISTANCES_UP_TO`), every
+    distance from the exact differences; else the same Gemm on coordinates centred on the centres' mean, and the
     distance to the nearest centre (``index``, [N] int64, or the Gemm's argmin) from the exact differences,
     where the Gemm's cancellation would cost the most digits.
     """
     centres = np.asarray(centres, dtype=np.float64)
+    if dtype != np.float64 and centres.size <= EXACT_DISTANCES_UP_TO:
+        # every difference x_f - c_kf in one row of [N, K*F]: X repeated by a MatMul with 0/1 (exact: x * 1 plus
+        # zeros; scikit-learn refuses NaN and inf), the centres subtracted, the squares summed per centre by a
+        # second MatMul with 0/1 (onnxruntime broadcasts [N, 1, F] - [K, F] 2x slower)
+        k, f = centres.shape
+        repeat = np.tile(np.eye(f, dtype=dtype), (1, k))  # [F, K*F]
+        per_centre = np.kron(np.eye(k, dtype=dtype), np.ones((f, 1), dtype=dtype))  # [K*F, K]
+        difference = OnnxMatMul(X, repeat) - centres.astype(dtype).ravel()
+        return np.sqrt(OnnxMatMul(difference * difference, per_centre))
     shift = centres.mean(axis=0) if dtype != np.float64 else np.zeros(centres.shape[1])
     moved = centres - shift
     Xc = X - shift.astype(dtype) if dtype != np.float64 else X
@@ -139,7 +156,7 @@ def argmin_distance(X: Expr, centres: np.ndarray, dtype: np.dtype, norms: np.nda
 def convert_kmeans(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
     """KMeans, MiniBatchKMeans: ``label`` the first centre minimising ``|c|**2 - 2 x.c`` (in the input dtype,
     as scikit-learn), ``scores`` the distances to ``cluster_centers_`` (``transform``)."""
-    check_options(est, options)
+    check_options(est, options, ("transform",))  # the scores are transform(X) already
     dtype = computation_dtype()
     centres = np.asarray(est.cluster_centers_)
     label = nearest(kmeans_scores(X, centres, dtype))
@@ -169,7 +186,7 @@ def convert_bisecting_kmeans(est: Any, X: Expr, options: dict | None = None) -> 
     ``l`` lies left of ``s``, -1 right of it, 0 off its path; ``n_right[l]`` its right turns); the label is the
     leaf with none wrong (small integers: exact in any float dtype).
     """
-    check_options(est, options)
+    check_options(est, options, ("transform",))  # the scores are transform(X) already
     dtype = computation_dtype()
     splits, leaves = _bisecting_tree(est)
     centres = np.asarray(est.cluster_centers_)
@@ -202,7 +219,7 @@ def convert_bisecting_kmeans(est: Any, X: Expr, options: dict | None = None) -> 
 def convert_birch(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
     """Birch: ``label`` the ``subcluster_labels_`` of the nearest subcluster centre (``pairwise_distances_argmin``
     with the fitted ``_subcluster_norms``), ``scores`` the distances to ``subcluster_centers_`` (``transform``)."""
-    check_options(est, options)
+    check_options(est, options, ("transform",))  # the scores are transform(X) already
     dtype = computation_dtype()
     centres = np.asarray(est.subcluster_centers_)
     index = argmin_distance(X, centres, dtype, getattr(est, "_subcluster_norms", None))

@@ -182,7 +182,7 @@ def side_by_side(source: MatrixColumns | NamedColumns, parts: list[tuple[Any, np
             if is_passthrough(trans):
                 out = source.matrix(indices, label)
             else:
-                out = convert_estimator(trans, source.part(indices))[0]
+                out = transform_of(trans, source.part(indices), f"part {label!r}")
             blocks.append(weighted(out, weight))
             labels.append(label)
         elif blocks and isinstance(blocks[-1], ScaledColumns):
@@ -193,17 +193,43 @@ def side_by_side(source: MatrixColumns | NamedColumns, parts: list[tuple[Any, np
     return source.hstack([b.apply(source) if isinstance(b, ScaledColumns) else b for b in blocks], labels)
 
 
+def transform_of(est: Any, X: Expr | Columns, where: str) -> Expr:
+    """``est.transform(X)`` as an expression: a transformer's output, or for an estimator that also predicts
+    (LinearDiscriminantAnalysis, RFE, KMeans, ...) the last output of its converter with ``{'transform': True}``.
+
+    ``where`` names the step in errors (``"Pipeline step 'lda'"``).
+    """
+    if not hasattr(est, "predict"):
+        return convert_estimator(est, X)[0]
+    name = type(est).__name__
+    if not hasattr(est, "transform"):
+        raise OnnxAlgebraError(
+            f"{where} ({name}) is used as a transformer, but it has no transform: only the last step of a "
+            "Pipeline may be a predictor without transform."
+        )
+    try:
+        return convert_estimator(est, X, {"transform": True})[-1]
+    except OnnxAlgebraError as exc:
+        if "'transform'" not in str(exc):
+            raise
+        raise OnnxAlgebraError(
+            f"{where} ({name}) is used as a transformer, and its converter does not give transform(X) "
+            f"(no option 'transform'): {exc}"
+        ) from exc
+
+
 @takes_columns
 def convert_pipeline(est: Any, X: Expr | Columns, options: dict | None = None) -> tuple[Expr, ...]:
-    """Pipeline: each transformer's output feeds the next step; the last step's outputs (and options).
+    """Pipeline: each step's ``transform`` feeds the next step; the last step's outputs (and options).
 
-    A DataFrame's columns go to the first step (as it takes them)."""
-    steps = [step for _, step in est.steps if not is_passthrough(step)]
+    A DataFrame's columns go to the first step (as it takes them). An intermediate step that also predicts
+    (LinearDiscriminantAnalysis, RFE of a classifier, KMeans) gives its ``transform``: see :func:`transform_of`."""
+    steps = [(name, step) for name, step in est.steps if not is_passthrough(step)]
     if not steps:
         return (X.matrix(est, strings=True) if isinstance(X, Columns) else X,)
-    for step in steps[:-1]:
-        (X,) = convert_estimator(step, X)
-    return convert_estimator(steps[-1], X, options)
+    for name, step in steps[:-1]:
+        X = transform_of(step, X, f"Pipeline step {name!r}")
+    return convert_estimator(steps[-1][1], X, options)
 
 
 def n_columns(est: Any, X: Expr) -> int | None:

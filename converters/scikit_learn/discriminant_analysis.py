@@ -11,9 +11,8 @@
   instead ([N, n_components]: ``(X - xbar_) @ scalings_`` for the ``svd``
   solver, ``X @ scalings_`` for ``eigen``; ``lsqr`` has no transform, an
   error as in scikit-learn). :func:`lda_transform` gives the projection as an
-  expression to build on. An LDA used as a Pipeline's intermediate step
-  (a transformer) is not reached this way: the Pipeline converter takes the
-  first output of each step.
+  expression to build on; an LDA in the middle of a Pipeline (a
+  transformer there) feeds the next step its transform this way.
 - QDA: for each class ``k``, ``-0.5 (|(X - means_k) @ R_k S_k^-1/2|^2 +
   sum log S_k) + log prior_k``; all classes in one MatMul (the rotations side
   by side), the squares summed per class by a second MatMul with a 0/1 matrix.

@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 from onnxalgebra import Expr, OnnxAlgebraError, OnnxArrayFeatureExtractor, convert_estimator
-from onnxalgebra._convert import output_names_for
 
 
 def support_indices(est: Any) -> np.ndarray:
@@ -58,13 +57,20 @@ def convert_selector(est: Any, X: Expr) -> Expr:
 def convert_rfe(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, ...]:
     """RFE, RFECV: ``estimator_``'s outputs on the selected columns (``RFE.predict``, ``predict_proba``).
 
-    Options (e.g. ``{'decision_function': True}``) are ``estimator_``'s converter's; an RFE whose estimator is
-    neither a classifier nor a regressor is a transformer, and then takes no option."""
-    if output_names_for(est) == ("variable",) and not hasattr(est.estimator_, "predict"):
+    Options (e.g. ``{'decision_function': True}``) are ``estimator_``'s converter's, but
+    ``{'transform': True}`` (what a Pipeline asks of an intermediate step) makes the last output the selected
+    columns (``transform``) instead. An RFE whose estimator does not predict is a transformer, and then takes
+    no option."""
+    selected = select_support(est, X)
+    if not hasattr(est.estimator_, "predict"):
         if options:
             raise OnnxAlgebraError(f"{type(est).__name__} as a transformer takes no option, got {sorted(options)}.")
-        return select_support(est, X)
-    return convert_estimator(est.estimator_, select_support(est, X), options)
+        return selected
+    options = dict(options or {})
+    if options.pop("transform", False):
+        outputs = convert_estimator(est.estimator_, selected, options)
+        return (*outputs[:-1], selected)
+    return convert_estimator(est.estimator_, selected, options)
 
 
 def registrations() -> dict:
