@@ -1,11 +1,12 @@
-"""CountVectorizer, TfidfVectorizer and TfidfTransformer against scikit-learn on held-out documents.
+"""CountVectorizer, TfidfVectorizer, TfidfTransformer and HashingVectorizer against scikit-learn on held-out documents.
 
 The held-out documents hold words never seen in training, punctuation, upper
 case, accents, tabs and newlines, runs of whitespace, stop words between other
 words, and empty strings; the graphs are built for float32 and float64
 (``to_onnx(..., dtype=)``), with each tokenizer (onnxruntime's ``Tokenizer``,
 the default, and ``options={'tokenizer': 'onnx'}``, standard operators only),
-and compared with ``transform(...).toarray()``.
+and compared with ``transform(...).toarray()``. HashingVectorizer's hashes are
+checked against ``sklearn.utils.murmurhash3_32`` on random strings, ASCII or not.
 """
 
 import re
@@ -14,11 +15,13 @@ import numpy as np
 import onnx
 import pytest
 from converter_checks import TOLERANCE, float_types, run_onnx
+from onnxalgebra_converters.scikit_learn.feature_extraction import hashed_columns, murmurhash3_operator
 from sklearn.feature_extraction.text import CountVectorizer, HashingVectorizer, TfidfTransformer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from sklearn.utils import murmurhash3_32
 
-from onnxalgebra import OnnxAlgebraError, to_onnx
+from onnxalgebra import OnnxAlgebraError, Var, to_onnx
 
 DTYPES = [np.float32, np.float64]
 
@@ -239,7 +242,9 @@ def test_tfidf_transformer(case, dtype):
 @pytest.mark.parametrize(
     ("est", "message"),
     [
-        (CountVectorizer(analyzer="char_wb"), "within word boundaries"),
+        (HashingVectorizer(n_features=16, tokenizer=str.split, token_pattern=None), "custom tokenizer"),
+        (HashingVectorizer(n_features=16, analyzer=str.split), "callable analyzer"),
+        (HashingVectorizer(n_features=16, strip_accents="ascii"), "strip_accents"),
         (CountVectorizer(analyzer=str.split), "callable analyzer"),
         (CountVectorizer(tokenizer=str.split, token_pattern=None), "custom tokenizer"),
         (CountVectorizer(preprocessor=str.upper), "custom preprocessor"),
@@ -259,6 +264,9 @@ def test_not_expressible(est, message):
         (CountVectorizer(analyzer="char"), {"tokenizer": "onnx"}, "standard operators"),
         (CountVectorizer(), {"tokenizer": "re2"}, "expected one of"),
         (TfidfVectorizer(), {"separators": [" "]}, "unknown options"),
+        (CountVectorizer(analyzer="char_wb"), {"tokenizer": "onnx"}, "standard operators"),
+        (HashingVectorizer(n_features=16), {"tokenizer": "onnx"}, "MurmurHash3"),
+        (HashingVectorizer(n_features=16), {"tokenizer": "re2"}, "expected one of"),
     ],
 )
 def test_bad_options(est, options, message):
@@ -267,13 +275,173 @@ def test_bad_options(est, options, message):
         to_onnx(est, TEST[:1], options=options)
 
 
-def test_hashing_vectorizer_is_refused():
-    est = HashingVectorizer(n_features=16).fit(TRAIN)
-    with pytest.raises(OnnxAlgebraError, match="MurmurHash3"):
-        to_onnx(est, TEST[:1])
-
-
 def test_numeric_input_is_refused():
     est = CountVectorizer().fit(TRAIN)
     with pytest.raises(OnnxAlgebraError, match="string tensor of documents"):
         to_onnx(est, np.zeros((1, 3), np.float32))
+
+
+# --- analyzer='char_wb' ---
+
+CHAR_WB_CASES = {
+    "default": {},
+    "2-5": {"ngram_range": (2, 5)},
+    "4-6-short-words": {"ngram_range": (4, 6)},  # 'a', 'b', 'c', 'd' padded (3 characters) are counted whole
+    "3-3-no-lowercase-binary": {"ngram_range": (3, 3), "lowercase": False, "binary": True},
+    "max-features": {"ngram_range": (1, 3), "max_features": 50},
+    "vocabulary": {
+        "ngram_range": (4, 5),
+        # whole short words, a window, and entries char_wb never gives: a space inside, whitespace, too short
+        "vocabulary": [" a ", " b ", " fox", "fox ", "dog", "x y", " x  ", "\tfox", " ab", "lazy ", " é "],
+    },
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CHAR_WB_CASES)
+def test_char_wb_count_vectorizer(case, dtype):
+    est = CountVectorizer(analyzer="char_wb", **CHAR_WB_CASES[case]).fit(TRAIN)
+    got = check_text(est, TEST, dtype)
+    assert got.sum() > 0
+    runs = np.array(["  the \t lazy\n\ndog  ", "\tx", "a  b", "école\u3000été"], dtype=object)
+    check_text(est, runs, dtype)
+
+
+def test_char_wb_short_words_are_counted():
+    """Not a test that passes on zeros: the whole padded words shorter than the smallest n are in the counts."""
+    est = CountVectorizer(analyzer="char_wb", ngram_range=(4, 6), vocabulary=[" a ", " b ", " fox "]).fit(TRAIN)
+    docs = np.array(["a b a", "fox", "ab"], dtype=object)
+    expected = np.array([[2, 1, 0], [0, 0, 1], [0, 0, 0]])
+    np.testing.assert_array_equal(est.transform(docs).toarray(), expected)
+    np.testing.assert_array_equal(check_text(est, docs, np.float64), expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("params", [{}, {"ngram_range": (2, 4), "sublinear_tf": True}, {"ngram_range": (3, 5), "norm": "l1"}])
+def test_char_wb_tfidf_vectorizer(params, dtype):
+    check_text(TfidfVectorizer(analyzer="char_wb", **params).fit(TRAIN), TEST, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_char_wb_batches_without_words(dtype):
+    for est in (CountVectorizer(analyzer="char_wb", ngram_range=(2, 4)), TfidfVectorizer(analyzer="char_wb")):
+        est.fit(TRAIN)
+        for docs in (["", "   "], [""], ["\t"], ["a"], ["!"]):
+            check_text(est, np.array(docs, dtype=object), dtype)
+
+
+# --- HashingVectorizer ---
+
+#: Documents outside ASCII whose lowercase Python computes character by character (scikit-learn's str.lower() and
+#: onnxruntime's StringNormalizer then agree; see the module docstring for the exceptions).
+NON_ASCII = np.array(
+    [
+        "Ça va? ÉCOLE d'été, naïve café",
+        "日本語のテキスト 中文 字",
+        "emoji 😀😀 ok 👍🏽! ü",
+        "Ångström Straße STRASSE",
+        "Ελληνικά ΚΕΊΜΕΝΟ σοφία",
+        "Русский \u0422\u0415\u041a\u0421\u0422 ёж Ёж"  # upper-case Cyrillic,
+        "tab\there\u00a0nbsp\u2003em\u3000ideo  x",
+        "x\u200by zero-width, ﬁ ligature",
+    ],
+    dtype=object,
+)
+
+HASHING_CASES = {
+    "default": {},
+    "bigrams": {"ngram_range": (1, 2)},
+    "only-bigrams": {"ngram_range": (2, 2)},
+    "trigrams-english-stop-words": {"ngram_range": (1, 3), "stop_words": "english"},
+    "unigrams-stop-words": {"stop_words": ["the", "dog", "is", "fox"]},
+    "no-lowercase": {"lowercase": False, "ngram_range": (1, 2)},
+    "one-char-tokens": {"token_pattern": r"(?u)\b\w+\b", "ngram_range": (1, 2)},
+    "no-alternate-sign": {"alternate_sign": False},
+    "binary": {"binary": True, "ngram_range": (1, 2)},  # alternate signs that cancel: still 1
+    "binary-no-alternate-sign": {"binary": True, "alternate_sign": False},
+    "l1": {"norm": "l1", "ngram_range": (1, 2)},
+    "no-norm": {"norm": None, "ngram_range": (1, 2)},
+    "no-norm-no-alternate-sign": {"norm": None, "alternate_sign": False, "ngram_range": (1, 3)},
+    "dtype-float32": {"dtype": np.float32},
+    "char": {"analyzer": "char", "ngram_range": (1, 3)},
+    "char-2-4-no-norm": {"analyzer": "char", "ngram_range": (2, 4), "norm": None},
+    "char-wb": {"analyzer": "char_wb", "ngram_range": (2, 5)},
+    "char-wb-short-words-binary": {"analyzer": "char_wb", "ngram_range": (4, 6), "binary": True, "norm": None},
+}
+
+
+@pytest.mark.parametrize("n_features", [8, 2**10])  # 8 columns: many collisions, signs that cancel
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", HASHING_CASES)
+def test_hashing_vectorizer(case, dtype, n_features):
+    est = HashingVectorizer(n_features=n_features, **HASHING_CASES[case]).fit(TRAIN)
+    model = to_onnx(est, TEST[:1], dtype=dtype)
+    assert "MurmurHash3" in {node.op_type for node in model.graph.node}
+    for docs in (TEST, NON_ASCII, np.array(TRAIN, dtype=object)):
+        got = check_text(est, docs, dtype)
+        assert np.abs(got).sum() > 0
+
+
+def test_hashing_vectorizer_collisions():
+    """Two words hashed to one column with opposite signs: 0 in the counts, 1 with ``binary`` (scikit-learn keeps the
+    summed entry and sets it to 1), and with alternate_sign=False 2; the oracle is murmurhash3_32 itself."""
+    words = [f"w{i}" for i in range(500)]
+    hashes = {w: murmurhash3_32(w, seed=0, positive=False) for w in words}
+    positive = next(w for w in words if hashes[w] >= 0 and abs(hashes[w]) % 8 == 3)
+    negative = next(w for w in words if hashes[w] < 0 and abs(hashes[w]) % 8 == 3)
+    docs = np.array([f"{positive} {negative}", positive, negative], dtype=object)
+    cases = [({}, [0, 1, -1]), ({"binary": True}, [1, 1, 1]), ({"alternate_sign": False}, [2, 1, 1])]
+    for params, column in cases:
+        est = HashingVectorizer(n_features=8, norm=None, **params)
+        expected = np.zeros((3, 8))
+        expected[:, 3] = column
+        np.testing.assert_array_equal(est.transform(docs).toarray(), expected)
+        np.testing.assert_array_equal(check_text(est, docs, np.float64), expected)
+
+
+def test_murmurhash3_matches_scikit_learn():
+    """onnxruntime's MurmurHash3 (seed 0, positive=0) against sklearn.utils.murmurhash3_32 on random strings:
+    ASCII, accents, CJK, emoji (4 UTF-8 bytes), whitespace; the empty string."""
+    rng = np.random.default_rng(0)
+    alphabet = list("abcxyz ABC019_-!#|éèàçœ€ßÇıﬁ中文字日本語😀👍🏽\U0001d518\t\n\u00a0\u2003\u200b")
+    strings = ["", "a", "the", "quick brown", "école", "😀"]
+    strings += ["".join(rng.choice(alphabet, rng.integers(0, 16))) for _ in range(5000)]
+    X = Var("X", object, [None])
+    model = murmurhash3_operator()(X, seed=0, positive=0, output_types=[(np.int32, (None,))]).to_onnx()
+    (got,) = run_onnx(model, {"X": np.array(strings, dtype=object)})
+    expected = np.array([murmurhash3_32(s, seed=0, positive=False) for s in strings], dtype=np.int32)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, expected)
+    assert (expected < 0).any() and (expected > 0).any()
+
+
+def test_hashed_columns_of_extreme_hashes():
+    """abs(h) % n_features in int64, against scikit-learn's rule written out (h = -2**31 has its own formula)."""
+    hashes = np.array([0, 1, -1, 7, -7, 2**31 - 1, -(2**31) + 1, -(2**31)], dtype=np.int32)
+    for n_features in (1, 3, 8, 1000, 2**20, 2**31 - 1):
+        expected = [(2147483647 - (n_features - 1)) % n_features if h == -(2**31) else abs(int(h)) % n_features for h in hashes]
+        model = hashed_columns(Var("H", np.int32, [None]), n_features).to_onnx()
+        (got,) = run_onnx(model, {"H": hashes})
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_hashing_batches_without_tokens(dtype):
+    for params in ({}, {"stop_words": "english", "ngram_range": (1, 2)}, {"analyzer": "char_wb"}, {"analyzer": "char"}):
+        est = HashingVectorizer(n_features=16, **params)
+        for docs in (["", "   "], [""], ["!!"], ["a"], ["the"], ["the fox"]):
+            check_text(est, np.array(docs, dtype=object), dtype, shape_2d=len(docs) == 2)
+
+
+def test_hashing_pipeline_with_classifier():
+    y = np.array([0, 1, 0, 1, 0, 1, 1])
+    pipe = make_pipeline(HashingVectorizer(n_features=64, ngram_range=(1, 2)), LogisticRegression()).fit(TRAIN, y)
+    label, proba = run_onnx(to_onnx(pipe, TEST[:1], dtype=np.float64), {"X": TEST})
+    np.testing.assert_array_equal(label, pipe.predict(TEST))
+    np.testing.assert_allclose(proba, pipe.predict_proba(TEST), rtol=1e-10, atol=1e-12)
+
+
+def test_hashing_bad_n_features():
+    est = HashingVectorizer(n_features=16).set_params(n_features=2**31)
+    with pytest.raises(OnnxAlgebraError, match=r"n_features must be an integer in \[1, 2\*\*31\)"):
+        to_onnx(est, TEST[:1])

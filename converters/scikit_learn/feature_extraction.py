@@ -1,4 +1,4 @@
-r"""Text vectorizers: CountVectorizer, TfidfVectorizer (string documents in), TfidfTransformer (counts in).
+r"""Text vectorizers: CountVectorizer, TfidfVectorizer, HashingVectorizer (string documents in), TfidfTransformer.
 
 The input is a string tensor of documents, ``[N]`` (what ``to_onnx(est,
 np.array(["some text"], dtype=object))`` declares) or ``[N, 1]``. Two graphs
@@ -41,6 +41,50 @@ ids from ``2**32`` on, so ``id // 2**32`` flags them) mark the first of each
 run as a space and drop the others (moved to the end of the row as above);
 else the ids go to ``TfIdfVectorizer`` as they are.
 
+``analyzer='char_wb'``: scikit-learn pads each word (a run of non-whitespace
+characters) with a space on both sides and takes the n-grams of each padded
+word; a padded word shorter than the smallest n is counted whole, once (and
+one of length n, for n in ``ngram_range``, once too). The ``Tokenizer``'s
+characters [N, C] become a sequence [N, 3C]: per character three slots, (a
+space if it starts a word, the character itself or, for whitespace, a
+boundary token ``'#|#'``, a space if it ends a word), the empty slots moved to
+the end of the row (``TopK`` on a 0/1 key, ``GatherElements``). No n-gram of
+the pool holds the boundary, so the windows ``TfIdfVectorizer`` counts are
+exactly the padded words' windows; the whole padded words shorter than the
+smallest n (``' a '`` for ``ngram_range=(4, 6)``) join the pool at their
+length (``min_gram_length`` lowered to it): in that sequence a window
+starting and ending with a space and holding no boundary is a whole padded
+word. A given ``vocabulary``'s entries char_wb cannot produce (a space or
+whitespace inside, too short and not a padded word) get an n-gram never seen.
+
+HashingVectorizer (default tokenizer only): the same analyzer (word, char or
+char_wb n-grams, ``lowercase``, ``stop_words``, the token patterns above)
+gives [N, K] n-gram strings with a validity mask (windows of the token matrix
+of each n, joined by a space for words, by nothing for characters, ``Concat``
+over n; a window holding padding, a removed stop word or a char_wb boundary
+is not an n-gram), then onnxruntime's contrib operator
+``com.microsoft.MurmurHash3`` (``seed=0``, ``positive=0``: the signed 32-bit
+MurmurHash3 of the UTF-8 bytes, scikit-learn's ``murmurhash3_32(s, 0,
+positive=False)``; the tests check it on random strings of any script), the
+column ``abs(h) % n_features`` computed in int64 (so ``h = -2**31`` gets
+``2**31 % n_features``, the column scikit-learn's special case defines), the
+value ``+1``/``-1`` by the sign of ``h`` (``alternate_sign``, else ``+1``) summed
+per column with ``ScatterElements`` (``add``) into a dense [N, n_features]
+matrix; ``binary``: 1 where at least one n-gram was hashed, even when the
+signs cancelled to 0 (scikit-learn sets every stored entry to 1); then
+``norm`` (``LpNormalization``). The output is dense: ``n_features`` columns
+in the computation dtype, 4 MiB per document in float32 with the default
+``2**20`` (8 MiB in float64): choose a smaller ``n_features`` when the ONNX
+model will see large batches. ``options={'tokenizer': 'onnx'}`` is refused:
+MurmurHash3 is no standard ONNX operator.
+
+``lowercase`` (every analyzer, both tokenizers): ``StringNormalizer`` maps
+each character to one character; Python's ``str.lower()`` agrees with it on
+every code point (onnxruntime 1.32, glibc C.UTF-8) except two: ``'İ'`` (U+0130) becomes ``'i'`` plus
+U+0307 in Python, and a capital sigma ending a word becomes U+03C2 (final sigma) in Python
+(U+03C3 in onnxruntime). A document holding one of these gives the n-grams
+of the other spelling.
+
 ``'onnx'``: standard ONNX operators only, for runtimes without onnxruntime's
 contrib operators (word analyzers only; about 10 to 20 times slower):
 
@@ -79,17 +123,14 @@ TfidfTransformer then apply ``log(tf) + 1`` to non-zero counts
 (``sublinear_tf``), ``idf_`` and the ``l1``/``l2`` row normalisation
 (``LpNormalization``: a row of zeros stays zeros), as scikit-learn.
 
-Not converted (a clear ``OnnxAlgebraError``): ``analyzer='char_wb'`` (not
-implemented yet: the ``Tokenizer``'s character mode allows it, each word
-padded with spaces and its n-grams counted within it, a word shorter than the
-smallest n counted whole; it needs the words' boundaries placed in the [N, C]
-character matrix, which this module does not build), ``'char'`` with
+Not converted (a clear ``OnnxAlgebraError``): ``'char'`` and ``'char_wb'`` with
 ``options={'tokenizer': 'onnx'}`` (no standard operator splits a string into
-characters), callables, custom ``tokenizer``/``preprocessor``,
-``strip_accents``, other ``token_pattern`` values, ``input='filename'``/``'file'``,
-and HashingVectorizer (MurmurHash3 has no ONNX operator). In a Pipeline,
-``options`` reach the last step only: a vectorizer inside one uses the default
-tokenizer.
+characters), HashingVectorizer with it (no standard MurmurHash3), callables
+(``analyzer``, ``tokenizer``, ``preprocessor``: arbitrary Python has no ONNX
+graph), ``strip_accents`` (no operator decomposes Unicode), other
+``token_pattern`` values (only runs of word characters are reproduced),
+``input='filename'``/``'file'``. In a Pipeline, ``options`` reach the last
+step only: a vectorizer inside one uses the default tokenizer.
 """
 
 from __future__ import annotations
@@ -103,6 +144,7 @@ import onnx
 from onnxalgebra import (
     Expr,
     Graph,
+    OnnxAbs,
     OnnxAdd,
     OnnxAlgebraError,
     OnnxAnd,
@@ -115,12 +157,15 @@ from onnxalgebra import (
     OnnxExpand,
     OnnxGatherElements,
     OnnxGreater,
+    OnnxGreaterOrEqual,
     OnnxIf,
     OnnxLabelEncoder,
     OnnxLog,
     OnnxLpNormalization,
+    OnnxMod,
     OnnxMul,
     OnnxNot,
+    OnnxOr,
     OnnxPad,
     OnnxRange,
     OnnxReduceMax,
@@ -136,6 +181,7 @@ from onnxalgebra import (
     OnnxStringSplit,
     OnnxTfIdfVectorizer,
     OnnxTopK,
+    OnnxUnsqueeze,
     OnnxWhere,
     computation_dtype,
     custom_operator,
@@ -165,7 +211,7 @@ DELIMITERS = DELIMITERS_ASCII + DELIMITERS_MORE
 
 
 def check_analyzer(est: Any, chars: bool = False) -> int:
-    """The least token length of ``est``'s word analyzer (1 for ``chars``: 'char' allowed); a clear error for what
+    """The least token length of ``est``'s word analyzer (1 for ``chars``: 'char', 'char_wb' allowed); a clear error for what
     the graph cannot reproduce."""
     name = type(est).__name__
     if est.input != "content":
@@ -174,15 +220,13 @@ def check_analyzer(est: Any, chars: bool = False) -> int:
         raise OnnxAlgebraError(
             f"{name}: a callable analyzer ({est.analyzer!r}) cannot be converted to ONNX; use analyzer='word'."
         )
-    if est.analyzer == "char" and not chars:
+    if est.analyzer not in ("word", "char", "char_wb"):
+        raise OnnxAlgebraError(f"{name}(analyzer={est.analyzer!r}): expected 'word', 'char' or 'char_wb'.")
+    if est.analyzer != "word" and not chars:
         raise OnnxAlgebraError(
-            f"{name}(analyzer='char') with options={{'tokenizer': 'onnx'}}: character n-grams cannot be converted with "
-            "standard operators (none splits a string into characters); use the default tokenizer ('onnxruntime')."
-        )
-    if est.analyzer not in ("word", "char"):
-        raise OnnxAlgebraError(
-            f"{name}(analyzer={est.analyzer!r}): character n-grams within word boundaries are not converted "
-            "(see converters/scikit_learn/feature_extraction.py); analyzer='word' or 'char' converts."
+            f"{name}(analyzer={est.analyzer!r}) with options={{'tokenizer': 'onnx'}}: character n-grams cannot be "
+            "converted with standard operators (none splits a string into characters); use the default tokenizer "
+            "('onnxruntime')."
         )
     for option in ("tokenizer", "preprocessor"):
         if getattr(est, option) is not None:
@@ -193,7 +237,7 @@ def check_analyzer(est: Any, chars: bool = False) -> int:
         raise OnnxAlgebraError(
             f"{name}(strip_accents={est.strip_accents!r}): no ONNX operator strips accents; only None converts."
         )
-    if est.analyzer == "char":
+    if est.analyzer != "word":
         return 1
     if est.token_pattern not in TOKEN_PATTERNS:
         raise OnnxAlgebraError(
@@ -407,6 +451,12 @@ def tokenizer_counts(est: Any, docs: Expr, weights: np.ndarray | None = None) ->
         if stop and max_n > 1:  # removed before forming n-grams (unigrams: no stop word is in the pool)
             ids = _ids(grams)
             codes = _compact(_encode(found, ids, {_WORD_PAD: _DROPPED, **dict.fromkeys(stop, _DROPPED)}, len(ids)))
+    elif est.analyzer == "char_wb":  # the padded words' characters, whitespace a boundary no pool n-gram holds
+        chars = tokenizer(docs, mark=0, pad_value=_CHAR_PAD, separators=[""], mincharnum=1, output_types=[(str, (None, None))])
+        grams, least = _char_wb_grams(est)
+        ids = _ids(grams)
+        codes = _encode(_char_wb_sequence(chars), ids, {}, len(ids))  # boundaries and padding: the unknown id
+        return _count(est, codes, _pool(est, grams, ids, least, max_n), weights)
     else:  # char: every character, runs of 2 or more whitespace characters made one space first
         chars = tokenizer(docs, mark=0, pad_value=_CHAR_PAD, separators=[""], mincharnum=1, output_types=[(str, (None, None))])
         grams = _char_grams(est)
@@ -444,6 +494,192 @@ def _collapse_runs(codes: Expr) -> Expr:
     dropped = OnnxMul(space, before)  # the run's others: 1
     codes = OnnxWhere(OnnxCast(dropped, to=onnx.TensorProto.BOOL), np.int64(_DROPPED), codes)
     return _compact(codes, dropped)
+
+
+# --- n-gram strings: analyzer='char_wb' and HashingVectorizer ---
+
+_BOUNDARY = "#|#"  # char_wb: whitespace between words; never a character token, so no n-gram spans it
+_INT64 = onnx.TensorProto.INT64
+
+
+def _ints(*values: int) -> np.ndarray:
+    return np.array(values, dtype=np.int64)
+
+
+def _text(value: str) -> np.ndarray:
+    return np.array(value, dtype=object)
+
+
+def _columns_slice(x: Expr, start: int, end: int) -> Expr:
+    """``x[:, start:end]`` (ONNX's ``Slice`` clamps: a window wider than the row gives [N, 0])."""
+    return OnnxSlice(x, _ints(start), _ints(end), _ints(1))
+
+
+def _shifted(flags: Expr, by: int) -> Expr:
+    """The int64 [N, C] ``flags`` moved one column right (``by=1``: each position sees its predecessor's, 0 at the
+    first) or left (``by=-1``: its successor's, 0 at the last)."""
+    padded = OnnxPad(flags, _ints(0, max(by, 0), 0, max(-by, 0)))
+    return _columns_slice(padded, 0, -1) if by > 0 else _columns_slice(padded, 1, 2**62)
+
+
+def _character_kinds(chars: Expr) -> Expr:
+    """Per character token of the [N, C] ``chars``: 0 a character, 1 whitespace (:data:`WHITESPACE`), 2 padding."""
+    keys = [*WHITESPACE, _CHAR_PAD]
+    return OnnxLabelEncoder(chars, keys_strings=keys, values_int64s=[1] * len(WHITESPACE) + [2], default_int64=0)
+
+
+def _compact_strings(seq: Expr, key: Expr) -> tuple[Expr, Expr]:
+    """The [N, C] strings ``seq`` with those where the int64 ``key`` is 1 moved to the end of their row, the others
+    keeping their order (a stable ``TopK``), and ``key`` in the same order; the columns after the longest row's
+    kept strings are cut."""
+    _, order = OnnxTopK(key, OnnxShape(key, start=1, end=2), axis=1, largest=0, sorted=1)
+    # the columns past the longest row's kept tokens hold only moved ones: cut (fewer windows to join and hash)
+    kept = OnnxReduceSum(OnnxCast(OnnxEqual(key, np.int64(0)), to=_INT64), _ints(1), keepdims=0)
+    width = OnnxReduceMax(kept, _ints(0), keepdims=1)
+    order = OnnxSlice(order, _ints(0), width, _ints(1))
+    return OnnxGatherElements(seq, order, axis=1), OnnxGatherElements(key, order, axis=1)
+
+
+def _char_sequence(chars: Expr) -> tuple[Expr, Expr]:
+    """``(characters, gap)``: analyzer='char''s text, each run of 2 or more whitespace characters made one space
+    (scikit-learn's ``re.sub(r'\\s\\s+', ' ', doc)``: a single tab stays a tab), left-aligned in [N, C]; ``gap``
+    (bool) flags the padding after it."""
+    kind = _character_kinds(chars)
+    space = OnnxCast(OnnxEqual(kind, np.int64(1)), to=_INT64)
+    first = OnnxCast(OnnxMul(space, _shifted(space, -1)), to=onnx.TensorProto.BOOL)  # a run's first: a space
+    dropped = OnnxMul(space, _shifted(space, 1))  # the run's others
+    key = OnnxCast(OnnxOr(OnnxCast(dropped, to=onnx.TensorProto.BOOL), OnnxEqual(kind, np.int64(2))), to=_INT64)
+    seq, key = _compact_strings(OnnxWhere(first, _text(" "), chars), key)
+    return seq, OnnxCast(key, to=onnx.TensorProto.BOOL)
+
+
+def _char_wb_sequence(chars: Expr) -> Expr:
+    """[N, 3C] strings: each word (a run of non-whitespace characters) of the [N, C] ``chars`` as ``' ' + word +
+    ' '``, every whitespace character as :data:`_BOUNDARY`, left-aligned and padded with ``'##'``.
+
+    Each character gives three slots, (a space if it starts a word, itself or the boundary, a space if it ends a
+    word), empty slots (``'##'``) are moved to the end of the row. Windows of this sequence holding neither a
+    boundary nor padding are exactly the windows of scikit-learn's padded words: two words are always apart by a
+    boundary, and a padded word holds no whitespace but its two spaces.
+    """
+    kind = _character_kinds(chars)
+    letter = OnnxEqual(kind, np.int64(0))
+    flag = OnnxCast(letter, to=_INT64)
+    starts = OnnxAnd(letter, OnnxEqual(_shifted(flag, 1), np.int64(0)))
+    ends = OnnxAnd(letter, OnnxEqual(_shifted(flag, -1), np.int64(0)))
+    space, empty = _text(" "), _text(_CHAR_PAD)
+    middle = OnnxWhere(letter, chars, OnnxWhere(OnnxEqual(kind, np.int64(1)), _text(_BOUNDARY), empty))
+    slots = [OnnxWhere(starts, space, empty), middle, OnnxWhere(ends, space, empty)]
+    stacked = OnnxConcat(*(OnnxUnsqueeze(slot, _ints(2)) for slot in slots), axis=2)
+    shape = OnnxConcat(OnnxShape(chars, start=0, end=1), OnnxMul(OnnxShape(chars, start=1, end=2), np.int64(3)), axis=0)
+    seq = OnnxReshape(stacked, shape)
+    seq, _ = _compact_strings(seq, OnnxCast(OnnxEqual(seq, empty), to=_INT64))
+    return seq
+
+
+def _char_wb_grams(est: Any) -> tuple[list[tuple[int, list[str]]], int]:
+    """``(grams, least length)``: per column, its characters when analyzer='char_wb' can produce it: a window of
+    ``ngram_range`` length, or a whole padded word shorter than the smallest n (``' ' + word + ' '``, which
+    scikit-learn counts once); the least length of the grams kept (TfIdfVectorizer's ``min_gram_length``)."""
+    min_n, max_n = est.ngram_range
+    grams = []
+    for term, column in est.vocabulary_.items():
+        short = 3 <= len(term) < min_n and term[0] == term[-1] == " " and not any(c.isspace() for c in term[1:-1])
+        if min_n <= len(term) <= max_n or short:
+            grams.append((int(column), list(term)))
+    return grams, min([min_n, *(len(parts) for _, parts in grams)])
+
+
+def _windows(seq: Expr, gap: Expr, n: int, joiner: str) -> tuple[Expr, Expr, list[Expr]]:
+    """``(grams, valid, parts)``: the [N, C - n + 1] strings of ``n`` adjacent tokens of ``seq`` joined by
+    ``joiner``, True where none is a ``gap``, and the n [N, C - n + 1] slices (the window's tokens)."""
+    parts = [_columns_slice(seq, i, i - (n - 1) if i < n - 1 else 2**62) for i in range(n)]
+    gaps = [_columns_slice(gap, i, i - (n - 1) if i < n - 1 else 2**62) for i in range(n)]
+    gram, any_gap = parts[0], gaps[0]
+    for part, part_gap in zip(parts[1:], gaps[1:]):
+        gram = OnnxStringConcat(OnnxStringConcat(gram, _text(joiner)), part) if joiner else OnnxStringConcat(gram, part)
+        any_gap = OnnxOr(any_gap, part_gap)
+    return gram, OnnxNot(any_gap), parts
+
+
+def analyzed_ngrams(est: Any, docs: Expr) -> tuple[Expr, Expr]:
+    """``(grams, valid)``: [N, K] strings holding, where ``valid`` (bool [N, K]) is True, every n-gram scikit-learn's
+    analyzer gives for the documents ``docs`` [N] (word n-grams joined by a space, character n-grams of 'char' or
+    'char_wb'), built on onnxruntime's ``Tokenizer``."""
+    min_length = check_analyzer(est, chars=True)
+    if est.lowercase:
+        docs = OnnxStringNormalizer(docs, case_change_action="LOWER", locale="C.UTF-8")
+    min_n, max_n = est.ngram_range
+    tokenizer = _tokenizer()
+    short: list[tuple[Expr, Expr]] = []
+    if est.analyzer == "word":
+        pattern = f"{_WORD}{{{min_length},}}"
+        seq = tokenizer(docs, mark=0, pad_value=_WORD_PAD, tokenexp=pattern, mincharnum=1, output_types=[(str, (None, None))])
+        removed = sorted({*(est.get_stop_words() or ()), _WORD_PAD})  # stop words go before n-grams are formed
+        if len(removed) > 1:
+            key = OnnxLabelEncoder(seq, keys_strings=removed, values_int64s=[1] * len(removed), default_int64=0)
+            seq, key = _compact_strings(seq, key)
+            gap = OnnxCast(key, to=onnx.TensorProto.BOOL)
+        else:
+            gap = OnnxEqual(seq, _text(_WORD_PAD))
+        joiner = " "
+    else:
+        chars = tokenizer(docs, mark=0, pad_value=_CHAR_PAD, separators=[""], mincharnum=1, output_types=[(str, (None, None))])
+        joiner = ""
+        if est.analyzer == "char":
+            seq, gap = _char_sequence(chars)
+        else:
+            seq = _char_wb_sequence(chars)
+            gap = OnnxOr(OnnxEqual(seq, _text(_CHAR_PAD)), OnnxEqual(seq, _text(_BOUNDARY)))
+            for n in range(3, min_n):  # a padded word shorter than min_n: counted whole, once
+                gram, valid, parts = _windows(seq, gap, n, joiner)
+                whole = OnnxAnd(OnnxEqual(parts[0], _text(" ")), OnnxEqual(parts[-1], _text(" ")))
+                short.append((gram, OnnxAnd(valid, whole)))
+    found = [_windows(seq, gap, n, joiner)[:2] for n in range(min_n, max_n + 1)] + short
+    if len(found) == 1:
+        return found[0]
+    return OnnxConcat(*(g for g, _ in found), axis=1), OnnxConcat(*(v for _, v in found), axis=1)
+
+
+def murmurhash3_operator() -> Any:
+    """onnxruntime's contrib ``com.microsoft.MurmurHash3`` (version 1): MurmurHash3 (x86, 32 bits) of each string's
+    UTF-8 bytes, int32 with ``positive=0``: scikit-learn's ``murmurhash3_32(s, seed, positive=False)``."""
+    return custom_operator(
+        "MurmurHash3",
+        "com.microsoft",
+        inputs=["X"],
+        outputs=["Y"],
+        attributes={"seed": "int", "positive": "int"},
+        doc="onnxruntime's contrib MurmurHash3: the 32-bit MurmurHash3 of each element (int32 when positive=0).",
+        elem_types=[np.int32],
+    )
+
+
+def hashed_columns(h: Expr, n_features: int) -> Expr:
+    """The int64 column ``abs(h) % n_features`` of each int32 hash ``h``, computed in int64: ``abs(-2**31)`` is
+    ``2**31`` there, the column scikit-learn defines for it (``(2**31 - 1 - (n_features - 1)) % n_features``)."""
+    return OnnxMod(OnnxAbs(OnnxCast(h, to=onnx.TensorProto.INT64)), np.int64(n_features))
+
+
+def hashing_counts(est: Any, docs: Expr) -> Expr:
+    """HashingVectorizer's [N, n_features] matrix, in the computation dtype, before ``norm``."""
+    n_features = est.n_features
+    name = type(est).__name__
+    if isinstance(n_features, bool) or not isinstance(n_features, (int, np.integer)) or not 1 <= n_features < 2**31:
+        raise OnnxAlgebraError(f"{name}(n_features={n_features!r}): n_features must be an integer in [1, 2**31).")
+    dtype = computation_dtype()
+    grams, valid = analyzed_ngrams(est, docs)
+    hashes = murmurhash3_operator()(grams, seed=0, positive=0, output_types=[(np.int32, (None, None))])
+    columns = hashed_columns(hashes, int(n_features))
+    counted = OnnxCast(valid, to=onnx.helper.np_dtype_to_tensor_dtype(dtype))
+    if est.alternate_sign and not est.binary:
+        sign = OnnxWhere(OnnxGreaterOrEqual(hashes, np.int32(0)), np.array(1, dtype=dtype), np.array(-1, dtype=dtype))
+        counted = OnnxMul(counted, sign)
+    zeros = OnnxConstantOfShape(OnnxConcat(OnnxShape(docs), _ints(int(n_features)), axis=0), value=np.zeros(1, dtype=dtype))
+    result = OnnxScatterElements(zeros, columns, counted, axis=1, reduction="add")
+    if est.binary:  # scikit-learn sets every stored entry to 1: a column some n-gram was hashed to (whatever its sign)
+        result = OnnxCast(OnnxGreater(result, np.array(0, dtype=dtype)), to=onnx.helper.np_dtype_to_tensor_dtype(dtype))
+    return result
 
 
 TOKENIZERS = ("onnxruntime", "onnx")
@@ -524,12 +760,22 @@ def convert_tfidf_transformer(est: Any, X: Expr) -> Expr:
     return tfidf(est, X)
 
 
-def convert_hashing_vectorizer(est: Any, X: Expr) -> Expr:
-    """HashingVectorizer: not convertible, a clear error."""
-    raise OnnxAlgebraError(
-        "HashingVectorizer cannot be converted to ONNX: it hashes tokens with MurmurHash3, which no ONNX operator "
-        "(nor onnxruntime) computes. Use a CountVectorizer or TfidfVectorizer (a fitted vocabulary) instead."
-    )
+def convert_hashing_vectorizer(est: Any, X: Expr, options: dict[str, Any] | None = None) -> Expr:
+    """HashingVectorizer: the [N, n_features] signed counts of the hashed n-grams of the documents ``X``, then
+    ``binary`` and ``norm``, as a dense matrix in the computation dtype (``n_features`` columns: 4 MiB per document
+    in float32 with the default 2**20, 8 MiB in float64; choose a smaller ``n_features`` for large batches)."""
+    name = type(est).__name__
+    if _tokenizer_option(est, options) == "onnx":
+        raise OnnxAlgebraError(
+            f"{name} with options={{'tokenizer': 'onnx'}}: MurmurHash3 is onnxruntime's contrib operator "
+            "(com.microsoft.MurmurHash3), no standard ONNX operator computes it; use the default tokenizer ('onnxruntime')."
+        )
+    if est.norm not in ("l1", "l2", None):
+        raise OnnxAlgebraError(f"{name}(norm={est.norm!r}): norm must be 'l1', 'l2' or None.")
+    result = hashing_counts(est, documents(est, X))
+    if est.norm is None:
+        return result
+    return OnnxLpNormalization(result, axis=1, p=1 if est.norm == "l1" else 2)  # a row of zeros stays zeros
 
 
 def registrations() -> dict:
