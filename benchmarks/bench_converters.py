@@ -268,7 +268,7 @@ def special_cases() -> dict[str, list[Case]]:
     """Settings that the generic constructor does not give: categorical data for the encoders and CategoricalNB, NaN
     for the imputers, soft voting, a final estimator with a converter, HistGradientBoosting of ``HGB_ITERATIONS``
     iterations."""
-    from sklearn import decomposition, ensemble, impute, naive_bayes, neighbors, preprocessing
+    from sklearn import decomposition, ensemble, impute, naive_bayes, neighbors, preprocessing, semi_supervised
     from sklearn.linear_model import LinearRegression
 
     def hgb(cls: type, iterations: int) -> Callable[[], Any]:
@@ -280,6 +280,9 @@ def special_cases() -> dict[str, list[Case]]:
         "OrdinalEncoder": [Case("OrdinalEncoder", preprocessing.OrdinalEncoder, data="categorical")],
         "TargetEncoder": [Case("TargetEncoder", lambda: preprocessing.TargetEncoder(random_state=0), data="categorical")],
         "CategoricalNB": [Case("CategoricalNB", naive_bayes.CategoricalNB, data="categorical")],  # every level seen in fit
+        "SelfTrainingClassifier": [  # its estimator defaults to None
+            Case("SelfTrainingClassifier", lambda: semi_supervised.SelfTrainingClassifier(_inner(True)))
+        ],
         # rows without a neighbour within the radius (most in 10 dimensions) get the most frequent label
         "RadiusNeighborsClassifier": [
             Case("RadiusNeighborsClassifier", lambda: neighbors.RadiusNeighborsClassifier(outlier_label="most_frequent"))
@@ -883,6 +886,11 @@ def main(argv: list[str] | None = None) -> int:
                 bench_case(case, args, session_options, version is not None)
             except Skip as exc:
                 skipped.append(f"{case.label}: {exc}")
+                continue
+            except Exception as exc:  # one estimator's failure does not stop the others: it is listed
+                case.result.clear()
+                skipped.append(f"{case.label}: FAILED, {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+                print(f"  {case.label}: FAILED ({type(exc).__name__})", file=sys.stderr)
                 continue
             print(f"  {case.label}: done in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     print_tables(cases)

@@ -3,6 +3,9 @@
 ``onnxalgebra show model.onnx -o model.svg``: draw any ONNX file (``--dot`` prints DOT; ``--info`` prints
 its producer, IR version, opsets and the oldest onnxruntime release that loads it).
 ``onnxalgebra demo [--output DIR]``: the main job.
+``onnxalgebra convert model.skops -o model.onnx [--n-features N | --sample rows.csv] [--dtype float64]``: convert a
+saved estimator (``.pkl``/``.joblib`` only with ``--trust-pickle``), check it against the estimator, write it
+(exit 0 done, 1 verification failed, 2 bad input).
 """
 
 from __future__ import annotations
@@ -81,11 +84,19 @@ def main(argv: list[str] | None = None) -> int:
                       help="print the producer, IR version, opsets and the oldest onnxruntime that loads it")
     show.add_argument("--collapse", type=int, default=None,
                       help="draw linear chains of at least N nodes as one box (0: never; default: automatic)")
+    from ._cli_convert import add_arguments as add_convert_arguments
+
+    convert = sub.add_parser("convert", help="convert a saved scikit-learn model (.skops, .pkl, .joblib) to a checked ONNX file")
+    add_convert_arguments(convert)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return _demo(args.output)
     if args.command == "show":
         return _show(args.model, args.output, args.dot, args.collapse, args.info)
+    if args.command == "convert":
+        from ._cli_convert import run as run_convert
+
+        return run_convert(args)
     return 2  # pragma: no cover - argparse rejects unknown commands
 
 

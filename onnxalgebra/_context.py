@@ -1,4 +1,10 @@
-"""State scoped to a converter call: the float dtype float numpy arrays take, and the target opsets."""
+"""State scoped to a converter call: the float dtype float numpy arrays take, and the target opsets.
+
+Both are context variables, never module globals: each thread (and each
+asyncio task) sees its own, so threads converting at once with different
+``target_opset=`` or ``dtype=`` do not see each other's, and a new thread
+starts with neither set (``tests/test_determinism.py`` checks it).
+"""
 
 from __future__ import annotations
 

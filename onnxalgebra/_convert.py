@@ -15,11 +15,19 @@ the computation dtype, the dtype of ``X``: ``(X - est.mean_) / est.scale_`` is
 float32 for a float32 ``X`` and float64 for a float64 ``X``, with no cast.
 Converters of other packages are found through the entry-point group
 ``onnxalgebra.converters``; this package registers none itself.
+
+Thread safety: the entry points are loaded once, by the first thread that
+needs a converter not yet registered, under a lock; until they are loaded
+every lookup takes that lock, so a thread never sees the registry half
+filled by another (a ``Pipeline`` found, its steps' converters not yet). The
+conversion state (computation dtype, target opsets) is in context variables,
+each thread's own.
 """
 
 from __future__ import annotations
 
 import inspect
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -50,7 +58,9 @@ ENTRY_POINT_GROUP = "onnxalgebra.converters"
 Converter = Callable[..., Any]
 
 _REGISTRY: dict[type, Converter] = {}
-_ENTRY_POINTS_LOADED = False
+_ENTRY_POINTS_LOADED = False  # set once every entry point has been loaded (or has failed to)
+_LOADING = False  # True while the thread holding _LOAD_LOCK loads them
+_LOAD_LOCK = threading.RLock()  # held while the entry points load, and by lookups until they are loaded
 _FAILED_PACKAGES: dict[str, str] = {}  # entry-point name -> why its package is not loaded (reported once)
 
 
@@ -92,33 +102,60 @@ def register_converter(cls: type, fn: Converter | None = None) -> Any:
 
 
 def _load_entry_points() -> None:
-    """Import the converter packages declared in the entry-point group (once)."""
-    global _ENTRY_POINTS_LOADED
+    """Import the converter packages declared in the entry-point group (once, whichever threads ask at once).
+
+    A thread arriving while another loads them waits until they are all
+    loaded; the loading thread itself, asking again (a package looking up a
+    converter while it registers its own), returns at once.
+    """
+    global _ENTRY_POINTS_LOADED, _LOADING
     if _ENTRY_POINTS_LOADED:
         return
-    _ENTRY_POINTS_LOADED = True
-    from importlib.metadata import entry_points
-
-    for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    with _LOAD_LOCK:
+        if _ENTRY_POINTS_LOADED or _LOADING:
+            return
+        _LOADING = True
         try:
-            loaded = entry.load()
-            if callable(loaded) and not isinstance(loaded, type):
-                loaded()  # a function that registers its converters
-        except ImportError as exc:  # MissingDependencyError included: the others and the user's converters go on
-            message = f"the converter package {entry.name!r} ({entry.value}) is not loaded: {exc}"
-            _FAILED_PACKAGES[entry.name] = message
-            warnings.warn(message, stacklevel=3)
+            from importlib.metadata import entry_points
+
+            for entry in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+                try:
+                    loaded = entry.load()
+                    if callable(loaded) and not isinstance(loaded, type):
+                        loaded()  # a function that registers its converters
+                except ImportError as exc:  # MissingDependencyError included: the others and the user's converters go on
+                    message = f"the converter package {entry.name!r} ({entry.value}) is not loaded: {exc}"
+                    _FAILED_PACKAGES[entry.name] = message
+                    warnings.warn(message, stacklevel=3)
+        finally:  # a package failing otherwise is not retried at each lookup
+            _LOADING = False
+            _ENTRY_POINTS_LOADED = True
+
+
+def _registered(estimator: Any) -> Converter | None:
+    for cls in type(estimator).__mro__:
+        fn = _REGISTRY.get(cls)
+        if fn is not None:
+            return fn
+    return None
 
 
 def find_converter(estimator: Any) -> Converter:
-    """The converter of ``estimator``'s class or of its nearest registered base class."""
-    for attempt in range(2):
-        for cls in type(estimator).__mro__:
-            fn = _REGISTRY.get(cls)
-            if fn is not None:
-                return fn
-        if attempt == 0:
-            _load_entry_points()
+    """The converter of ``estimator``'s class or of its nearest registered base class.
+
+    The entry points are loaded the first time a class has no converter
+    registered (a converter registered by the user is found without them).
+    """
+    if _ENTRY_POINTS_LOADED:
+        fn = _registered(estimator)
+    else:
+        with _LOAD_LOCK:  # another thread may be filling the registry: wait until it is done
+            fn = _registered(estimator)
+            if fn is None:
+                _load_entry_points()
+                fn = _registered(estimator)
+    if fn is not None:
+        return fn
     name = type(estimator).__name__
     failed = "".join(f"\nNote: {message}" for message in _FAILED_PACKAGES.values())
     raise UnsupportedEstimatorError(

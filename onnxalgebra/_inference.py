@@ -6,6 +6,13 @@ chain of 100,000 ``Add`` of the same types calls it once. Where a schema has
 no inference function, or it leaves an output untyped, the element type is
 derived from the schema's type constraints, and for ``ai.onnx.ml`` operators
 from the rules of ``_ml_shapes``.
+
+The cache is shared by every thread without a lock: its key holds everything
+the result depends on (the constants' values given as data included), its
+values are immutable tuples of frozen types, and a read or a write of a dict
+is atomic; two threads missing the same key at once compute the same value.
+A model's bytes do not depend on what the cache held before
+(``tests/test_determinism.py`` compares them after :func:`clear_cache`).
 """
 
 from __future__ import annotations

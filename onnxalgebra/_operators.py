@@ -69,9 +69,8 @@ def operator_class(name: str) -> type[OnnxOperator]:
                 cls = _create(full[4:], None)
         except AttributeError:
             raise OperatorError(_unknown(full)) from None
-        _CLASSES[full] = cls
-    _CLASSES[name] = cls
-    return cls
+        cls = _CLASSES.setdefault(full, cls)  # two threads creating it at once: both get the first one
+    return _CLASSES.setdefault(name, cls)
 
 
 def _unknown(name: str) -> str:

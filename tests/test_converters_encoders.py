@@ -18,7 +18,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import LabelBinarizer, OneHotEncoder, OrdinalEncoder, TargetEncoder
 
-from onnxalgebra import Var, to_onnx
+from onnxalgebra import OnnxAlgebraError, Var, to_onnx
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -509,3 +509,63 @@ def test_label_binarizer_multiclass_unseen_numbers():
     y = np.array([9.0, 3.0, 1.0, -7.0, 5.0])
     (got,) = run_onnx(to_onnx(lb, y[:1]), {"X": y})
     np.testing.assert_array_equal(got, lb.transform(y))
+
+
+# --- one encoder over DataFrame columns of different types ---
+
+
+def mixed_frame(n, seed):
+    """A string, an integer and a float column of categories; the held-out rows have unseen values of each."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    extra = ["zz"] if seed else []
+    return pd.DataFrame(
+        {
+            "city": rng.choice(np.array(["paris", "lyon", "nice", *extra], dtype=object), n),
+            "rooms": rng.choice([1, 2, 3, 4 + 3 * bool(seed)], n).astype(np.int64),
+            "grade": rng.choice([0.5, 1.5, 2.5 + bool(seed)], n),
+            "price": rng.normal(size=n),
+        }
+    )
+
+
+MIXED = {
+    "one-hot": lambda: OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+    "one-hot-drop": lambda: OneHotEncoder(handle_unknown="ignore", drop="first"),
+    "ordinal": lambda: OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+    "target": lambda: TargetEncoder(random_state=0),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("encoder", list(MIXED))
+def test_encoder_over_mixed_type_dataframe_columns(encoder, dtype):
+    # scikit-learn encodes each feature alone: a string, an int64 and a float64 column in one encoder convert,
+    # each read from its own graph input in its own type
+    from converter_checks import check_frame
+
+    train, test = mixed_frame(200, 0), mixed_frame(60, 1)
+    y = (train["price"] > 0).to_numpy().astype(int)
+    ct = ColumnTransformer([("encode", MIXED[encoder](), ["city", "rooms", "grade"])], remainder="passthrough")
+    pipe = make_pipeline(ct, LogisticRegression()).fit(train, y)
+    model = check_frame(pipe, test, dtype)
+    kinds = {i.name: i.type.tensor_type.elem_type for i in model.graph.input}
+    assert kinds["city"] == onnx.TensorProto.STRING and kinds["rooms"] == onnx.TensorProto.INT64
+    check_frame(ct.fit(train, y), test, dtype)
+
+
+def test_one_hot_encoder_for_ai_onnx_ml_3():
+    # below ai.onnx.ml 4 the lookups are LabelEncoder 2 (list attributes); float64 keys need 4: a clear error
+    train, test = mixed_frame(200, 0), mixed_frame(60, 1)
+    ct = ColumnTransformer([("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["city", "rooms"])]).fit(
+        train
+    )
+    model = to_onnx(ct, train.head(), target_opset={"": 15, "ai.onnx.ml": 3}, dtype=np.float32)
+    assert {o.domain: o.version for o in model.opset_import}["ai.onnx.ml"] <= 3
+    from onnxalgebra import dataframe_feeds
+
+    (got,) = run_onnx(model, dataframe_feeds(model, test))
+    np.testing.assert_array_equal(got, ct.transform(test))
+    with pytest.raises(OnnxAlgebraError, match=r"needs LabelEncoder 4 \(ai.onnx.ml 4.*allow ai.onnx.ml 4 or convert in float32"):
+        to_onnx(OneHotEncoder().fit(numbers()[0]), numbers()[0][:1], target_opset={"": 15, "ai.onnx.ml": 3})

@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from onnxalgebra import (
+    Columns,
     Expr,
     OnnxAlgebraError,
     OnnxCast,
@@ -43,10 +44,13 @@ from onnxalgebra import (
     OnnxEqual,
     OnnxGather,
     OnnxLabelEncoder,
+    OnnxLabelEncoder_2,
     OnnxReshape,
     OnnxUnsqueeze,
     OnnxWhere,
     computation_dtype,
+    takes_columns,
+    target_opset,
 )
 
 # --- keys: the values of an input that equal each category ---
@@ -171,6 +175,14 @@ def lookup(X: Expr, keys: list[Any], values: np.ndarray, default: Any) -> Expr:
         else:
             attributes["values_strings"] = [str(v) for v in values]
             attributes["default_string"] = str(default)
+    ml = target_opset("ai.onnx.ml")
+    if ml is not None and ml < 4:  # version 2 (ai.onnx.ml 2-3) knows the list attributes, not the tensors
+        if tensor:
+            raise OnnxAlgebraError(
+                f"a lookup of {'float64 keys' if kind == 'float' else 'float64 values'} needs LabelEncoder 4 (ai.onnx.ml 4: "
+                f"tensor attributes), and target_opset asks for ai.onnx.ml {ml}: allow ai.onnx.ml 4 or convert in float32."
+            )
+        return OnnxLabelEncoder_2(X, **attributes)
     return OnnxLabelEncoder(X, **attributes)
 
 
@@ -179,12 +191,20 @@ def columns_of(X: Expr, n_features: int) -> list[Expr]:
     return [X] if n_features == 1 else list(np.split(X, n_features, axis=1))
 
 
-def encode_columns(X: Expr, categories: list[Any], values: list[np.ndarray], defaults: list[Any]) -> Expr:
-    """Each column ``i`` of X through :func:`lookup` (``categories[i]`` -> ``values[i]``, else ``defaults[i]``),
+def encoder_columns(est: Any, X: Expr | Columns) -> list[Expr]:
+    """The input columns of an encoder, each [N, 1]: a DataFrame's columns one by one, each in its own type (an
+    encoder encodes each feature alone, so string and numeric columns can mix), else the columns of X."""
+    if isinstance(X, Columns):
+        return [X.matrix(est, names=[name], strings=True) for name in X.fitted_names(est)]
+    return columns_of(X, len(est.categories_))
+
+
+def encode_columns(inputs: list[Expr], categories: list[Any], values: list[np.ndarray], defaults: list[Any]) -> Expr:
+    """Each column ``inputs[i]`` through :func:`lookup` (``categories[i]`` -> ``values[i]``, else ``defaults[i]``),
     side by side: [N, n_features]."""
     parts = []
-    for Xi, cats, vals, default in zip(columns_of(X, len(categories)), categories, values, defaults, strict=True):
-        keys, positions = category_keys(cats, X)
+    for Xi, cats, vals, default in zip(inputs, categories, values, defaults, strict=True):
+        keys, positions = category_keys(cats, Xi)
         parts.append(lookup(Xi, keys, np.asarray(vals)[positions], default))
     return parts[0] if len(parts) == 1 else OnnxConcat(*parts, axis=1)
 
@@ -294,7 +314,8 @@ def _onnx_type(dtype: np.dtype) -> int:
         raise OnnxAlgebraError(f"no ONNX element type for a Cast to {np.dtype(dtype)} in the encoders.") from None
 
 
-def convert_one_hot_encoder(est: Any, X: Expr) -> Expr:
+@takes_columns
+def convert_one_hot_encoder(est: Any, X: Expr | Columns) -> Expr:
     """OneHotEncoder: the dense one-hot matrix in the computation dtype (``sparse_output`` either way).
 
     Unknown values: a row of zeros for the feature (``handle_unknown='ignore'``, and ``'error'`` where
@@ -304,13 +325,14 @@ def convert_one_hot_encoder(est: Any, X: Expr) -> Expr:
     infrequent = infrequent_categories(est)
     layouts = [one_hot_layout(est, i, infrequent[i]) for i in range(len(est.categories_))]
     kept = [i for i, (_, _, width) in enumerate(layouts) if width > 0]
+    inputs = encoder_columns(est, X)
     if not kept:
-        return OnnxCast(X[:, 0:0], to=_onnx_type(dtype)) if input_kind(X) != "string" else _empty(X, dtype)
-    inputs = columns_of(X, len(est.categories_))
+        first = inputs[0]
+        return OnnxCast(first[:, 0:0], to=_onnx_type(dtype)) if input_kind(first) != "string" else _empty(first, dtype)
     parts = []
     for i in kept:
         columns, unknown, _ = layouts[i]
-        keys, positions = category_keys(est.categories_[i], X)
+        keys, positions = category_keys(est.categories_[i], inputs[i])
         parts.append(lookup(inputs[i], keys, columns[positions], unknown))
     codes = parts[0] if len(parts) == 1 else OnnxConcat(*parts, axis=1)
     return one_hot(codes, [layouts[i][2] for i in kept], dtype)
@@ -334,32 +356,36 @@ def ordinal_values(est: Any, i: int, infrequent: Any) -> tuple[np.ndarray, float
     return values, unknown
 
 
-def convert_ordinal_encoder(est: Any, X: Expr) -> Expr:
+@takes_columns
+def convert_ordinal_encoder(est: Any, X: Expr | Columns) -> Expr:
     """OrdinalEncoder: each column's codes in the computation dtype (one LabelEncoder per column)."""
     dtype = computation_dtype()
     infrequent = infrequent_categories(est)
     tables = [ordinal_values(est, i, infrequent[i]) for i in range(len(est.categories_))]
-    return encode_columns(X, list(est.categories_), [v.astype(dtype) for v, _ in tables], [u for _, u in tables])
+    values, defaults = [v.astype(dtype) for v, _ in tables], [u for _, u in tables]
+    return encode_columns(encoder_columns(est, X), list(est.categories_), values, defaults)
 
 
-def convert_target_encoder(est: Any, X: Expr) -> Expr:
+@takes_columns
+def convert_target_encoder(est: Any, X: Expr | Columns) -> Expr:
     """TargetEncoder (``transform``, what a fitted model applies): each category's ``encodings_``, an unknown one
     ``target_mean_``; multiclass: one column per feature and class (feature-major, as scikit-learn)."""
     dtype = computation_dtype()
     n = len(est.categories_)
+    inputs = encoder_columns(est, X)
     means = np.atleast_1d(np.asarray(est.target_mean_, dtype=np.float64))
     if est.target_type_ != "multiclass":
         encodings = [np.asarray(e, dtype=np.float64).astype(dtype) for e in est.encodings_]
-        return encode_columns(X, list(est.categories_), encodings, [float(means[0])] * n)
+        return encode_columns(inputs, list(est.categories_), encodings, [float(means[0])] * n)
     n_classes = len(est.classes_)
     # one table: the rows of feature i are its categories' encodings, then target_mean_ for unknown values
     rows, offsets, parts = [], [], []
     start = 0
-    for i, (Xi, cats) in enumerate(zip(columns_of(X, n), est.categories_, strict=True)):
+    for i, (Xi, cats) in enumerate(zip(inputs, est.categories_, strict=True)):
         block = np.stack([np.asarray(est.encodings_[i * n_classes + c], dtype=np.float64) for c in range(n_classes)], axis=1)
         rows.extend([block, means.reshape(1, -1)])
         offsets.append(start)
-        keys, positions = category_keys(cats, X)
+        keys, positions = category_keys(cats, Xi)
         parts.append(lookup(Xi, keys, start + positions, start + len(cats)))
         start += len(cats) + 1
     table = np.concatenate(rows, axis=0).astype(dtype)
