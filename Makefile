@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-oldest test-package docs lint bench clean coverage
+.PHONY: demo test test-slow test-oldest test-package docs lint bench clean coverage
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
+
+# make test-slow: the tests marked slow (a model over 2 GB: ~65 s, ~9 GB of memory, ~7 GB of temporary disk).
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow tests
 
 # make test-oldest: every converter's model and the demo's, built with defaults, run in the oldest
 # onnxruntime pyproject.toml allows (in its own .venv-oldest, with the numpy it needs).

@@ -50,7 +50,7 @@ REASONS = {
     "ClassicalMDS": "no transform for new rows (an embedding of the training rows)",
     "DBSCAN": "no predict for new rows (labels of the training rows only)",
     "DictVectorizer": "takes Python dicts, which ONNX tensors cannot hold",
-    "FeatureHasher": "hashes Python dicts or strings with MurmurHash3, which ONNX has no operator for",
+    "FeatureHasher": "takes a Python dict or a ragged list of strings per sample, which a tensor cannot hold",
     "HDBSCAN": "no predict for new rows (labels of the training rows only)",
     "KNeighborsTransformer": "its transform is a sparse graph of the training rows",
     "LabelEncoder": "encodes labels (y), not rows: converted for use inside other converters",

@@ -23,9 +23,10 @@ from typing import Any
 from ._convert import OnnxSubEstimator, UnsupportedEstimatorError, computation_dtype, convert_estimator, register_converter
 from ._custom import custom_operator
 from ._dataframe import Columns, dataframe_feeds, takes_columns
-from ._errors import CompileError, OnnxAlgebraError, OnnxNumpyError, OnnxTypeError, OperatorError
+from ._errors import CompileError, OnnxAlgebraError, OnnxIndexError, OnnxNumpyError, OnnxShapeError, OnnxTypeError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
 from ._graph import Graph
+from ._large import save_model
 from ._optional import MissingDependencyError, require
 from ._types import MapType, OptionalType, SequenceType, TensorType, ValueType
 from .display._dot import to_dot
@@ -47,6 +48,8 @@ __all__ = [
     "OnnxNumpyError",
     "OnnxOperator",
     "OnnxSubEstimator",
+    "OnnxIndexError",
+    "OnnxShapeError",
     "OnnxTypeError",
     "OperatorError",
     "OptionalType",
@@ -64,6 +67,7 @@ __all__ = [
     "operator_class",
     "register_converter",
     "require",
+    "save_model",
     "show",
     "supported_numpy_functions",
     "supported_ufuncs",

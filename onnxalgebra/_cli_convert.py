@@ -531,10 +531,9 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> int:
 
 
 def _run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
-    import onnx
-
     from . import to_onnx
     from ._errors import OnnxAlgebraError
+    from ._large import save_model
 
     target_opset = _parse_target_opset(args.target_opset)
     output = args.output if args.output is not None else Path(args.model).with_suffix(".onnx")
@@ -553,7 +552,7 @@ def _run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
         if type(exc).__name__ != "NotFittedError":
             raise
         raise ConvertInputError(f"{args.model}: the estimator is not fitted ({exc}); fit it before saving.") from None
-    onnx.save_model(model, str(output))
+    save_model(model, output)  # with external data beside it when over protobuf's 2 GB
     for line in _describe(model, output, estimator, how, args.model):
         say(line)
     if args.no_verify:

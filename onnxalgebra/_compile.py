@@ -435,7 +435,7 @@ def compile_model(
     graph = root.graph
     graph.name = PRODUCER
     graph.input.extend(value_info(n, t) for n, t in declared.items())
-    graph.initializer.extend(compiler.initializers.tensors)
+    compiler.initializers.write(graph.initializer)  # in place: extend() would serialise each tensor
     for value, name, vtype in zip(values, final, out_types):
         inferred = root.types.get(name)
         vtype = _output_type(name, value, inferred, vtype)

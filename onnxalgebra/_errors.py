@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-__all__ = ["OnnxAlgebraError", "OperatorError", "OnnxTypeError", "CompileError", "OnnxNumpyError"]
+__all__ = [
+    "OnnxAlgebraError",
+    "OperatorError",
+    "OnnxTypeError",
+    "OnnxShapeError",
+    "OnnxIndexError",
+    "CompileError",
+    "OnnxNumpyError",
+]
 
 
 class OnnxAlgebraError(Exception):
@@ -30,7 +38,8 @@ class OperatorError(OnnxAlgebraError, ValueError):
 
 
 class OnnxTypeError(OnnxAlgebraError, TypeError):
-    """Type inference rejected an operator's input types (raised when the node is built).
+    """Type inference rejected an operator's input types (raised when the node is built),
+    or a type was declared with a dtype or shape that is not one (``Var("X", np.float32, 3)``).
 
     >>> import numpy as np
     >>> from onnxalgebra import Var
@@ -38,6 +47,37 @@ class OnnxTypeError(OnnxAlgebraError, TypeError):
     ...     Var("X", np.float32, [None, 4]) @ np.ones((3, 2), np.float32)
     ... except OnnxTypeError as exc:
     ...     print("MatMul" in str(exc), "tensor(float)[?, 4]" in str(exc))
+    True True
+    """
+
+
+class OnnxShapeError(OnnxTypeError, ValueError):
+    """Shapes known when the node is built cannot work: a reshape that changes the number of
+    elements, a negative dimension, axes that do not fit the rank...
+
+    It is an :class:`OnnxTypeError` (type inference rejected the node) and a
+    ``ValueError``, what numpy raises for the same mistake.
+
+    >>> import numpy as np
+    >>> from onnxalgebra import OnnxReshape, Var
+    >>> try:
+    ...     OnnxReshape(Var("X", np.float32, [2, 4]), np.array([3, 3]))
+    ... except OnnxShapeError as exc:
+    ...     print(isinstance(exc, ValueError), "(8 elements)" in str(exc), "(9 elements)" in str(exc))
+    True True True
+    """
+
+
+class OnnxIndexError(OnnxAlgebraError, IndexError):
+    """An index that cannot select anything: a float or str in ``expr[...]``, or constant
+    indices out of the range a node's known shape allows (``Gather``).
+
+    >>> import numpy as np
+    >>> from onnxalgebra import Var
+    >>> try:
+    ...     Var("X", np.float32, [2, 3])[1.5]
+    ... except OnnxIndexError as exc:
+    ...     print(isinstance(exc, IndexError), "float 1.5" in str(exc))
     True True
     """
 

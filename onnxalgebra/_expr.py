@@ -18,7 +18,7 @@ from onnx import defs
 from . import _numpy_ops
 from ._attributes import attribute_bytes, attributes_key
 from ._context import follow_float_dtype, target_for
-from ._errors import OperatorError
+from ._errors import OnnxTypeError, OperatorError
 from ._graph import Graph
 from ._inference import constant_data_key, infer_outputs, type_from_type_str
 from ._schemas import max_opset, schema_at
@@ -123,8 +123,13 @@ class Var(Expr):
     def __init__(self, name: str, dtype: Any = None, shape: Sequence[Dim] | None = None):
         if not isinstance(name, str) or not name:
             raise OperatorError(f"Var: a name must be a non-empty str, got {name!r}.")
+        if dtype is None and shape is not None:
+            raise OnnxTypeError(
+                f"Var({name!r}): a shape ({shape!r}) without a dtype; give both, such as Var({name!r}, np.float32, {shape!r}), "
+                "or neither (the type then comes from to_onnx's inputs)."
+            )
         self.name = name
-        self._type = None if dtype is None else make_type(dtype, shape)
+        self._type = None if dtype is None else make_type(dtype, shape, what=f"Var({name!r})")
 
     @property
     def type(self) -> ValueType | None:
@@ -153,16 +158,23 @@ class Constant(Expr):
 
     def __init__(self, value: Any, dtype: Any = None):
         if dtype is not None:
-            value = np.asarray(value, dtype=np.dtype(dtype))
+            _constant_elem_type_of(dtype)  # an error naming the dtype before numpy tries it
+            value = _as_array(value, np.dtype(dtype))
         if isinstance(value, (np.ndarray, np.generic)):
             value = np.asarray(value)
             if value.dtype.kind in "US":
                 value = value.astype(object)
-            self._type: TensorType | None = _array_type(elem_type_of(value.dtype), value.shape)
+            elif value.dtype.kind == "O":
+                _check_strings(value)
+            self._type: TensorType | None = _array_type(_constant_elem_type_of(value.dtype), value.shape)
         else:
-            probe = np.asarray(value)
+            probe = _as_array(value)
             if probe.dtype.kind not in "biufUS":
-                raise OperatorError(f"Constant: cannot make a tensor of {type(value).__name__} {value!r}.")
+                hint = " (complex numbers need an array: np.array(value, np.complex64))" if probe.dtype.kind == "c" else ""
+                raise OperatorError(
+                    f"Constant: cannot make a tensor of {type(value).__name__} {_short(value)}; expected a number, "
+                    f"a str, a (nested) list of them or a numpy array{hint}."
+                )
             self._type = None
         self.value = value
 
@@ -197,6 +209,44 @@ class Constant(Expr):
         if array.size <= 6:
             return f"Constant({array.tolist()!r}, {array.dtype})"
         return f"Constant(<{array.dtype} {list(array.shape)}>)"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _as_array(value: Any, dtype: Any = None) -> np.ndarray:
+    """``np.asarray``, with an error naming the problem for ragged lists and values the dtype cannot hold."""
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (ValueError, TypeError, OverflowError) as exc:
+        if dtype is None and isinstance(value, (list, tuple)):
+            raise OperatorError(
+                f"Constant: the list {_short(value)} is ragged (its rows differ in length or nesting); a tensor needs "
+                "rows of one length: pad them, or build one constant per row."
+            ) from None
+        kind = np.dtype(dtype) if dtype else "tensor"
+        raise OperatorError(f"Constant: cannot make a {kind} of {_short(value)} ({exc}).") from None
+
+
+def _constant_elem_type_of(dtype: Any) -> int:
+    try:
+        return elem_type_of(dtype)
+    except OnnxTypeError as exc:
+        raise OnnxTypeError(f"Constant: {exc}") from None
+
+
+def _check_strings(array: np.ndarray) -> None:
+    """An object array becomes a string tensor only when it holds str or bytes, nothing else."""
+    kinds = {type(v) for v in array.reshape(-1).tolist()}
+    others = sorted(k.__name__ for k in kinds if not issubclass(k, (str, bytes)))
+    if others:
+        raise OperatorError(
+            f"Constant: an object array becomes a string tensor only when it holds str (or bytes); this one holds "
+            f"{', '.join(others)}. Convert it first: array.astype(str) for strings, array.astype(np.float32) (or int64) "
+            "for numbers."
+        )
 
 
 class Output(Expr):
@@ -236,10 +286,13 @@ def _as_input(value: Any, op: str, position: int) -> Var | Constant | Output | N
         return Output(value, 0)
     if isinstance(value, str):
         return Var(value)
-    if isinstance(value, (np.ndarray, np.generic)):
-        return Constant(follow_float_dtype(np.asarray(value)))
-    if isinstance(value, (int, float, bool, list, tuple)):
-        return Constant(value)
+    try:
+        if isinstance(value, (np.ndarray, np.generic)):
+            return Constant(follow_float_dtype(np.asarray(value)))
+        if isinstance(value, (int, float, bool, list, tuple)):
+            return Constant(value)
+    except (OperatorError, OnnxTypeError) as exc:
+        raise type(exc)(f"{op}: input {position}: {exc}") from None
     as_expression = getattr(value, "as_expression", None)  # e.g. OnnxSubEstimator
     if as_expression is not None:
         return _as_input(as_expression(), op, position)

@@ -25,7 +25,7 @@ import onnx
 from onnx import NodeProto, TensorProto, TypeProto, checker, helper, numpy_helper, shape_inference
 
 from ._attributes import AttributeList
-from ._errors import OnnxTypeError
+from ._errors import OnnxIndexError, OnnxShapeError, OnnxTypeError
 from ._ml_shapes import check_lists, has_rule, ignored_by_inference
 from ._ml_shapes import complete as complete_ml_types
 from ._signature import Signature
@@ -149,10 +149,82 @@ def infer_outputs(
         vtype = type_from_proto(proto) if proto is not None else None
         result.append(vtype if vtype is not None else _from_constraints(sig, i, input_types))
     out = tuple(result)
+    if schema.domain == "" and schema.name in _CHECKS:
+        _CHECKS[schema.name](sig.label, attributes, input_types, data_key, out)
     if schema.domain == "ai.onnx.ml" and has_rule(schema.name):
         out = complete_ml_types(schema.name, out, attributes, input_types)
     _CACHE[key] = out
     return out
+
+
+def _known_shape(vtype: ValueType | None) -> tuple[int, ...] | None:
+    """The shape of a tensor type when every dimension is a known int, else None."""
+    if not isinstance(vtype, TensorType) or vtype.shape is None or not all(type(d) is int for d in vtype.shape):
+        return None
+    return vtype.shape  # type: ignore[return-value]
+
+
+def _constant_input(data_key: tuple, index: int) -> np.ndarray | None:
+    for i, dt, shape, raw in data_key:
+        if i == index:
+            return np.frombuffer(raw, dtype=np.dtype(dt)).reshape(shape)
+    return None
+
+
+def _check_reshape(label: str, attributes: Mapping[str, Any], input_types: Sequence[Any], data_key: tuple, out: tuple) -> None:
+    """Reshape of a known shape into a known shape must keep the number of elements (ONNX's inference lets it pass)."""
+    before = input_types[0] if input_types else None
+    after = out[0] if out else None
+    if not isinstance(before, TensorType) or not isinstance(after, TensorType) or before.shape is None or after.shape is None:
+        return
+    known_before = [d for d in before.shape if type(d) is int]
+    known_after = [d for d in after.shape if type(d) is int]
+    n_before, n_after = int(np.prod(known_before, dtype=np.int64)), int(np.prod(known_after, dtype=np.int64))
+    full_before, full_after = len(known_before) == len(before.shape), len(known_after) == len(after.shape)
+    if full_before and full_after:
+        wrong = n_before != n_after
+    elif full_before and n_after:  # the known dimensions of the result must divide the elements
+        wrong = n_before % n_after != 0
+    elif full_after and n_before:
+        wrong = n_after % n_before != 0
+    else:
+        wrong = False
+    if wrong:
+        raise OnnxShapeError(
+            f"{label}: cannot reshape a tensor of shape {_dims(before.shape, full_before, n_before)} into shape "
+            f"{_dims(after.shape, full_after, n_after)}: the number of elements differs; give a shape that keeps "
+            "them (-1 in one dimension takes what the others leave)."
+        )
+
+
+def _dims(shape: Sequence[Any], full: bool, count: int) -> str:
+    text = "[" + ", ".join(str(d) if type(d) is int else "?" for d in shape) + "]"
+    return f"{text} ({count} elements)" if full else f"{text} (a multiple of {count} elements)"
+
+
+def _check_gather(label: str, attributes: Mapping[str, Any], input_types: Sequence[Any], data_key: tuple, out: tuple) -> None:
+    """Constant indices out of the known length of the gathered axis (onnxruntime would fail at run time)."""
+    data = input_types[0] if input_types else None
+    indices = _constant_input(data_key, 1)
+    if indices is None or indices.size == 0 or not isinstance(data, TensorType) or data.shape is None:
+        return
+    rank = len(data.shape)
+    axis = int(attributes.get("axis", 0))
+    if not -rank <= axis < rank:
+        return  # ONNX's inference names a bad axis
+    length = data.shape[axis]
+    if type(length) is not int:
+        return
+    low, high = int(indices.min()), int(indices.max())
+    if low < -length or high >= length:
+        bad = high if high >= length else low
+        raise OnnxIndexError(
+            f"{label}: index {bad} is out of range for axis {axis} of length {length} (input of shape "
+            f"{[d if d is not None else '?' for d in data.shape]}); indices must be in [{-length}, {length - 1}]."
+        )
+
+
+_CHECKS: dict[str, Callable[..., None]] = {"Reshape": _check_reshape, "Gather": _check_gather, "GatherElements": _check_gather}
 
 
 def _infer_node(

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._errors import OnnxIndexError, OnnxNumpyError, OnnxShapeError
+
 if TYPE_CHECKING:
     from ._expr import Expr
 
@@ -53,7 +55,29 @@ def _index(value: Any, key: Any) -> Any:
     index = _impl.get("index") or _lazy("index")
     if not isinstance(value, _impl["Expr"]):
         value = _as_indexable(value)
-    return index(value, key)
+    try:
+        return index(value, key)
+    except IndexError as exc:
+        if isinstance(exc, OnnxIndexError):
+            raise
+        raise OnnxIndexError(f"expr[{_key_text(key)}]: {exc}") from None
+
+
+def _short_repr(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"<{value.dtype} array {list(value.shape)}>"
+    if isinstance(value, _impl["Expr"]):
+        return "<expression>"
+    return repr(value)
+
+
+def _key_text(key: Any) -> str:
+    """An indexing key as written between brackets, shortened."""
+    parts = key if isinstance(key, tuple) else (key,)
+    text = ", ".join(
+        ":" if isinstance(p, slice) and p == slice(None) else "..." if p is Ellipsis else _short_repr(p) for p in parts
+    )
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _ufunc(ufunc: np.ufunc, *args: Any) -> Any:
@@ -165,8 +189,6 @@ class NumpyOperators:
             if len(inputs) == 2:
                 return (_impl.get("apply_binary") or _lazy("apply_binary"))(ufunc, *inputs)
             return (_impl.get("apply_ufunc") or _lazy("apply_ufunc"))(ufunc, *inputs)
-        from ._errors import OnnxNumpyError
-
         label = f"numpy.{ufunc.__name__}"
         out = kwargs.pop("out", None)
         if out is not None and any(o is not None for o in (out if isinstance(out, tuple) else (out,))):
@@ -198,8 +220,6 @@ class NumpyOperators:
         return _lazy("array_function")(func, args, kwargs)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        from ._errors import OnnxNumpyError
-
         raise OnnxNumpyError(
             "an expression has no values until the model runs, so numpy cannot make an array of it: "
             "use numpy functions on it (np.exp(x) builds ONNX), or expr.eval({...}) to compute its values. "
@@ -220,16 +240,16 @@ class NumpyOperators:
         return _call(np.round, self, 0 if ndigits is None else ndigits)
 
     def __bool__(self) -> bool:
-        raise TypeError(
+        raise OnnxNumpyError(
             "an expression has no truth value until the model runs; use np.where(condition, a, b) "
             "(or OnnxIf) for a condition, and `is None` to test for None."
         )
 
     def __float__(self) -> float:
-        raise TypeError("an expression has no value until the model runs: float(expr) needs expr.eval({...}).")
+        raise OnnxNumpyError("an expression has no value until the model runs: float(expr) needs expr.eval({...}).")
 
     def __int__(self) -> int:
-        raise TypeError("an expression has no value until the model runs: int(expr) needs expr.eval({...}).")
+        raise OnnxNumpyError("an expression has no value until the model runs: int(expr) needs expr.eval({...}).")
 
     # -- attributes ------------------------------------------------------------------------------
 
@@ -243,7 +263,7 @@ class NumpyOperators:
         """The last two axes swapped, like ``ndarray.mT``."""
         shape = self.shape  # type: ignore[attr-defined]
         if shape is not None and len(shape) < 2:
-            raise ValueError("matrix transpose with ndim < 2 is undefined")
+            raise OnnxShapeError(f"x.mT: matrix transpose with ndim < 2 is undefined (shape {shape}).")
         return _call(np.swapaxes, self, -1, -2)
 
     @property
@@ -263,9 +283,13 @@ class NumpyOperators:
     def __len__(self) -> int:
         shape = self.shape  # type: ignore[attr-defined]
         if not shape:
-            raise TypeError("len() of an expression of unknown or zero rank" if shape is None else "len() of a 0-d expression")
+            raise OnnxNumpyError(
+                "len() of an expression of unknown rank: give its Var a dtype and a shape (Var('X', np.float32, [None, 4]))"
+                if shape is None
+                else "len() of a 0-d expression: a scalar has no length"
+            )
         if shape[0] is None:
-            raise TypeError(
+            raise OnnxNumpyError(
                 f"len() of an expression whose first dimension is known only when the model runs (shape {shape}); "
                 "use np.shape(x)[1:] for the known ones."
             )
@@ -277,7 +301,7 @@ class NumpyOperators:
         return (self[i] for i in range(count))
 
     def __contains__(self, value: Any) -> bool:
-        raise TypeError(
+        raise OnnxNumpyError(
             "`value in expr` needs the values, known only when the model runs; use np.any(expr == value), an expression."
         )
 
@@ -286,7 +310,7 @@ class NumpyOperators:
         return _index(self, key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        raise TypeError("expressions are immutable: instead of x[mask] = v, write x = np.where(mask, v, x).")
+        raise OnnxNumpyError("expressions are immutable: instead of x[mask] = v, write x = np.where(mask, v, x).")
 
     def getitem(self, key: Any) -> Any:
         """numpy indexing, as a method (``expr.getitem((slice(1, 3), 0))``).
@@ -435,7 +459,7 @@ class NumpyOperators:
 
     def sort(self, axis: Any = -1, kind: Any = None, order: Any = None) -> None:
         """ndarray.sort sorts in place: expressions are immutable, so this raises; use ``np.sort(x)``."""
-        raise TypeError("expr.sort() would sort in place, and expressions are immutable: use np.sort(x).")
+        raise OnnxNumpyError("expr.sort() would sort in place, and expressions are immutable: use np.sort(x).")
 
     def trace(self, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any = None, out: Any = None) -> Any:
         """``np.trace``."""

@@ -48,6 +48,7 @@ def onnxruntime_kernels() -> dict[tuple[str, str], tuple[tuple[int, int], ...]]:
     return {k: tuple(sorted(v)) for k, v in kernels.items()}
 
 
+@functools.cache
 def _runs_on_onnxruntime(domain: str, op: str, since: int) -> bool:
     schema = schema_at(domain, op, since)
     if schema is not None and (schema.has_function or schema.has_context_dependent_function):
@@ -165,12 +166,14 @@ def choose_opsets(uses: Iterable[NodeUse], raw: Iterable[UsedOp] = (), target: A
         candidates = [o for o in range(lo, top + 1) if all(_exists(domain, name, o) for name in existing.get(domain, ()))]
         if not candidates:
             raise CompileError(_explain(domain, ops, existing.get(domain, set()), upper))
-        runnable = [o for o in candidates if all(_runs_at(domain, key[0], o) for key in ops)]
-        pick = -1 if _latest_for(domain, target) else 0
-        chosen[domain] = runnable[pick] if runnable else candidates[pick]
+        order = reversed(candidates) if _latest_for(domain, target) else iter(candidates)
+        names = {key[0] for key in ops}
+        runnable = next((o for o in order if all(_runs_at(domain, name, o) for name in names)), None)
+        chosen[domain] = runnable if runnable is not None else candidates[-1 if _latest_for(domain, target) else 0]
     return chosen
 
 
+@functools.cache
 def _runs_at(domain: str, op: str, opset: int) -> bool:
     schema = schema_at(domain, op, opset)
     return schema is not None and _runs_on_onnxruntime(domain, op, schema.since_version)

@@ -17,6 +17,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, TypeProto, helper
 
+from ._errors import OnnxShapeError, OnnxTypeError
+
 Dim = Union[int, str, None]
 Shape = Union[tuple[Dim, ...], None]
 
@@ -123,8 +125,27 @@ def elem_type_of(dtype: Any) -> int:
     elif isinstance(dtype, (int, np.integer)) and not isinstance(dtype, bool):
         if int(dtype) in TensorProto.DataType.values():
             return int(dtype)
-    dt = np.dtype(dtype)
-    elem_type = TensorProto.STRING if dt.kind in "OUS" else int(helper.np_dtype_to_tensor_dtype(dt))
+    if isinstance(dtype, (list, tuple, dict, set)):  # np.dtype would read a structured dtype
+        raise OnnxTypeError(f"dtype {dtype!r} is not a dtype; expected a numpy dtype such as np.float32 or 'int64'.")
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise OnnxTypeError(
+            f"dtype {dtype!r} ({type(dtype).__name__}) is not a numpy dtype; expected one such as np.float32, "
+            "np.int64, np.bool_, np.str_ or a name such as 'float32'."
+        ) from None
+    if dt.kind in "OUS":
+        elem_type = TensorProto.STRING
+    else:
+        try:
+            elem_type = int(helper.np_dtype_to_tensor_dtype(dt))
+        except (KeyError, TypeError, ValueError):
+            elem_type = None
+        if elem_type is None or dt.kind in "mMV":  # datetimes, timedeltas, structured dtypes
+            raise OnnxTypeError(
+                f"dtype {dt} has no ONNX tensor type; ONNX tensors hold booleans, integers, floats, complex "
+                "numbers or strings (convert datetimes to int64 first, e.g. array.astype('datetime64[s]').astype(np.int64))."
+            )
     _ELEM_TYPES[dt] = elem_type
     return elem_type
 
@@ -187,29 +208,85 @@ def type_to_proto(vtype: ValueType | None) -> TypeProto:
     raise TypeError(f"not a value type: {vtype!r}")
 
 
-def make_type(dtype: Any, shape: Sequence[Dim] | None = None) -> ValueType:
+def make_type(dtype: Any, shape: Sequence[Dim] | None = None, what: str = "") -> ValueType:
     """Build a type from a numpy dtype (or a ValueType, or a TypeProto) and a shape.
+
+    A shape is a sequence of dimensions, each an int >= 0, a symbolic name
+    (a str such as ``'N'``, spelled like a Python identifier) or None (known
+    only when the model runs). Anything else raises :class:`OnnxTypeError`
+    (:class:`OnnxShapeError` for a negative dimension or a bad name) saying
+    what was given; ``what`` (such as ``"Var('X')"``) starts the message.
 
     >>> str(make_type(np.float32, [None, 4]))
     'tensor(float)[?, 4]'
+    >>> make_type(np.float32, 3)
+    Traceback (most recent call last):
+    ...
+    onnxalgebra._errors.OnnxTypeError: shape 3 is an int, not a sequence of dimensions; write [3] for a 1-D tensor of 3 elements.
     """
+    prefix = f"{what}: " if what else ""
     if isinstance(dtype, (TensorType, SequenceType, OptionalType, MapType)):
         return dtype
     if isinstance(dtype, TypeProto):
         converted = type_from_proto(dtype)
         if converted is None:
-            raise TypeError("the TypeProto has no element type")
+            raise OnnxTypeError(f"{prefix}the TypeProto has no element type")
         return converted
-    dims = None if shape is None else tuple(_normalise_dim(d) for d in shape)
-    return TensorType(elem_type_of(dtype), dims)
+    try:
+        elem_type = elem_type_of(dtype)
+        dims = None if shape is None else tuple(_normalise_dim(d, i) for i, d in enumerate(_shape_sequence(shape)))
+    except OnnxTypeError as exc:
+        if not prefix:
+            raise
+        raise type(exc)(prefix + str(exc)) from None
+    return TensorType(elem_type, dims)
 
 
-def _normalise_dim(dim: Any) -> Dim:
-    if dim is None or isinstance(dim, str):
+def _shape_sequence(shape: Any) -> Sequence[Any]:
+    """The dimensions of a declared shape: a list, tuple, range or 1-D array, never one int or one str."""
+    if isinstance(shape, (list, tuple, range)):
+        return shape
+    if isinstance(shape, np.ndarray) and shape.ndim == 1:
+        return shape.tolist()
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        raise OnnxTypeError(
+            f"shape {shape!r} is an int, not a sequence of dimensions; write [{int(shape)}] for a 1-D tensor of {shape} elements."
+        )
+    if isinstance(shape, str):
+        raise OnnxTypeError(
+            f"shape {shape!r} is a str, not a sequence of dimensions; write [{shape!r}] for a 1-D tensor "
+            "whose length is the symbolic dimension."
+        )
+    raise OnnxTypeError(
+        f"shape {shape!r} ({type(shape).__name__}) is not a sequence of dimensions; expected a list or tuple of "
+        "ints >= 0, symbolic names (str) or None, such as [None, 4]."
+    )
+
+
+def _normalise_dim(dim: Any, index: int = 0) -> Dim:
+    if dim is None:
         return dim
-    if isinstance(dim, (int, np.integer)) and int(dim) >= 0:
-        return int(dim)
-    raise TypeError(f"a dimension must be an int >= 0, a str or None, not {dim!r}")
+    if isinstance(dim, str):
+        if dim.isidentifier():
+            return dim
+        if dim.strip().lstrip("-").isdigit():
+            raise OnnxShapeError(f"dimension {index} is the str {dim!r}; write the int {int(dim)} for a known dimension.")
+        raise OnnxShapeError(
+            f"dimension {index} is the str {dim!r}, not a symbolic name; a symbolic dimension is spelled like a "
+            "Python identifier (letters, digits and _, such as 'N' or 'batch'), or use None for an unnamed one."
+        )
+    if isinstance(dim, (int, np.integer)) and not isinstance(dim, (bool, np.bool_)):
+        if int(dim) >= 0:
+            return int(dim)
+        raise OnnxShapeError(
+            f"dimension {index} is {int(dim)}, expected an int >= 0; use None (or a name such as 'N') "
+            "for a dimension known only when the model runs."
+        )
+    if isinstance(dim, (float, np.floating)) and float(dim).is_integer() and dim >= 0:
+        raise OnnxTypeError(f"dimension {index} is the float {dim!r}; dimensions are ints: write {int(dim)}.")
+    raise OnnxTypeError(
+        f"dimension {index} is {type(dim).__name__} {dim!r}; a dimension must be an int >= 0, a symbolic name (str) or None."
+    )
 
 
 def value_info(name: str, vtype: ValueType | None) -> onnx.ValueInfoProto:

@@ -208,7 +208,9 @@ def reference(work):
 
 
 def _run_script(*args, seed):
-    env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": _ROOT}
+    # the same modules as this process: the repository first, then the path this process was given
+    path = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": path}
     done = subprocess.run(
         [sys.executable, "-c", _SCRIPT, *args], capture_output=True, text=True, env=env, cwd=_ROOT, timeout=600, check=False
     )

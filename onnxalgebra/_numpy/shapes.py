@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import OnnxNumpyError
+from .._errors import OnnxNumpyError, OnnxShapeError
 from .._expr import Constant, Expr
 from .._types import elem_type_of
 from .common import (
@@ -77,7 +77,7 @@ def _shape_arg(shape: Any) -> list[int]:
                 "dimension numpy infers, e.g. x.reshape(-1, 4)."
             )
         if not isinstance(v, (int, np.integer)):
-            raise TypeError(f"numpy.reshape: dimensions must be ints, got {type(v).__name__} {v!r}.")
+            raise OnnxNumpyError(f"numpy.reshape: dimensions must be ints, got {type(v).__name__} {v!r}.")
     return [int(v) for v in values]
 
 
@@ -89,17 +89,17 @@ def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None
     if shape is None:
         shape = newshape
     if shape is None:
-        raise TypeError(f"{label}: missing the new shape.")
+        raise OnnxNumpyError(f"{label}: missing the new shape.")
     dims = _shape_arg(shape)
     x = asexpr(a, label)
     if dims.count(-1) > 1:
-        raise ValueError(f"{label}: can only specify one unknown dimension, got {tuple(dims)}.")
+        raise OnnxShapeError(f"{label}: can only specify one unknown dimension, got {tuple(dims)}.")
     known = x.shape
     if known is not None and all(isinstance(d, int) for d in known):
         size = int(np.prod(known, dtype=np.int64))
         wanted = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
         if (-1 not in dims and wanted != size) or (-1 in dims and (wanted == 0 or size % wanted)):
-            raise ValueError(f"{label}: cannot reshape an expression of shape {tuple(known)} into shape {tuple(dims)}.")
+            raise OnnxShapeError(f"{label}: cannot reshape an expression of shape {tuple(known)} into shape {tuple(dims)}.")
     if 0 in dims:
         return op("Reshape", x, int64(dims), allowzero=1)
     return op("Reshape", x, int64(dims))
@@ -122,7 +122,7 @@ def transpose(a: Any, axes: Any = None) -> Expr:
     rank = rank_of(x, label)
     perm = [normalize_axis(v, rank, label) for v in axes]
     if sorted(perm) != list(range(rank)):
-        raise ValueError(f"{label}: axes {tuple(axes)} don't match an expression of dimension {rank}.")
+        raise OnnxShapeError(f"{label}: axes {tuple(axes)} don't match an expression of dimension {rank}.")
     return op("Transpose", x, perm=perm)
 
 
@@ -153,7 +153,7 @@ def moveaxis(a: Any, source: Any, destination: Any) -> Expr:
     src = [normalize_axis(s, rank, label) for s in ([source] if isinstance(source, (int, np.integer)) else source)]
     dst = [normalize_axis(d, rank, label) for d in ([destination] if isinstance(destination, (int, np.integer)) else destination)]
     if len(src) != len(dst):
-        raise ValueError(f"{label}: `source` and `destination` arguments must have the same number of elements")
+        raise OnnxShapeError(f"{label}: `source` and `destination` arguments must have the same number of elements")
     order = [n for n in range(rank) if n not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -188,15 +188,15 @@ def squeeze(a: Any, axis: Any = None) -> Expr:
     shape = x.shape
     for i in axes:
         if shape[i] is not None and shape[i] != 1:
-            raise ValueError(f"{label}: cannot select an axis to squeeze out which has size not equal to one (axis {i}).")
+            raise OnnxShapeError(f"{label}: cannot select an axis to squeeze out which has size not equal to one (axis {i}).")
     return op("Squeeze", x, int64(axes)) if axes else op("Identity", x)
 
 
 def _sequence(arrays: Any, label: str) -> list[Any]:
     if isinstance(arrays, Expr) or not isinstance(arrays, (list, tuple)):
-        raise TypeError(f"{label}: give a list or tuple of arrays, got {type(arrays).__name__}.")
+        raise OnnxNumpyError(f"{label}: give a list or tuple of arrays, got {type(arrays).__name__}.")
     if not arrays:
-        raise ValueError(f"{label}: need at least one array to concatenate")
+        raise OnnxShapeError(f"{label}: need at least one array to concatenate")
     # numpy makes arrays of the items: a Python number is one of numpy's default dtypes, not a weak scalar
     return [np.asarray(a) if type(a) in (int, float, bool) else a for a in arrays]
 
@@ -212,11 +212,11 @@ def concatenate(arrays: Any, axis: Any = 0, out: Any = None, *, dtype: Any = Non
         axis = 0
     ranks = {len(v.shape) for v in values if v.shape is not None}
     if len(ranks) > 1:
-        raise ValueError(f"{label}: all the input arrays must have the same number of dimensions, got {sorted(ranks)}.")
+        raise OnnxShapeError(f"{label}: all the input arrays must have the same number of dimensions, got {sorted(ranks)}.")
     if ranks:
         (rank,) = ranks
         if rank == 0:
-            raise ValueError(f"{label}: zero-dimensional arrays cannot be concatenated")
+            raise OnnxShapeError(f"{label}: zero-dimensional arrays cannot be concatenated")
         axis = normalize_axis(axis, rank, label)
         _same_dims([v.shape for v in values if v.shape is not None], axis, label)
     return op("Concat", *values, axis=int(axis))
@@ -227,7 +227,7 @@ def _same_dims(shapes: list[tuple[int | None, ...]], axis: int, label: str) -> N
     for i in range(len(shapes[0]) if shapes else 0):
         known = {shape[i] for shape in shapes if shape[i] is not None}
         if i != axis and len(known) > 1:
-            raise ValueError(
+            raise OnnxShapeError(
                 f"{label}: all the input array dimensions except for the concatenation axis must match exactly, "
                 f"but along dimension {i} the sizes are {sorted(known)}."
             )
@@ -241,7 +241,7 @@ def stack(arrays: Any, axis: int = 0, out: Any = None, *, dtype: Any = None, cas
     values, _ = unify(_sequence(arrays, label), label, dtype)
     ranks = {len(v.shape) for v in values if v.shape is not None}
     if len(ranks) > 1:
-        raise ValueError(f"{label}: all input arrays must have the same shape")
+        raise OnnxShapeError(f"{label}: all input arrays must have the same shape")
     if ranks:
         axis = normalize_axis(axis, ranks.pop() + 1, label)
         _same_dims([v.shape for v in values if v.shape is not None], -1, label)
@@ -332,12 +332,12 @@ def _split_points(x: Expr, sections: Any, axis: int, label: str, even: bool) -> 
     if isinstance(sections, (int, np.integer)):
         n = int(sections)
         if n <= 0:
-            raise ValueError(f"{label}: number sections must be larger than 0.")
+            raise OnnxShapeError(f"{label}: number sections must be larger than 0.")
         size = x.shape[axis] if x.shape is not None else None
         if size is None:
             return _split_dynamic(x, n, axis, even)
         if even and size % n:
-            raise ValueError(f"{label}: array split does not result in an equal division")
+            raise OnnxShapeError(f"{label}: array split does not result in an equal division")
         base, extra = divmod(size, n)
         sizes = [base + 1] * extra + [base] * (n - extra)
         if n > 1:  # one Split node, its sizes an input: the same at every opset from 13 on
@@ -392,7 +392,7 @@ def tile(A: Any, reps: Any) -> Expr:
     x = asexpr(A, label)
     reps = [int(reps)] if isinstance(reps, (int, np.integer)) else [int(r) for r in reps]
     if any(r < 0 for r in reps):
-        raise ValueError(f"{label}: negative dimensions are not allowed, got reps {tuple(reps)}.")
+        raise OnnxShapeError(f"{label}: negative dimensions are not allowed, got reps {tuple(reps)}.")
     rank = rank_of(x, label)
     if len(reps) > rank:
         x = op("Unsqueeze", x, int64(list(range(len(reps) - rank))))
@@ -411,9 +411,9 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> Expr:
         raise OnnxNumpyError(f"{label}: repeats must be known now (ints), not an expression.")
     counts = np.asarray(repeats)
     if counts.dtype.kind not in "iub" or counts.ndim > 1:
-        raise TypeError(f"{label}: repeats must be an int or a 1-D sequence of ints, got {repeats!r}.")
+        raise OnnxNumpyError(f"{label}: repeats must be an int or a 1-D sequence of ints, got {repeats!r}.")
     if (counts < 0).any():
-        raise ValueError(f"{label}: negative dimensions are not allowed")
+        raise OnnxShapeError(f"{label}: negative dimensions are not allowed")
     if axis is None:
         x = op("Reshape", x, int64([-1]))
         axis = 0
@@ -428,7 +428,7 @@ def repeat(a: Any, repeats: Any, axis: Any = None) -> Expr:
         positions = op("Range", Constant(int64(0)), total, Constant(int64(1)))
         return op("Gather", x, op("Div", positions, Constant(int64(max(count, 1)))), axis=axis)
     if counts.size != 1 and size is not None and counts.size != size:
-        raise ValueError(f"{label}: operands could not be broadcast together with shape ({size},) and ({counts.size},)")
+        raise OnnxShapeError(f"{label}: operands could not be broadcast together with shape ({size},) and ({counts.size},)")
     if counts.size == 1:
         counts = np.full(size, int(counts.reshape(-1)[0]))
     return op("Gather", x, int64(np.repeat(np.arange(counts.size), counts.reshape(-1))), axis=axis)
@@ -477,7 +477,7 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Expr:
     try:
         pairs = np.broadcast(np.asarray(shifts), np.asarray(axes))
     except ValueError:
-        raise ValueError(f"{label}: 'shift' and 'axis' should be scalars or 1D sequences of the same length") from None
+        raise OnnxShapeError(f"{label}: 'shift' and 'axis' should be scalars or 1D sequences of the same length") from None
     total: dict[int, int] = {}
     for s, ax in pairs:
         ax = normalize_axis(int(ax), rank, label)
@@ -500,13 +500,13 @@ def roll(a: Any, shift: Any, axis: Any = None) -> Expr:
 def _pad_pairs(pad_width: Any, rank: int, label: str) -> np.ndarray:
     widths = np.asarray(pad_width)
     if widths.dtype.kind not in "iu":
-        raise TypeError(f"{label}: `pad_width` must be of integral type.")
+        raise OnnxNumpyError(f"{label}: `pad_width` must be of integral type.")
     try:
         pairs = np.broadcast_to(widths, (rank, 2))
     except ValueError:
-        raise ValueError(f"{label}: pad_width {pad_width!r} does not fit an expression of dimension {rank}.") from None
+        raise OnnxShapeError(f"{label}: pad_width {pad_width!r} does not fit an expression of dimension {rank}.") from None
     if (pairs < 0).any():
-        raise ValueError(f"{label}: index can't contain negative values")
+        raise OnnxShapeError(f"{label}: index can't contain negative values")
     return pairs.astype(np.int64)
 
 
@@ -532,7 +532,7 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Ex
     if reflect_type != "even":
         raise OnnxNumpyError(f"{label}: only reflect_type='even' is supported.")
     if kwargs:
-        raise ValueError(f"{label}: unsupported keyword arguments for mode {mode!r}: {sorted(kwargs)}")
+        raise OnnxShapeError(f"{label}: unsupported keyword arguments for mode {mode!r}: {sorted(kwargs)}")
     pairs = _pad_pairs(pad_width, rank, label)
     if mode == "constant":
         return _pad_constant(x, pairs, value, label)
@@ -541,7 +541,7 @@ def pad(array: Any, pad_width: Any, mode: str = "constant", **kwargs: Any) -> Ex
             continue
         size = x.shape[axis] if x.shape is not None else None
         if size == 0:
-            raise ValueError(f"{label}: can't extend empty axis {axis} using modes other than 'constant' or 'empty'")
+            raise OnnxShapeError(f"{label}: can't extend empty axis {axis} using modes other than 'constant' or 'empty'")
         if size is not None:
             positions = np.pad(np.arange(size), (before, after), mode=mode)
             x = op("Gather", x, int64(positions), axis=axis)
@@ -558,7 +558,7 @@ def _pad_constant(x: Expr, pairs: np.ndarray, value: Any, label: str) -> Expr:
     rank = len(pairs)
     values = np.asarray(value)
     if values.dtype.kind not in "biuf":
-        raise TypeError(f"{label}: constant_values must be numbers, got {value!r}.")
+        raise OnnxNumpyError(f"{label}: constant_values must be numbers, got {value!r}.")
     if not pairs.any():
         return x
     if values.size == 1:
@@ -567,7 +567,7 @@ def _pad_constant(x: Expr, pairs: np.ndarray, value: Any, label: str) -> Expr:
     try:
         sides = np.broadcast_to(values, (rank, 2))
     except ValueError:
-        raise ValueError(f"{label}: constant_values {value!r} does not fit an expression of dimension {rank}.") from None
+        raise OnnxShapeError(f"{label}: constant_values {value!r} does not fit an expression of dimension {rank}.") from None
     for axis in range(rank):  # axis by axis, as numpy: later axes fill the corners
         for side in (0, 1):
             if pairs[axis, side]:
@@ -591,11 +591,11 @@ def broadcast_to(array: Any, shape: Any, subok: bool = False) -> Expr:
     x = asexpr(array, label)
     dims = [int(shape)] if isinstance(shape, (int, np.integer)) else [int(d) for d in shape]
     if any(d < 0 for d in dims):
-        raise ValueError(f"{label}: all elements of broadcast shape must be non-negative")
+        raise OnnxShapeError(f"{label}: all elements of broadcast shape must be non-negative")
     known = x.shape
     if known is not None:
         if len(known) > len(dims) or any(k is not None and k != 1 and k != d for k, d in zip(reversed(known), reversed(dims))):
-            raise ValueError(
+            raise OnnxShapeError(
                 f"{label}: operands could not be broadcast together with remapped shapes {tuple(known)} -> {tuple(dims)}"
             )
     return op("Expand", x, int64(dims))
@@ -611,7 +611,7 @@ def broadcast_arrays(*args: Any, subok: bool = False) -> tuple[Expr, ...]:
         try:
             common = np.broadcast_shapes(*shapes)
         except ValueError as exc:
-            raise ValueError(f"{label}: {exc}") from None
+            raise OnnxShapeError(f"{label}: {exc}") from None
         return tuple(v if v.shape == common else op("Expand", v, int64(list(common))) for v in values)
     everywhere = true_like(values[0])
     for v in values[1:]:
@@ -752,7 +752,7 @@ def stack_nested(values: Sequence[Any], where: str) -> Expr:
     exprs, _ = unify(items, where)
     shapes = {e.shape for e in exprs if e.shape is not None and None not in e.shape}
     if len(shapes) > 1:
-        raise ValueError(f"{where}: setting an array element with a sequence: inhomogeneous shapes {sorted(shapes)}.")
+        raise OnnxShapeError(f"{where}: setting an array element with a sequence: inhomogeneous shapes {sorted(shapes)}.")
     return op("Concat", *(op("Unsqueeze", e, int64([0])) for e in exprs), axis=0)
 
 
