@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._attributes import AttributeList
 from ._convert import OnnxSubEstimator, UnsupportedEstimatorError, computation_dtype, convert_estimator, register_converter
 from ._custom import custom_operator
 from ._dataframe import Columns, dataframe_feeds, takes_columns
@@ -36,6 +37,7 @@ from .display._render import Diagram, RenderError, show
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttributeList",
     "Columns",
     "CompileError",
     "Constant",

@@ -510,3 +510,142 @@ def test_ml_operator_outputs_are_typed_as_onnxruntime_computes_them(name):
 def test_ml_operator_outputs_have_a_rank_even_when_the_input_has_none(name):
     (vtype,) = ML_OPERATORS[name](Var("X", F)).output_types
     assert vtype.dtype == F and vtype.shape is not None and len(vtype.shape) == 2 and vtype.shape[0] is None
+
+
+# --- forests of millions of nodes: lists held once, encoded; int32 node tables ---
+
+
+@cache
+def _long_lists_forest():
+    """A forest whose attribute lists are longer than ``KEEP_VALUES_UP_TO`` (held encoded only), and held-out rows."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((16_000, 5))
+    y = X[:, 0] + np.sin(3 * X[:, 1]) + 0.5 * rng.standard_normal(len(X))
+    forest = RandomForestRegressor(n_estimators=16, random_state=0).fit(X[:8_000], y[:8_000])
+    leaves = sum(t.n_leaves for t in trees_module.trees_of(forest))  # as many as splits, less one per tree
+    assert leaves - len(forest.estimators_) > onnxalgebra._attributes.KEEP_VALUES_UP_TO
+    return forest, X[8_000:]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["float32", "float64"])
+def test_a_forest_of_long_lists_predicts_as_sklearn_and_compiles_to_the_same_bytes(dtype):
+    """Lists of ~80,000 to 160,000 values (encoded when made, int32 node tables): scikit-learn's predictions, the tree's own
+    arrays in the attributes, and byte-identical models from two conversions."""
+    forest, X_test = _long_lists_forest()
+    trees = trees_module.trees_of(forest)
+    model = check(forest, X_test, dtype)
+    assert to_onnx(forest, X_test[:1].astype(dtype)).SerializeToString() == model.SerializeToString()
+    plain = to_onnx(forest, X_test[:1].astype(dtype), options={"missing_values": False})
+    compare(forest, session(plain).run(None, {"X": X_test.astype(dtype)}), expected_outputs(forest, X_test), dtype)
+    (node,) = _tree_nodes(plain)
+    attributes = _attributes(node)
+    split = np.concatenate([t.children_left for t in trees]) != -1
+    feature = np.concatenate([t.feature for t in trees])[split]
+    threshold = split_points(np.concatenate([t.threshold for t in trees])[split], dtype)
+    if node.op_type == "TreeEnsembleRegressor":
+        assert attributes["nodes_treeids"] == np.repeat(np.arange(len(trees)), [t.node_count for t in trees]).tolist()
+        assert attributes["nodes_nodeids"] == np.concatenate([np.arange(t.node_count) for t in trees]).tolist()
+        np.testing.assert_array_equal(np.array(attributes["nodes_featureids"])[split], feature)
+        np.testing.assert_array_equal(np.array(attributes["nodes_values"], np.float32)[split], threshold)
+    else:
+        np.testing.assert_array_equal(attributes["nodes_featureids"], feature)  # every tree has splits
+        np.testing.assert_array_equal(onnx.numpy_helper.to_array(attributes["nodes_splits"]), threshold)
+
+
+def test_tree_nodes_numbers_nodes_in_int32_as_in_int64():
+    """The node table of a forest (int32 below 2**31 nodes) equals one computed from scikit-learn's int64 arrays."""
+    forest, _ = _long_lists_forest()
+    trees = trees_module.trees_of(forest)
+    nodes = trees_module.tree_nodes(trees)
+    assert nodes["left"].dtype == np.int32 and nodes["feature"].dtype == np.int32
+    starts = np.cumsum([0] + [t.node_count for t in trees])[:-1]
+    for k, t in enumerate(trees):
+        own = slice(starts[k], starts[k] + t.node_count)
+        leaf = t.children_left == -1
+        np.testing.assert_array_equal(nodes["local"][own], np.arange(t.node_count))
+        np.testing.assert_array_equal(nodes["left"][own], np.where(leaf, np.arange(t.node_count), t.children_left) + starts[k])
+        np.testing.assert_array_equal(nodes["right"][own], np.where(leaf, np.arange(t.node_count), t.children_right) + starts[k])
+        np.testing.assert_array_equal(nodes["is_leaf"][own], leaf)
+        np.testing.assert_array_equal(nodes["feature"][own], t.feature)
+        np.testing.assert_array_equal(nodes["tree"][own], k)
+    assert trees_module.node_index_dtype(2**31) == np.int64
+
+
+@pytest.mark.parametrize(
+    ("values", "kind", "field"),
+    [
+        (np.arange(-5, 100_000, dtype=np.int32) * 7_919, "ints", "ints"),
+        (np.r_[np.arange(70_000), -(2**63), 2**63 - 1, -1], "ints", "ints"),
+        (np.arange(70_000, dtype=np.uint16) % 300, "ints", "ints"),
+        (np.linspace(-3, 3, 70_001), "floats", "floats"),
+        (np.where(np.arange(70_000) % 3 == 0, b"LEAF", b"BRANCH_LEQ"), "strings", "strings"),
+        (np.where(np.arange(70_000) % 3 == 0, "LEAF", "caf\u00e9"), "strings", "strings"),
+    ],
+)
+def test_long_attribute_lists_are_held_encoded_and_read_back(values, kind, field):
+    """A list longer than ``KEEP_VALUES_UP_TO`` keeps only its encoding: protobuf parses it to the values given,
+    it reads back as them, equals a list made of the same values (before and after its AttributeProto is built),
+    and once built, its key shares the AttributeProto's bytes."""
+    from onnx import AttributeProto
+
+    from onnxalgebra._attributes import AttributeList
+
+    value, twin = AttributeList(values, kind), AttributeList(np.array(values).tolist(), kind)
+    assert len(value) == len(values) > onnxalgebra._attributes.KEEP_VALUES_UP_TO
+    wire = value.wire("name")
+    proto = AttributeProto.FromString(wire)
+    assert proto.name == "name" and proto.type == getattr(AttributeProto, kind.upper())
+    expected = np.array(values).astype({"ints": np.int64, "floats": np.float32}.get(kind, np.array(values).dtype))
+    if kind == "strings":
+        assert list(proto.strings) == [v if isinstance(v, bytes) else v.encode("utf-8") for v in expected.tolist()]
+    else:
+        np.testing.assert_array_equal(np.array(getattr(proto, field), dtype=expected.dtype), expected)
+    np.testing.assert_array_equal(value.array, expected)
+    assert value.tolist() == expected.tolist()
+    assert value == twin and hash(value) == hash(twin) and twin.wire("name") == wire
+    assert isinstance(value.payload(), memoryview) and value.payload().obj is wire  # held once
+    assert value != AttributeList(np.array(values)[:-1], kind)
+    with pytest.raises(ValueError):
+        value.array[0] = value.array[1]
+
+
+@pytest.mark.parametrize("n", [0, 3, 200_001])
+def test_strings_from_codes_equal_the_list_of_the_strings(n):
+    """``AttributeList.from_codes`` (nodes_modes without an array of strings) encodes what the strings would, and
+    protobuf reads the strings back; codes outside the table are refused."""
+    from onnx import AttributeProto
+
+    from onnxalgebra._attributes import AttributeList
+
+    table = ["BRANCH_LEQ", "LEAF", "BRANCH_GT"]
+    codes = np.random.default_rng(n).integers(0, 3, n)
+    value = AttributeList.from_codes(table, codes)
+    strings = np.array(table)[codes]
+    assert value == AttributeList(strings, "strings") and len(value) == n
+    assert list(AttributeProto.FromString(value.wire("nodes_modes")).strings) == [s.encode() for s in strings.tolist()]
+    assert value.tolist() == strings.tolist()
+    with pytest.raises(ValueError, match="codes must be integers from 0 to 2"):
+        AttributeList.from_codes(table, np.array([0, 3]))
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.linspace(-1, 1, 100_001),
+        np.arange(12, dtype=np.int64).reshape(3, 4),
+        np.zeros(0, np.float32),
+        np.array(2.5),
+        np.arange(300, dtype=np.uint8)[::3],
+        np.float16([1.5, -2]),
+    ],
+)
+def test_tensor_attributes_encode_as_onnx_numpy_helper(array):
+    """A numeric tensor attribute (TreeEnsemble's nodes_splits, leaf_weights, nodes_modes), encoded directly, parses to
+    ``make_attribute`` of ``numpy_helper.from_array`` and serialises to the same bytes."""
+    from onnx import AttributeProto, defs
+
+    from onnxalgebra._attributes import attribute_bytes
+
+    expected = onnx.helper.make_attribute("nodes_splits", onnx.numpy_helper.from_array(array))
+    got = AttributeProto.FromString(attribute_bytes("nodes_splits", array, defs.OpSchema.AttrType.TENSOR))
+    assert got == expected and got.SerializeToString() == expected.SerializeToString()

@@ -43,6 +43,14 @@ the layout gains little and copying ``X`` into the negated columns costs more
 ``x <= s``, true to the left, with ``nodes_missing_value_tracks_true`` on the
 nodes whose NaN goes left.
 
+A forest of millions of nodes converts in time and memory linear in its
+size: node tables in int32 (:func:`node_index_dtype`), no Python loop over
+nodes, each attribute list encoded (``AttributeList``: packed varints,
+float32 bytes, ``nodes_modes`` from two codes) as soon as it is computed and
+the node tables freed before the tree node is built, so that a list lives in
+memory once, encoded (``benchmarks/bench_forest_scale.py``: 10^5 to 10^7
+nodes, next to skl2onnx).
+
 A categorical split (HistGradientBoosting) tests set membership: left go
 the values of one set, right those of another, anything else (NaN, unknown
 categories) where NaN goes. For each categorical feature, one
@@ -62,6 +70,7 @@ from typing import Any
 import numpy as np
 
 from onnxalgebra import (
+    AttributeList,
     Constant,
     Expr,
     OnnxAlgebraError,
@@ -95,14 +104,18 @@ def split_points(threshold: np.ndarray, dtype: Any) -> np.ndarray:
     """
     threshold = np.asarray(threshold, dtype=np.float64)
     t32 = threshold.astype(np.float32)
-    t32 = np.where(t32 > threshold, np.nextafter(t32, np.float32(-np.inf)), t32)  # the largest float32 <= threshold
+    above = np.flatnonzero(t32 > threshold)
+    t32[above] = np.nextafter(t32[above], np.float32(-np.inf))  # the largest float32 <= threshold
     if np.dtype(dtype) == np.float32:
         return t32
     # A double x rounds to a float32 <= t32 below the midpoint between t32 and the next
     # float32; at the midpoint itself, rounding half to even picks t32 when t32 is even.
-    midpoint = (t32.astype(np.float64) + np.nextafter(t32, np.float32(np.inf)).astype(np.float64)) / 2
-    even = t32.view(np.uint32) % 2 == 0
-    return np.where(even, midpoint, np.nextafter(midpoint, -np.inf))
+    midpoint = np.nextafter(t32, np.float32(np.inf)).astype(np.float64)
+    midpoint += t32
+    midpoint /= 2
+    odd = np.flatnonzero(t32.view(np.uint32) & 1)
+    midpoint[odd] = np.nextafter(midpoint[odd], -np.inf)
+    return midpoint
 
 
 def tree_nodes(trees: Sequence[Any]) -> dict[str, Any]:
@@ -132,25 +145,44 @@ def tree_nodes(trees: Sequence[Any]) -> dict[str, Any]:
     ([0, 3], [1, 1, 2, 4, 4, 5], [0, 1, 2, 0, 1, 2])
     """
     sizes = np.array([t.node_count for t in trees], dtype=np.int64)
-    starts = np.cumsum(sizes) - sizes
-    left = np.concatenate([t.children_left for t in trees]).astype(np.int64)
-    right = np.concatenate([t.children_right for t in trees]).astype(np.int64)
-    is_leaf = left == -1
-    index = np.arange(len(left))
-    tree = np.repeat(np.arange(len(trees)), sizes)
+    index_type = node_index_dtype(int(sizes.sum()))
+    starts = (np.cumsum(sizes) - sizes).astype(index_type)
+    tree = np.repeat(np.arange(len(trees), dtype=index_type), sizes)
     offsets = starts[tree]
+    index = np.arange(len(tree), dtype=index_type)
+    local = index - offsets  # node ids restart at 0 in every tree
+    left = np.concatenate([t.children_left for t in trees], dtype=index_type, casting="same_kind")
+    right = np.concatenate([t.children_right for t in trees], dtype=index_type, casting="same_kind")
+    is_leaf = left < 0
+    left += offsets
+    right += offsets
+    del offsets
+    np.copyto(left, index, where=is_leaf)  # a leaf is its own child
+    np.copyto(right, index, where=is_leaf)
+    del index
     return {
         "starts": starts,
         "tree": tree,
-        "local": index - offsets,  # node ids restart at 0 in every tree
+        "local": local,
         "is_leaf": is_leaf,
-        "left": np.where(is_leaf, index, left + offsets),
-        "right": np.where(is_leaf, index, right + offsets),
-        "feature": np.concatenate([t.feature for t in trees]).astype(np.int64),
-        "threshold": np.concatenate([t.threshold for t in trees]).astype(np.float64),
-        "missing_left": np.concatenate([t.missing_go_to_left for t in trees]).astype(bool),
+        "left": left,
+        "right": right,
+        "feature": np.concatenate([t.feature for t in trees], dtype=index_type, casting="same_kind"),
+        "threshold": np.concatenate([t.threshold for t in trees]).astype(np.float64, copy=False),
+        "missing_left": np.concatenate([np.asarray(t.missing_go_to_left, dtype=bool) for t in trees]),
         "float32_inputs": True,
     }
+
+
+def node_index_dtype(n_nodes: int) -> type:
+    """The integer dtype of node numbers and feature indices in a forest of ``n_nodes`` nodes: int32 up to 2**31.
+
+    Half the memory of int64 for a forest of millions of nodes; the encoded model is the same.
+
+    >>> node_index_dtype(10**7), node_index_dtype(2**31)
+    (<class 'numpy.int32'>, <class 'numpy.int64'>)
+    """
+    return np.int32 if n_nodes < 2**31 else np.int64
 
 
 def tree_ensemble(
@@ -207,10 +239,17 @@ def tree_ensemble(
     mean = mean and n_trees > 1
     routes = _routes(nodes, X.dtype, missing_values)
     inputs = _inputs(X, routes)
+    # Only these are read from here on: the others (ours when made from trees) are freed, and each attribute is
+    # encoded as soon as it is computed (a list of millions of numbers is then held once, encoded).
+    nodes = {name: nodes[name] for name in ("starts", "tree", "local", "is_leaf")}
     if X.dtype == np.float32:
         base = None if base_values is None or mean else base_values
         inside = softmax and (base_values is None or base is not None)  # nothing to add after the node
-        total = _tree_ensemble_regressor(inputs, nodes, routes, values, targets, n_targets, mean, base, inside)
+        lists = _leaf_entries(nodes, values, targets)
+        del values, targets
+        lists.update(_nodes_v3(nodes, routes))
+        del nodes, routes
+        total = _tree_ensemble_regressor(inputs, lists, n_targets, mean, base, inside)
         if base_values is not None and base is None:
             total = total + Constant(np.asarray(base_values, X.dtype))
         return OnnxSoftmax(total, axis=1) if softmax and not inside else total
@@ -233,13 +272,18 @@ def tree_ensemble(
         values, targets = values[None, :], targets[None, :]
     copies = len(values)
     is_leaf = nodes["is_leaf"]
+    leaf_weights = values[:, is_leaf].astype(X.dtype).ravel()
+    leaf_targetids = AttributeList(targets[:, is_leaf].ravel(), "ints")
+    del values, targets, is_leaf
+    structure = _structure(nodes, routes, copies=copies)
+    del nodes, routes
     total = OnnxTreeEnsemble(
         inputs,
         n_targets=n_targets,
         aggregate_function=_AVERAGE if mean and copies == 1 else _SUM,
-        leaf_weights=values[:, is_leaf].astype(X.dtype).ravel(),
-        leaf_targetids=targets[:, is_leaf].ravel(),
-        **_structure(nodes, routes, copies=copies),
+        leaf_weights=leaf_weights,
+        leaf_targetids=leaf_targetids,
+        **structure,
     )
     if mean and copies > 1:
         total = total / float(n_trees)
@@ -270,31 +314,40 @@ def _routes(nodes: dict[str, Any], dtype: Any, missing_values: bool) -> dict[str
     if nodes.get("float32_inputs", True) or dtype == np.float32:
         points = split_points(nodes["threshold"], dtype)  # float32: the largest float32 <= threshold, for both
     else:
-        points = np.asarray(nodes["threshold"], dtype=np.float64)
-    points = np.where(numeric, points, dtype.type(0.5))
+        points = np.array(nodes["threshold"], dtype=np.float64)
+    points[~numeric] = 0.5
     none = np.zeros(len(split), dtype=bool)
     nan_left = numeric & missing_left if missing_values else none
+    del numeric
     leaves = np.add.reduceat(nodes["is_leaf"], nodes["starts"], dtype=np.int64)  # per tree
     negated_columns = float(np.log2(leaves).sum()) >= NEGATED_COLUMNS_FROM_LEVELS
     negate, tracks_true = (nan_left, none) if negated_columns else (none, nan_left)
     swap = negate | (member & ~missing_left)  # true branch: right
+    del missing_left
     true_child = np.where(swap, nodes["right"], nodes["left"])
     false_child = np.where(swap, nodes["left"], nodes["right"])
-    true_child = np.where(negate & (points == np.inf), false_child, true_child)  # x > inf: never
-    column = np.zeros(len(split), dtype=np.int64)
+    del swap
+    negated_nodes = np.flatnonzero(negate)
+    never = negated_nodes[points[negated_nodes] == np.inf]
+    true_child[never] = false_child[never]  # x > inf: never
     indicators: list[tuple[int, np.ndarray, np.ndarray]] = []
-    if member.any():
-        column[member], empty, indicators = _indicator_columns(nodes, member, dtype)
-        false_child[np.flatnonzero(member)[empty]] = true_child[np.flatnonzero(member)[empty]]  # an empty set: never
+    members = np.flatnonzero(member)
+    if len(members):
+        column, empty, indicators = _indicator_columns(nodes, member, dtype)
+        false_child[members[empty]] = true_child[members[empty]]  # an empty set: never
     n_indicators = sum(table.shape[1] for _, _, table in indicators)
-    negated = np.unique(feature[negate])
+    negated = np.unique(feature[negated_nodes])
+    negated_column = n_indicators + np.searchsorted(negated, feature[negated_nodes])
+    column_of = feature  # the input column each node reads: [indicators, -X[:, negated], X]
+    column_of += n_indicators + len(negated)
+    column_of[negated_nodes] = negated_column
+    if len(members):
+        column_of[members] = column
     with np.errstate(over="ignore"):
-        negated_point = np.nextafter(-points, dtype.type(-np.inf))
+        points[negated_nodes] = np.nextafter(-points[negated_nodes], dtype.type(-np.inf))
     return {
-        "feature": np.select(
-            [member, negate], [column, n_indicators + np.searchsorted(negated, feature)], n_indicators + len(negated) + feature
-        ),
-        "split": np.where(negate, negated_point, points).astype(dtype),
+        "feature": column_of,
+        "split": points.astype(dtype, copy=False),
         "true": true_child,
         "false": false_child,
         "tracks_true": tracks_true,
@@ -316,12 +369,13 @@ def _leaf_table_sum(
     is_leaf = nodes["is_leaf"]
     n_trees = len(nodes["starts"])
     table = np.asarray(values[is_leaf], dtype=np.float64)
+    leaf_targetids = AttributeList(nodes["tree"][is_leaf], "ints")
     rows = OnnxTreeEnsemble(
         inputs,
         n_targets=n_trees,
         aggregate_function=_SUM,
         leaf_weights=np.arange(len(table), dtype=np.float64),
-        leaf_targetids=nodes["tree"][is_leaf],
+        leaf_targetids=leaf_targetids,
         **_structure(nodes, routes, copies=1),
     )
     leaves = OnnxGather(Constant(table), rows.astype(np.int64), axis=0)
@@ -395,37 +449,27 @@ def _inputs(X: Expr, routes: dict[str, Any]) -> Expr:
 
 def _tree_ensemble_regressor(
     X: Expr,
-    nodes: dict[str, Any],
-    routes: dict[str, Any],
-    values: np.ndarray,
-    targets: np.ndarray | None,
+    lists: dict[str, AttributeList],
     n_targets: int,
     mean: bool,
     base_values: np.ndarray | None,
     softmax: bool = False,
 ) -> Expr:
-    """One ``TreeEnsembleRegressor`` (float32): each leaf lists its nonzero (target, weight) pairs; ``softmax``:
-    the softmax of the sums (``post_transform``)."""
-    tree_ids, node_ids, target_ids, weights = _leaf_entries(nodes, values, targets)
+    """One ``TreeEnsembleRegressor`` (float32) of the ``nodes_*`` and ``target_*`` ``lists`` (:func:`_nodes_v3`,
+    :func:`_leaf_entries`); ``softmax``: the softmax of the sums (``post_transform``)."""
     base = None if base_values is None else np.asarray(base_values, dtype=np.float32).ravel()
     return OnnxTreeEnsembleRegressor_3(
         X,
         n_targets=n_targets,
         aggregate_function="AVERAGE" if mean else "SUM",
-        target_treeids=tree_ids,
-        target_nodeids=node_ids,
-        target_ids=target_ids,
-        target_weights=weights.astype(np.float32),
         base_values=base,
         post_transform="SOFTMAX" if softmax else None,
-        **_nodes_v3(nodes, routes),
+        **lists,
     )
 
 
-def _leaf_entries(
-    nodes: dict[str, Any], values: np.ndarray, targets: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Tree id, node id, target and weight of each nonzero value of each leaf (ai.onnx.ml v3 layout).
+def _leaf_entries(nodes: dict[str, Any], values: np.ndarray, targets: np.ndarray | None) -> dict[str, AttributeList]:
+    """``target_*``: tree id, node id, target and weight of each nonzero value of each leaf (ai.onnx.ml v3 layout).
 
     A leaf whose values are all zero keeps one entry (weight 0): onnx's reference
     evaluator needs one per leaf.
@@ -440,24 +484,38 @@ def _leaf_entries(
         target_nodes = leaves[leaf_index]
     else:
         target_nodes, target_ids, weights = leaves, targets[leaves], values[leaves]
-    return nodes["tree"][target_nodes], nodes["local"][target_nodes], target_ids, np.asarray(weights)
+    return {
+        "target_treeids": AttributeList(nodes["tree"][target_nodes], "ints"),
+        "target_nodeids": AttributeList(nodes["local"][target_nodes], "ints"),
+        "target_ids": AttributeList(target_ids, "ints"),
+        "target_weights": AttributeList(weights, "floats"),
+    }
 
 
-def _nodes_v3(nodes: dict[str, Any], routes: dict[str, Any]) -> dict[str, np.ndarray]:
-    """The ``nodes_*`` attributes of the ai.onnx.ml v3 tree ensembles: every node, leaves included."""
-    split = ~nodes["is_leaf"]
+def _nodes_v3(nodes: dict[str, Any], routes: dict[str, Any]) -> dict[str, AttributeList]:
+    """The ``nodes_*`` attributes of the ai.onnx.ml v3 tree ensembles: every node, leaves included.
+
+    Each list is encoded as soon as it is computed: one array of the forest's size at a time.
+    """
+    is_leaf = nodes["is_leaf"]
     local = nodes["local"]
+
+    def at_splits(values: np.ndarray, dtype: Any = None) -> np.ndarray:
+        values = np.array(values, dtype=dtype)  # a copy
+        values[is_leaf] = 0
+        return values
+
     attributes = {
-        "nodes_treeids": nodes["tree"],
-        "nodes_nodeids": local,
-        "nodes_featureids": np.where(split, routes["feature"], 0),
-        "nodes_modes": np.where(split, b"BRANCH_LEQ", b"LEAF"),
-        "nodes_values": np.where(split, routes["split"], np.float32(0)).astype(np.float32),
-        "nodes_truenodeids": np.where(split, local[routes["true"]], 0),
-        "nodes_falsenodeids": np.where(split, local[routes["false"]], 0),
+        "nodes_treeids": AttributeList(nodes["tree"], "ints"),
+        "nodes_nodeids": AttributeList(local, "ints"),
+        "nodes_featureids": AttributeList(at_splits(routes["feature"]), "ints"),
+        "nodes_modes": AttributeList.from_codes(["BRANCH_LEQ", "LEAF"], is_leaf.view(np.uint8)),
+        "nodes_values": AttributeList(at_splits(routes["split"], np.float32), "floats"),
+        "nodes_truenodeids": AttributeList(at_splits(local[routes["true"]]), "ints"),
+        "nodes_falsenodeids": AttributeList(at_splits(local[routes["false"]]), "ints"),
     }
     if routes["tracks_true"].any():
-        attributes["nodes_missing_value_tracks_true"] = (routes["tracks_true"] & split).astype(np.int64)
+        attributes["nodes_missing_value_tracks_true"] = AttributeList(routes["tracks_true"] & ~is_leaf, "ints")
     return attributes
 
 
@@ -479,24 +537,21 @@ def _structure(nodes: dict[str, Any], routes: dict[str, Any], copies: int) -> di
         child = child[entry]
         to_leaf = is_leaf[child]
         ids = np.where(to_leaf, leaf_id[child] + copy * n_leaves, node_id[child] + copy * n_entries)
-        return ids.ravel(), np.tile(to_leaf.astype(np.int64), copies)
+        return ids.ravel(), np.tile(to_leaf, copies)
 
-    true_ids, true_leafs = branch(routes["true"])
-    false_ids, false_leafs = branch(routes["false"])
-    flags = {}
+    structure = {}
+    for side in ("true", "false"):
+        ids, leafs = branch(routes[side])
+        structure[f"nodes_{side}nodeids"] = AttributeList(ids, "ints")
+        structure[f"nodes_{side}leafs"] = AttributeList(leafs, "ints")
+        del ids, leafs
     if routes["tracks_true"].any():
-        flags["nodes_missing_value_tracks_true"] = np.tile(routes["tracks_true"][entry].astype(np.int64), copies)
-    return {
-        **flags,
-        "tree_roots": (node_id[nodes["starts"]] + copy * n_entries).ravel(),
-        "nodes_featureids": np.tile(routes["feature"][entry], copies),
-        "nodes_splits": np.tile(routes["split"][entry], copies),
-        "nodes_modes": np.full(n_entries * copies, _LEQ, dtype=np.uint8),
-        "nodes_truenodeids": true_ids,
-        "nodes_trueleafs": true_leafs,
-        "nodes_falsenodeids": false_ids,
-        "nodes_falseleafs": false_leafs,
-    }
+        structure["nodes_missing_value_tracks_true"] = AttributeList(np.tile(routes["tracks_true"][entry], copies), "ints")
+    structure["tree_roots"] = AttributeList((node_id[nodes["starts"]] + copy * n_entries).ravel(), "ints")
+    structure["nodes_featureids"] = AttributeList(np.tile(routes["feature"][entry], copies), "ints")
+    structure["nodes_splits"] = np.tile(routes["split"][entry], copies)
+    structure["nodes_modes"] = np.full(n_entries * copies, _LEQ, dtype=np.uint8)
+    return dict(sorted(structure.items()))
 
 
 def trees_of(est: Any) -> list[Any]:
