@@ -247,7 +247,8 @@ def _ints_and_slices(expr: Expr, key: Any) -> Expr | None:
                 continue
             if not all(v is None or type(v) is int for v in (start, stop, step)) or step == 0:
                 return None
-            args = _slice_args(item)
+            size = shape[axis] if axis < len(shape) else None
+            args = _known_slice_args(item, size) if type(size) is int else _slice_args(item)
             if args is None:
                 continue
             starts.append(args[0])
@@ -289,12 +290,28 @@ def _slice_args(item: slice) -> tuple[int, int, int] | None:
     return start, end, step
 
 
+def _known_slice_args(item: slice, dim: int) -> tuple[int, int, int] | None:
+    """``(start, end, step)`` of ``item`` on an axis of known length ``dim``, as numpy reads it (``slice.indices``):
+    a negative step whose start lies before the first element is empty (ONNX's Slice would clamp it to 0)."""
+    if item.step == 0:
+        raise ValueError("slice step cannot be zero")
+    taken = range(*item.indices(dim))
+    if len(taken) == 0:
+        return 0, 0, 1
+    if taken.start == 0 and taken.step == 1 and taken.stop == dim:
+        return None
+    end = taken.stop if taken.stop >= 0 else _MIN  # a negative step down to the first element
+    return taken.start, end, taken.step
+
+
 def _apply_slices(x: Expr, entries: list[tuple[int, Any]]) -> Expr:
     """One Slice for every entry that is a slice (ints too when ``ints`` are given as ``i:i+1`` slices)."""
     starts, ends, axes, steps = [], [], [], []
+    shape = x.shape
     for axis, item in entries:
         if isinstance(item, slice):
-            args = _slice_args(item)
+            dim = shape[axis] if shape is not None and axis < len(shape) and isinstance(shape[axis], int) else None
+            args = _slice_args(item) if dim is None else _known_slice_args(item, dim)
             if args is not None:
                 starts.append(args[0])
                 ends.append(args[1])
