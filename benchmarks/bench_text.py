@@ -47,7 +47,6 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
-import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,6 +55,7 @@ from typing import Any
 import numpy as np
 import onnx
 import onnxruntime as ort
+from bench_converters import measure  # the same interleaved, calibrated runs
 
 import onnxalgebra
 
@@ -64,38 +64,6 @@ N_TRAIN = 3_000
 TARGET_LATENCY_RATIO = 1.0
 TARGET_CONVERSION_RATIO = 0.3
 NOISE = 1.03
-
-
-# -- timing ----------------------------------------------------------------------------
-
-
-def _loop(fn: Callable[[], Any], number: int) -> float:
-    start = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - start) / number
-
-
-def _calibrate(fn: Callable[[], Any], budget: float) -> int:
-    fn()
-    number, elapsed = 1, _loop(fn, 1)
-    while elapsed * number < budget / 4 and number < 1_000_000:
-        number *= 4
-        elapsed = _loop(fn, number)
-    return max(1, min(1_000_000, round(budget / max(elapsed, 1e-9))))
-
-
-def measure(candidates: dict[str, Callable[[], Any]], rounds: int, budget: float, stat: str) -> dict[str, float]:
-    """Seconds per call of each candidate: interleaved runs, the min (or median) over rounds."""
-    numbers = {name: _calibrate(fn, budget) for name, fn in candidates.items()}
-    names = list(candidates)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(rounds):
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
-            times[name].append(_loop(candidates[name], numbers[name]))
-    pick = min if stat == "min" else (lambda values: float(np.median(values)))
-    return {name: pick(values) for name, values in times.items()}
 
 
 # -- corpus ----------------------------------------------------------------------------
