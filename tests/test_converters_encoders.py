@@ -195,6 +195,43 @@ def test_one_hot_encoder_graph():
     assert ops.count("Split") == 1 and len(ops) <= 10, ops
 
 
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("params", ["ignore", "drop-first", "drop-if_binary", "sparse"])
+def test_one_hot_encoder_numbers_without_lookup(params, dtype):
+    # numeric categories, none NaN, no infrequent group: the input compared with the categories directly (no
+    # LabelEncoder); -0.0 meets 0.0, 0.1 is no float32 number, NaN and 2.5 are unknown
+    train, test = numbers()
+    est = OneHotEncoder(sparse_output=False).set_params(**ONE_HOT[params]).fit(train[:, 1:])
+    held_out = test[:, 1:].copy()
+    held_out[:5, 1] = [0.1, -0.0, 0.0, np.nan, 2.5]
+    check_transform(est, held_out, dtype)
+    ops = [n.op_type for n in to_onnx(est, held_out[:1].astype(dtype)).graph.node]
+    assert ops == ["ArrayFeatureExtractor", "Equal", "Cast"], ops
+
+
+def test_one_hot_encoder_dataframe_numbers_without_lookup():
+    pd = pytest.importorskip("pandas")
+    train, test = integers()
+    frame = pd.DataFrame({"a": train[:, 0], "b": train[:, 1]})
+    held_out = pd.DataFrame({"a": test[:, 0], "b": test[:, 1]})
+    est = OneHotEncoder(handle_unknown="ignore", sparse_output=False).fit(frame)
+    model = to_onnx(est, frame.head())
+    assert [n.op_type for n in model.graph.node] == ["Concat", "ArrayFeatureExtractor", "Equal", "Cast"]
+    (got,) = run_onnx(model, {c: held_out[[c]].to_numpy() for c in held_out.columns})
+    np.testing.assert_array_equal(got, est.transform(held_out))
+    mixed = pd.DataFrame({"a": train[:, 0], "b": train[:, 1].astype(np.float64)})  # int64 and float64: lookups
+    est = OneHotEncoder(handle_unknown="ignore", sparse_output=False).fit(mixed)
+    model = to_onnx(est, mixed.head())
+    assert "LabelEncoder" in [n.op_type for n in model.graph.node]
+    feeds = {"a": held_out[["a"]].to_numpy(), "b": held_out[["b"]].to_numpy().astype(np.float64)}
+    (got,) = run_onnx(model, feeds)
+    np.testing.assert_array_equal(got, est.transform(pd.DataFrame({"a": test[:, 0], "b": test[:, 1].astype(float)})))
+    big = pd.DataFrame({"id": np.array([2**24, 2**24 + 1, 2**53 + 2], dtype=np.int64), "x": [0.5, 1.5, 2.5]})
+    est = OneHotEncoder(handle_unknown="ignore", sparse_output=False).fit(big)  # int64 ids stay int64 (float32 merges them)
+    (got,) = run_onnx(to_onnx(est, big), {c: big[[c]].to_numpy() for c in big.columns})
+    np.testing.assert_array_equal(got, est.transform(big))
+
 ORDINAL = {
     "default": {},
     "unknown=-1": {"handle_unknown": "use_encoded_value", "unknown_value": -1},
