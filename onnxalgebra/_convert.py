@@ -26,6 +26,7 @@ each thread's own.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import threading
 import warnings
@@ -250,6 +251,25 @@ def convert_estimator(estimator: Any, X: Any, options: dict[str, Any] | None = N
     if not isinstance(X, (Expr, Columns)):
         raise OnnxAlgebraError(f"convert_estimator: X must be an expression, got {type(X).__name__}.")
     _check_fitted(estimator)
+    return _convert_fitted(estimator, X, options)
+
+
+def _takes_options(fn: Any) -> bool:
+    """``fn`` (a converter) has an ``options`` parameter (remembered per converter: inspect.signature costs a
+    sixth of a small model's conversion)."""
+    try:
+        return _takes_options_of(fn)
+    except TypeError:  # an unhashable callable
+        return "options" in inspect.signature(fn).parameters
+
+
+@functools.lru_cache(maxsize=1024)
+def _takes_options_of(fn: Any) -> bool:
+    return "options" in inspect.signature(fn).parameters
+
+
+def _convert_fitted(estimator: Any, X: Expr | Columns, options: dict[str, Any] | None) -> tuple[Expr, ...]:
+    """:func:`convert_estimator` once ``estimator`` is known to be fitted."""
     fn = find_converter(estimator)
     if isinstance(X, Columns):
         X = X.for_converter(estimator, fn)  # the columns, or the matrix of those it was fitted on
@@ -260,7 +280,7 @@ def convert_estimator(estimator: Any, X: Any, options: dict[str, Any] | None = N
         dtype = _FLOAT_DTYPE.get() or np.dtype(np.float32)
     token = _FLOAT_DTYPE.set(np.dtype(dtype))
     try:
-        if "options" in inspect.signature(fn).parameters:
+        if _takes_options(fn):
             result = fn(estimator, X, options=dict(options or {}))
         elif options:
             raise OnnxAlgebraError(
@@ -393,7 +413,7 @@ def estimator_to_onnx(
     token = _TARGET_OPSET.set(target_opset)  # converters build operators that fit it (onnxalgebra.target_opset())
     forced = _FLOAT_DTYPE.set(np.dtype(dtype)) if dtype is not None else None  # strings in: the computation dtype
     try:
-        outputs = list(convert_estimator(estimator, X, options))
+        outputs = list(_convert_fitted(estimator, X, options))  # checked above
     finally:
         if forced is not None:
             _FLOAT_DTYPE.reset(forced)
