@@ -92,7 +92,7 @@ import onnx
 import onnxruntime as ort
 
 import onnxalgebra
-from onnxalgebra import _convert
+from onnxalgebra.registry import _convert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "docs"))
 from estimator_coverage import sklearn_outputs  # the oracle the tests use

@@ -77,7 +77,7 @@ import numpy as np
 import onnx
 import onnxalgebra
 from onnxalgebra import *
-from onnxalgebra._convert import find_converter
+from onnxalgebra.registry._convert import find_converter
 from onnxalgebra._optional import require
 from onnxalgebra._types import elem_type_of, make_type
 """

@@ -406,7 +406,7 @@ def measure(name: str, cls: type) -> Row:
     import onnxruntime as ort
 
     from onnxalgebra import to_onnx
-    from onnxalgebra._convert import UnsupportedEstimatorError
+    from onnxalgebra.registry._convert import UnsupportedEstimatorError
 
     if name in REASONS:  # nothing to measure
         return Row(name, False, reason=REASONS[name])

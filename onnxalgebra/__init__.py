@@ -21,18 +21,24 @@ from __future__ import annotations
 from typing import Any
 
 from ._attributes import AttributeList
-from ._convert import OnnxSubEstimator, UnsupportedEstimatorError, computation_dtype, convert_estimator, register_converter
 from ._custom import custom_operator
-from ._dataframe import Columns, dataframe_feeds, takes_columns
 from ._errors import CompileError, OnnxAlgebraError, OnnxIndexError, OnnxNumpyError, OnnxShapeError, OnnxTypeError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
 from ._graph import Graph
-from ._large import save_model
 from ._optional import MissingDependencyError, require
 from ._types import MapType, OptionalType, SequenceType, TensorType, ValueType
+from .compiler._large import save_model
 from .display._dot import to_dot
 from .display._networkx import to_networkx
 from .display._render import Diagram, RenderError, show
+from .registry._convert import (
+    OnnxSubEstimator,
+    UnsupportedEstimatorError,
+    computation_dtype,
+    convert_estimator,
+    register_converter,
+)
+from .registry._dataframe import Columns, dataframe_feeds, takes_columns
 
 __version__ = "0.1.0"
 
@@ -115,8 +121,8 @@ def to_onnx(
     >>> [o.name for o in model.graph.output]
     ['Abs_0', 'Neg_0']
     """
-    from ._compile import compile_model
-    from ._convert import OnnxSubEstimator, estimator_to_onnx
+    from .compiler._compile import compile_model
+    from .registry._convert import OnnxSubEstimator, estimator_to_onnx
 
     if isinstance(obj, OnnxSubEstimator):
         obj = obj.outputs

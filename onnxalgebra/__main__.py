@@ -17,7 +17,7 @@ from pathlib import Path
 
 
 def _demo(output: Path) -> int:
-    from ._demo import run_demo
+    from .cli._demo import run_demo
 
     started = time.perf_counter()
     run_demo(output, say=lambda line: print(line, flush=True))
@@ -52,7 +52,7 @@ def _show(path: Path, output: Path | None, dot: bool, collapse: int | None, info
         print(f"onnxalgebra show: {exc}", file=sys.stderr)
         return 2
     if info:
-        from ._runtimes import describe_versions
+        from .compiler._runtimes import describe_versions
 
         print(describe_versions(model))
         if output is None and not dot:
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                       help="print the producer, IR version, opsets and the oldest onnxruntime that loads it")
     show.add_argument("--collapse", type=int, default=None,
                       help="draw linear chains of at least N nodes as one box (0: never; default: automatic)")
-    from ._cli_convert import add_arguments as add_convert_arguments
+    from .cli._cli_convert import add_arguments as add_convert_arguments
 
     convert = sub.add_parser("convert", help="convert a saved scikit-learn model (.skops, .pkl, .joblib) to a checked ONNX file")
     add_convert_arguments(convert)
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "show":
         return _show(args.model, args.output, args.dot, args.collapse, args.info)
     if args.command == "convert":
-        from ._cli_convert import run as run_convert
+        from .cli._cli_convert import run as run_convert
 
         return run_convert(args)
     return 2  # pragma: no cover - argparse rejects unknown commands

@@ -14,11 +14,11 @@ import numpy as np
 
 __all__ = ["FLOAT_DTYPE", "TARGET_OPSET", "follow_float_dtype", "target_for"]
 
-# Set by onnxalgebra._convert while a converter runs; None elsewhere.
+# Set by onnxalgebra.registry._convert while a converter runs; None elsewhere.
 FLOAT_DTYPE: contextvars.ContextVar[np.dtype | None] = contextvars.ContextVar("onnxalgebra_float_dtype", default=None)
 
 
-# Set by onnxalgebra._convert while converters run for a target_opset (int or dict); None elsewhere.
+# Set by onnxalgebra.registry._convert while converters run for a target_opset (int or dict); None elsewhere.
 TARGET_OPSET: contextvars.ContextVar[object] = contextvars.ContextVar("onnxalgebra_target_opset", default=None)
 
 

@@ -3,7 +3,7 @@
 An expression is lazy: building one only checks it against its schema and,
 when the types of its inputs are known, infers its output types (so a type
 error surfaces at the line that builds the node). Compilation to a
-``ModelProto`` happens in :mod:`onnxalgebra._compile`.
+``ModelProto`` happens in :mod:`onnxalgebra.compiler._compile`.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class Expr(_numpy_ops.NumpyOperators):
         >>> [n.op_type for n in model.graph.node]
         ['Add']
         """
-        from ._compile import compile_model
+        from .compiler._compile import compile_model
 
         return compile_model([self], inputs, outputs_spec=outputs, target_opset=target_opset)
 
@@ -104,7 +104,7 @@ class Expr(_numpy_ops.NumpyOperators):
         >>> OnnxAdd("X", 1.0).eval({"X": np.array([1, 2], np.float32)})
         array([2., 3.], dtype=float32)
         """
-        from ._evaluate import evaluate
+        from .compiler._evaluate import evaluate
 
         return evaluate(self, feeds, runtime=runtime, target_opset=target_opset)
 

@@ -160,7 +160,7 @@ def _registered() -> dict[str, type]:
     """The scikit-learn classes that have a converter, by name."""
     from onnxalgebra_converters import scikit_learn as converters
 
-    from onnxalgebra import _convert
+    from onnxalgebra.registry import _convert
 
     converters.register()
     return {cls.__name__: cls for cls in _convert._REGISTRY if cls.__module__.startswith("sklearn")}

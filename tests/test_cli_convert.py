@@ -28,7 +28,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from onnxalgebra import UnsupportedEstimatorError, dataframe_feeds
 from onnxalgebra.__main__ import main
-from onnxalgebra._convert import find_converter
+from onnxalgebra.registry._convert import find_converter
 
 TOLERANCE = {np.float32: 1e-5, np.float64: 1e-10}
 TREE = "sklearn.tree._tree.Tree"

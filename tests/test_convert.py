@@ -26,10 +26,10 @@ from onnxalgebra import (
     TensorType,
     UnsupportedEstimatorError,
     Var,
-    _convert,
     register_converter,
     to_onnx,
 )
+from onnxalgebra.registry import _convert
 
 # --- helpers ---------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
 from onnxalgebra import OnnxAlgebraError, to_onnx
-from onnxalgebra._convert import output_names_for
+from onnxalgebra.registry._convert import output_names_for
 
 DTYPES = [np.float32, np.float64]
 DTYPE_IDS = ["float32", "float64"]

@@ -19,7 +19,7 @@ from sklearn.preprocessing import Binarizer, FunctionTransformer, OneHotEncoder,
 from sklearn.tree import DecisionTreeClassifier
 
 from onnxalgebra import MissingDependencyError, OnnxAlgebraError, UnsupportedEstimatorError, Var, dataframe_feeds, to_onnx
-from onnxalgebra._convert import find_converter
+from onnxalgebra.registry._convert import find_converter
 
 pd = pytest.importorskip("pandas")
 

@@ -20,7 +20,8 @@ import threading
 import numpy as np
 import pytest
 
-from onnxalgebra import _convert, _inference, register_converter, to_onnx
+from onnxalgebra import _inference, register_converter, to_onnx
+from onnxalgebra.registry import _convert
 
 pytest.importorskip("sklearn")
 pytest.importorskip("pandas")
@@ -159,7 +160,7 @@ def serial():
 def first_conversions_in_threads():
     """8 threads build at the same instant, the first models of the process: 6 convert different estimators
     (the converters' entry point is loaded meanwhile), 2 compile expressions (operator classes are made)."""
-    import onnxalgebra._convert as convert
+    import onnxalgebra.registry._convert as convert
 
     assert not convert._ENTRY_POINTS_LOADED, "the converters were loaded before the race"
     work = jobs(fit())

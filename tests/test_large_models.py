@@ -18,8 +18,9 @@ from google.protobuf.message import EncodeError
 from onnx import TensorProto, helper, numpy_helper
 from onnxruntime import InferenceSession
 
-from onnxalgebra import Var, _large, save_model, to_onnx
+from onnxalgebra import Var, save_model, to_onnx
 from onnxalgebra._passes import dedup_constants
+from onnxalgebra.compiler import _large
 
 X = (np.arange(32, dtype=np.float32).reshape(2, 16) % 5) - 2  # small integers: float32 sums are exact
 

@@ -1,4 +1,4 @@
-"""The table of onnxruntime releases (onnxalgebra/_runtimes.py) and ``onnxalgebra show --info``.
+"""The table of onnxruntime releases (onnxalgebra/compiler/_runtimes.py) and ``onnxalgebra show --info``.
 
 The table's rows must be ONNX releases' own (IR version, opset, ML opset)
 triples (onnx.helper.VERSION_TABLE, the independent record); the installed
@@ -17,8 +17,8 @@ import pytest
 from onnx import helper
 
 from onnxalgebra import Var, operator_class, to_onnx
-from onnxalgebra._opset import onnxruntime_kernels
-from onnxalgebra._runtimes import LATE_KERNELS, RELEASES, describe_versions, oldest_onnxruntime
+from onnxalgebra.compiler._opset import onnxruntime_kernels
+from onnxalgebra.compiler._runtimes import LATE_KERNELS, RELEASES, describe_versions, oldest_onnxruntime
 
 
 def test_every_row_is_an_onnx_release():

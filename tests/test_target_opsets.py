@@ -1,4 +1,4 @@
-"""Converters honour ``target_opset`` (onnxalgebra._opset, onnxalgebra.target_opset()), against scikit-learn.
+"""Converters honour ``target_opset`` (onnxalgebra.compiler._opset, onnxalgebra.target_opset()), against scikit-learn.
 
 Every converter's model, built for opset 15, imports at most opset 15 and
 predicts what scikit-learn predicts; float32 tree models fit ai.onnx.ml 3;

@@ -1,3 +1,3 @@
 """The compiler's steps, one idea per module: naming, constant deduplication,
-common-subexpression elimination. :mod:`onnxalgebra._compile` runs them in one
+common-subexpression elimination. :mod:`onnxalgebra.compiler._compile` runs them in one
 sweep over the nodes in topological order."""

@@ -165,10 +165,10 @@ class _ExprViewer:
         return f"{prefix}_{k}"
 
     def graph(self, name: str, outputs: list[Any], body_inputs: tuple[Any, ...]) -> GraphView:
-        from .._compile import expand_outputs
         from .._expr import Constant, Output, Var
         from .._graph import Graph
         from .._traverse import postorder
+        from ..compiler._compile import expand_outputs
 
         values = expand_outputs(outputs)
         inputs: dict[str, ValueType | None] = {}

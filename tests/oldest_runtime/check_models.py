@@ -1,7 +1,7 @@
 """Run the exported models in this environment's onnxruntime (the oldest ``pyproject.toml`` allows).
 
 ``python check_models.py DIR`` (``make test-oldest``), with only numpy and onnxruntime installed. Each model
-the table of onnxalgebra._runtimes says this release loads must load and predict what scikit-learn
+the table of onnxalgebra.compiler._runtimes says this release loads must load and predict what scikit-learn
 predicted (labels equal, values within the tolerance relative to their scale); each model it says needs a
 newer release must fail to load here (the table must not be too pessimistic either). Exits 1 on any
 disagreement, printing one line per model.

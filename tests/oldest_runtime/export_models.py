@@ -4,7 +4,7 @@ Run in the project's environment: ``python tests/oldest_runtime/export_models.py
 (``tests/fitted_estimators.py``, float32 and float64) and the demo's models, it saves the model built with
 default options, the rows to predict and scikit-learn's predictions (the oracle), and in ``manifest.json``
 the tolerance and the oldest onnxruntime release that loads the model by the table of
-``onnxalgebra._runtimes``.
+``onnxalgebra.compiler._runtimes``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from converter_checks import estimator_coverage, sklearn_outputs
 from fitted_estimators import fitted_estimators
 
 from onnxalgebra import to_onnx
-from onnxalgebra._demo import _logistic_function, demo_logistic_beta, demo_models
-from onnxalgebra._runtimes import oldest_onnxruntime
+from onnxalgebra.cli._demo import _logistic_function, demo_logistic_beta, demo_models
+from onnxalgebra.compiler._runtimes import oldest_onnxruntime
 
 TOLERANCE = {"float32": 1e-5, "float64": 1e-10}
 

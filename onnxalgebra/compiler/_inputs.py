@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 from onnx import TypeProto, ValueInfoProto
 
-from ._errors import CompileError
-from ._types import TensorType, ValueType, make_type, type_from_proto
+from .._errors import CompileError
+from .._types import TensorType, ValueType, make_type, type_from_proto
 
 __all__ = ["BATCH_DIM", "parse_inputs", "type_of_sample"]
 
@@ -52,7 +52,7 @@ def _type_of(name: str, value: Any) -> ValueType:
 def parse_inputs(spec: Any) -> list[tuple[str, ValueType]]:
     """Normalise an ``inputs`` argument: a dict name -> sample, or a list of
     ``(name, dtype, shape)``, ``ValueInfoProto`` or typed ``Var``."""
-    from ._expr import Var
+    from .._expr import Var
 
     if spec is None:
         return []

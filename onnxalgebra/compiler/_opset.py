@@ -16,9 +16,9 @@ import functools
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from ._errors import CompileError
-from ._schemas import max_opset, operator_table, schema_at
-from ._versions import FLOOR, equivalent_versions, opset_range
+from .._errors import CompileError
+from .._schemas import max_opset, operator_table, schema_at
+from .._versions import FLOOR, equivalent_versions, opset_range
 
 __all__ = ["NodeUse", "UsedOp", "choose_opsets", "onnxruntime_kernels", "opsets_of"]
 

@@ -35,7 +35,7 @@ import onnx
 from google.protobuf.message import EncodeError, Message
 from onnx import AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto, helper
 
-from ._wire import length_delimited
+from .._wire import length_delimited
 
 __all__ = ["save_model", "check_model", "exceeds_limit", "model_tensors", "PROTOBUF_LIMIT", "EXTERNAL_THRESHOLD"]
 

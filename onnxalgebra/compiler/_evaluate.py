@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import CompileError
+from .._errors import CompileError
 
 __all__ = ["evaluate", "RUNTIMES"]
 
@@ -31,8 +31,8 @@ def evaluate(expr: Any, feeds: dict[str, Any], runtime: str = "onnxruntime", tar
     signature (names, dtypes, shapes but the first, batch, dimension), runtime
     and target opset: the model declares every other dimension as in the feeds.
     """
+    from .._expr import OnnxOperator, Output
     from ._compile import compile_model
-    from ._expr import OnnxOperator, Output
 
     if runtime not in RUNTIMES:
         raise CompileError(f"eval: runtime must be one of {RUNTIMES}, got {runtime!r}.")

@@ -151,7 +151,7 @@ def load_estimator(path: Path, trust: Sequence[str] = (), trust_pickle: bool = F
 
 
 def _load_skops(path: Path, trust: Sequence[str]) -> tuple[Any, str]:
-    from ._optional import require
+    from .._optional import require
 
     sio = require("skops.io", "loading a .skops file")
     try:
@@ -283,7 +283,7 @@ def _read_csv(path: Path, estimator: Any, dtype: str | None) -> tuple[Any, np.dt
                 f"--sample {path}: not rows of numbers ({exc}); give a header row for named or text columns."
             ) from None
         return X.astype(computation), computation
-    from ._optional import require
+    from .._optional import require
 
     pd = require("pandas", "a --sample CSV with a header")
     try:
@@ -413,7 +413,7 @@ def _sklearn_values(estimator: Any, X: Any, names: Sequence[str]) -> list[np.nda
 def _verify(estimator: Any, path: Path, X: Any, dtype: np.dtype) -> list[OutputCheck]:
     import onnxruntime
 
-    from ._dataframe import dataframe_feeds, is_dataframe
+    from ..registry._dataframe import dataframe_feeds, is_dataframe
 
     try:
         session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
@@ -459,7 +459,7 @@ def _type_text(value_info: Any) -> str:
 
 
 def _describe(model: Any, path: Path, estimator: Any, how: str, source: Path) -> list[str]:
-    from ._runtimes import describe_versions
+    from ..compiler._runtimes import describe_versions
 
     size = path.stat().st_size
     initializers = {i.name for i in model.graph.initializer}
@@ -531,9 +531,9 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> int:
 
 
 def _run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
-    from . import to_onnx
-    from ._errors import OnnxAlgebraError
-    from ._large import save_model
+    from .. import to_onnx
+    from .._errors import OnnxAlgebraError
+    from ..compiler._large import save_model
 
     target_opset = _parse_target_opset(args.target_opset)
     output = args.output if args.output is not None else Path(args.model).with_suffix(".onnx")

@@ -35,14 +35,14 @@ from typing import Any
 
 import numpy as np
 
-from ._context import FLOAT_DTYPE as _FLOAT_DTYPE
-from ._context import TARGET_OPSET as _TARGET_OPSET
+from .._context import FLOAT_DTYPE as _FLOAT_DTYPE
+from .._context import TARGET_OPSET as _TARGET_OPSET
+from .._errors import OnnxAlgebraError
+from .._expr import Expr, Var
+from .._numpy_ops import NumpyOperators
+from .._types import TensorType, ValueType
+from ..compiler._inputs import type_of_sample
 from ._dataframe import Columns, dataframe_columns, is_dataframe
-from ._errors import OnnxAlgebraError
-from ._expr import Expr, Var
-from ._inputs import type_of_sample
-from ._numpy_ops import NumpyOperators
-from ._types import TensorType, ValueType
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -349,7 +349,7 @@ def input_type(X: Any, estimator: Any) -> ValueType:
     if X is None:
         raise OnnxAlgebraError(f"to_onnx({type(estimator).__name__}): give X, a numpy sample such as X[:1].astype(np.float32).")
     try:
-        from ._inputs import parse_inputs
+        from ..compiler._inputs import parse_inputs
 
         ((_, vtype),) = parse_inputs([("X", *X)] if isinstance(X, tuple) else [X])
         return vtype
@@ -361,7 +361,7 @@ def input_type(X: Any, estimator: Any) -> ValueType:
 
 def zipmap(estimator: Any, probabilities: Expr) -> Expr:
     """Probabilities as a sequence of maps class -> probability (``options={'zipmap': True}``)."""
-    from ._operators import operator_class
+    from .._operators import operator_class
 
     classes = np.asarray(estimator.classes_)
     proba = probabilities  # ZipMap takes float: a cast for other dtypes only
@@ -386,7 +386,7 @@ def estimator_to_onnx(
     ``X`` is a numpy sample, a type, or a pandas DataFrame (one input per
     column); ``dtype`` forces the computation dtype (the input keeps its own).
     """
-    from ._compile import compile_model
+    from ..compiler._compile import compile_model
 
     _check_fitted(estimator)
     names = output_names_for(estimator, {k: v for k, v in (options or {}).items() if k != "zipmap"})

@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import OnnxAlgebraError
-from ._expr import Expr, Var
-from ._inputs import BATCH_DIM
-from ._optional import EXTRAS, require
+from .._errors import OnnxAlgebraError
+from .._expr import Expr, Var
+from .._optional import EXTRAS, require
+from ..compiler._inputs import BATCH_DIM
 
 __all__ = ["Columns", "dataframe_columns", "dataframe_feeds", "is_dataframe", "takes_columns"]
 
@@ -250,7 +250,7 @@ class Columns:
             raise OnnxAlgebraError(f"{_name_of(estimator)}: no column to put side by side.")
         if len(parts) == 1:
             return parts[0]
-        from ._operators import operator_class
+        from .._operators import operator_class
 
         return operator_class("Concat")(*parts, axis=1)
 

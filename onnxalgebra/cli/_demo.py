@@ -45,7 +45,7 @@ def _latency_us(fn: Callable[[], Any], budget: float = 0.4) -> float:
 
 
 def _save_diagram(model: Any, path: Path, say: Callable[[str], None]) -> Path:
-    from .display._render import RenderError, show
+    from ..display._render import RenderError, show
 
     diagram = show(model)
     if shutil.which("dot") is None:
@@ -62,7 +62,7 @@ def _save_diagram(model: Any, path: Path, say: Callable[[str], None]) -> Path:
 
 def _logistic_function(X32: np.ndarray, beta32: np.ndarray) -> Any:
     """The talk's cell, as written."""
-    from . import OnnxAdd, OnnxDiv, OnnxExp, OnnxMatMul
+    from .. import OnnxAdd, OnnxDiv, OnnxExp, OnnxMatMul
 
     onnxExpM = OnnxExp(OnnxMatMul("X", beta32))
     cst = np.ones((1, 3), dtype=np.float32)
@@ -73,7 +73,7 @@ def _logistic_function(X32: np.ndarray, beta32: np.ndarray) -> Any:
 
 def demo_models() -> tuple[dict[str, Any], np.ndarray]:
     """The demo's fitted models (on iris, deterministic) and its float32 test rows."""
-    from ._optional import MissingDependencyError, require
+    from .._optional import MissingDependencyError, require
 
     try:
         require("sklearn", "the demo")
@@ -106,7 +106,7 @@ def run_demo(output: Path, say: Callable[[str], None] = print) -> list[Row]:
     """Run the demo into ``output``; returns the benchmark table."""
     from onnxruntime import InferenceSession
 
-    from . import to_onnx
+    from .. import to_onnx
 
     output.mkdir(parents=True, exist_ok=True)
     say(f"[1/5] fitting on iris; models and diagrams go to {output.resolve()}")

@@ -22,21 +22,21 @@ import numpy as np
 import onnx
 from onnx import GraphProto, ModelProto, defs, helper
 
-from ._attributes import attribute_bytes, attribute_proto
-from ._control_flow import refine_control_flow
-from ._errors import CompileError
-from ._expr import Constant, Expr, OnnxOperator, Output, Var, resolve_constants
-from ._graph import Graph
+from .._attributes import attribute_bytes, attribute_proto
+from .._control_flow import refine_control_flow
+from .._errors import CompileError
+from .._expr import Constant, Expr, OnnxOperator, Output, Var, resolve_constants
+from .._graph import Graph
+from .._passes.cse import NodeTable
+from .._passes.dedup_constants import InitializerTable
+from .._passes.naming import NameAllocator
+from .._schemas import operator_table
+from .._signature import Signature
+from .._traverse import postorder
+from .._types import TensorType, ValueType, elem_type_of, make_type, value_info
+from .._versions import type_string
 from ._inputs import parse_inputs
 from ._opset import NodeUse, UsedOp, choose_opsets
-from ._passes.cse import NodeTable
-from ._passes.dedup_constants import InitializerTable
-from ._passes.naming import NameAllocator
-from ._schemas import operator_table
-from ._signature import Signature
-from ._traverse import postorder
-from ._types import TensorType, ValueType, elem_type_of, make_type, value_info
-from ._versions import type_string
 
 __all__ = ["compile_model", "expand_outputs"]
 
@@ -358,7 +358,7 @@ def _parse_output_spec(spec: Any, count: int) -> tuple[list[str | None], list[Va
             names.append(item)
             types.append(None)
         elif isinstance(item, onnx.ValueInfoProto):
-            from ._types import type_from_proto
+            from .._types import type_from_proto
 
             names.append(item.name)
             types.append(type_from_proto(item.type) if item.HasField("type") else None)
@@ -497,7 +497,7 @@ def _declared_inputs(spec: Any, survey: _Survey) -> dict[str, ValueType]:
 
 
 def _finish(model: ModelProto, opsets: dict[str, int]) -> ModelProto:
-    from . import __version__
+    from .. import __version__
 
     imports = [helper.make_opsetid(d, v) for d, v in sorted(opsets.items())]
     model.opset_import.extend(imports)

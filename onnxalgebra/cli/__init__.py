@@ -1,0 +1,1 @@
+"""The command line's jobs: the demo and ``onnxalgebra convert``."""

@@ -1,0 +1,1 @@
+"""The converter registry: estimators to expressions, and DataFrame inputs."""
