@@ -20,7 +20,7 @@ from ._attributes import attribute_bytes, attributes_key
 from ._context import follow_float_dtype, target_for
 from ._errors import OnnxTypeError, OperatorError
 from ._graph import Graph
-from ._inference import constant_data_key, infer_outputs, type_from_type_str
+from ._inference import constant_data_key, infer_outputs, schema_facts, type_from_type_str
 from ._schemas import max_opset, schema_at
 from ._signature import Signature, check_attributes, check_input_count, signature_of
 from ._types import Dim, TensorType, ValueType, elem_type_of, make_type
@@ -512,7 +512,8 @@ class OnnxOperator(Expr):
         arrays = resolve_constants(sig, self.inputs, types)
         types = [TensorType(elem_type_of(a.dtype), a.shape) if t is None and a is not None else t for a, t in zip(arrays, types)]
         present = tuple(v is not None for v in self.inputs)
-        opsets = ((sig.schema.domain, sig.schema.since_version),)
+        domain, _, version, _ = schema_facts(sig)
+        opsets = ((domain, version),)
         self._types = self.infer(sig, tuple(types), arrays, opsets, None, present)
         self._in_types = tuple(types)
 

@@ -32,7 +32,7 @@ from ._signature import Signature
 from ._types import OptionalType, SequenceType, TensorType, ValueType, type_from_proto, type_to_proto
 from ._wire import length_delimited
 
-__all__ = ["infer_outputs", "type_from_type_str", "clear_cache"]
+__all__ = ["infer_outputs", "type_from_type_str", "clear_cache", "schema_facts"]
 
 # Constants at most this large are given to ONNX inference as data (a Reshape's
 # shape, a Slice's starts...), so that output shapes are known.
@@ -112,47 +112,45 @@ def infer_outputs(
     the type is unknown or the optional input omitted (``present`` tells
     which). ONNX's inference runs only when every present input is typed.
     """
-    schema = sig.schema
-    key = (schema.domain, schema.name, schema.since_version, n_outputs, attr_key, input_types, present, data_key, opsets)
+    domain, op_type, version, has_inference = schema_facts(sig)
+    key = (domain, op_type, version, n_outputs, attr_key, input_types, present, data_key, opsets)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
-    inferred: dict[str, TypeProto] = {}
+    inferred: dict[str, bytes] = {}
     typed = all(t is not None for t, p in zip(input_types, present) if p)
     ignored = None
-    if schema.domain == "ai.onnx.ml":
-        check_lists(sig.label, schema.name, attributes)
-        ignored = ignored_by_inference(schema.name, schema.since_version)
-    if schema.has_type_and_shape_inference_function and typed:
-        inputs = [f"i{i}" if p else "" for i, p in enumerate(present)]
-        header = helper.make_node(schema.name, inputs, [f"o{i}" for i in range(n_outputs)], domain=schema.domain)
+    if domain == "ai.onnx.ml":
+        check_lists(sig.label, op_type, attributes)
+        ignored = ignored_by_inference(op_type, version)
+    if has_inference and typed:
         wires = attribute_bytes()
         if ignored:  # present but empty: a long list costs nothing to parse
             wires = [
                 AttributeList((), v.kind).wire(n) if n in ignored and isinstance(v, AttributeList) else w
                 for (n, v), w in zip(attributes.items(), wires)
             ]
-        node = header.SerializeToString() + b"".join(length_delimited(5, a) for a in wires)
-        types = {name: type_to_proto(t) for name, t in zip(inputs, input_types) if name}
+        node = _header(domain, op_type, present, n_outputs) + b"".join(length_delimited(5, a) for a in wires)
+        types = {f"i{i}": _type_bytes(t) for i, (t, p) in enumerate(zip(input_types, present)) if p}
         data = {
-            f"i{i}": numpy_helper.from_array(np.frombuffer(raw, dtype=np.dtype(dt)).reshape(shape))
+            f"i{i}": numpy_helper.from_array(np.frombuffer(raw, dtype=np.dtype(dt)).reshape(shape)).SerializeToString()
             for i, dt, shape, raw in data_key
         }
         try:
-            inferred = _infer_node(schema, node, types, data, dict(opsets))
+            inferred = _infer_node(sig.schema, node, types, data, dict(opsets))
         except (shape_inference.InferenceError, checker.ValidationError) as exc:
             message = " ".join(str(exc).split())
             raise OnnxTypeError(f"{sig.label}: type inference failed for inputs {describe()}: {message}") from None
     result = []
     for i in range(n_outputs):
-        proto = inferred.get(f"o{i}")
-        vtype = type_from_proto(proto) if proto is not None else None
+        raw = inferred.get(f"o{i}")
+        vtype = _type_of_bytes(raw) if raw is not None else None
         result.append(vtype if vtype is not None else _from_constraints(sig, i, input_types))
     out = tuple(result)
-    if schema.domain == "" and schema.name in _CHECKS:
-        _CHECKS[schema.name](sig.label, attributes, input_types, data_key, out)
-    if schema.domain == "ai.onnx.ml" and has_rule(schema.name):
-        out = complete_ml_types(schema.name, out, attributes, input_types)
+    if domain == "" and op_type in _CHECKS:
+        _CHECKS[op_type](sig.label, attributes, input_types, data_key, out)
+    if domain == "ai.onnx.ml" and has_rule(op_type):
+        out = complete_ml_types(op_type, out, attributes, input_types)
     _CACHE[key] = out
     return out
 
@@ -228,9 +226,10 @@ _CHECKS: dict[str, Callable[..., None]] = {"Reshape": _check_reshape, "Gather": 
 
 
 def _infer_node(
-    schema: Any, node: bytes, types: dict[str, TypeProto], data: dict[str, TensorProto], opsets: dict[str, int]
-) -> dict[str, TypeProto]:
-    """ONNX's inference of the serialised node ``node`` (inputs ``i0, i1...``, outputs ``o0, o1...``).
+    schema: Any, node: bytes, types: dict[str, bytes], data: dict[str, bytes], opsets: dict[str, int]
+) -> dict[str, bytes]:
+    """ONNX's inference of the serialised node ``node`` (inputs ``i0, i1...``, outputs ``o0, o1...``), given
+    the serialised ``TypeProto`` of each input and ``TensorProto`` of the constants; serialised output types.
 
     ``onnx.shape_inference.infer_node_outputs`` serialises its ``NodeProto``
     and calls the schema's ``_infer_node_outputs``; handing that the bytes the
@@ -238,19 +237,72 @@ def _infer_node(
     """
     infer = getattr(schema, "_infer_node_outputs", None)
     if infer is None:  # another onnx release: the public function
-        return shape_inference.infer_node_outputs(
+        outputs = shape_inference.infer_node_outputs(
             schema,
             NodeProto.FromString(node),
-            types,
-            input_data=data or None,
+            {name: TypeProto.FromString(raw) for name, raw in types.items()},
+            input_data={name: TensorProto.FromString(raw) for name, raw in data.items()} or None,
             opset_imports=[helper.make_opsetid(d, v) for d, v in opsets.items()],
         )
-    outputs = infer(
-        node,
-        {name: t.SerializeToString() for name, t in types.items()},
-        {name: t.SerializeToString() for name, t in data.items()},
-        {},
-        opsets,
-        onnx.IR_VERSION,
-    )
-    return {name: TypeProto.FromString(raw) for name, raw in outputs.items()}
+        return {name: proto.SerializeToString() for name, proto in outputs.items()}
+    return infer(node, types, data, {}, opsets, onnx.IR_VERSION)
+
+
+# Per-process memos of what every node's inference repeats (pure functions of their keys, so clear_cache keeps
+# them; each is emptied when it reaches _MEMO_LIMIT entries): the schema's facts
+# (attribute reads of an OpSchema cost ~0.3 us each), the serialised node header, and types to and from bytes.
+_FACTS: dict[int, tuple[Signature, tuple[str, str, int, bool]]] = {}
+_HEADERS: dict[tuple[str, str, tuple[bool, ...], int], bytes] = {}
+_TYPE_BYTES: dict[ValueType, bytes] = {}
+_BYTES_TYPES: dict[bytes, ValueType | None] = {}
+
+
+def schema_facts(sig: Signature) -> tuple[str, str, int, bool]:
+    """``(domain, name, since_version, has an inference function)`` of ``sig``'s schema."""
+    entry = _FACTS.get(id(sig))
+    if entry is None or entry[0] is not sig:
+        schema = sig.schema
+        entry = (sig, (schema.domain, schema.name, schema.since_version, schema.has_type_and_shape_inference_function))
+        _FACTS[id(sig)] = entry
+    return entry[1]
+
+
+def _header(domain: str, op_type: str, present: tuple[bool, ...], n_outputs: int) -> bytes:
+    """The serialised ``NodeProto`` of an ``op_type`` node with inputs ``i0, i1...`` (``''`` where absent) and
+    outputs ``o0, o1...``, no attributes."""
+    key = (domain, op_type, present, n_outputs)
+    header = _HEADERS.get(key)
+    if header is None:
+        inputs = [f"i{i}" if p else "" for i, p in enumerate(present)]
+        node = helper.make_node(op_type, inputs, [f"o{i}" for i in range(n_outputs)], domain=domain)
+        header = _memo(_HEADERS, key, node.SerializeToString())
+    return header
+
+
+def _type_bytes(vtype: ValueType | None) -> bytes:
+    """The serialised ``TypeProto`` of ``vtype``."""
+    raw = _TYPE_BYTES.get(vtype) if vtype is not None else None
+    if raw is None:
+        raw = type_to_proto(vtype).SerializeToString()
+        if vtype is not None:
+            _memo(_TYPE_BYTES, vtype, raw)
+    return raw
+
+
+def _type_of_bytes(raw: bytes) -> ValueType | None:
+    """The :data:`ValueType` of a serialised ``TypeProto``."""
+    try:
+        return _BYTES_TYPES[raw]
+    except KeyError:
+        return _memo(_BYTES_TYPES, raw, type_from_proto(TypeProto.FromString(raw)))
+
+
+_MEMO_LIMIT = 4096
+
+
+def _memo(table: dict, key: Any, value: Any) -> Any:
+    """``table[key] = value`` (emptying ``table`` first when it is full); returns ``value``."""
+    if len(table) >= _MEMO_LIMIT:
+        table.clear()
+    table[key] = value
+    return value

@@ -101,7 +101,7 @@ def distances(X: Expr, centres: np.ndarray, dtype: np.dtype, index: Expr | None 
         # second MatMul with 0/1 (onnxruntime broadcasts [N, 1, F] - [K, F] 2x slower)
         k, f = centres.shape
         repeat = np.tile(np.eye(f, dtype=dtype), (1, k))  # [F, K*F]
-        per_centre = np.kron(np.eye(k, dtype=dtype), np.ones((f, 1), dtype=dtype))  # [K*F, K]
+        per_centre = np.repeat(np.eye(k, dtype=dtype), f, axis=0)  # [K*F, K]: row j*F+i is centre j's
         difference = OnnxMatMul(X, repeat) - centres.astype(dtype).ravel()
         return np.sqrt(OnnxMatMul(difference * difference, per_centre))
     shift = centres.mean(axis=0) if dtype != np.float64 else np.zeros(centres.shape[1])
