@@ -22,7 +22,19 @@ from typing import Any
 
 from ._attributes import AttributeList
 from ._custom import custom_operator
-from ._errors import CompileError, OnnxAlgebraError, OnnxIndexError, OnnxNumpyError, OnnxShapeError, OnnxTypeError, OperatorError
+from ._errors import (
+    ColumnError,
+    CompileError,
+    ConversionError,
+    EstimatorNotFittedError,
+    OnnxAlgebraError,
+    OnnxAxisError,
+    OnnxIndexError,
+    OnnxNumpyError,
+    OnnxShapeError,
+    OnnxTypeError,
+    OperatorError,
+)
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
 from ._graph import Graph
 from ._optional import MissingDependencyError, require
@@ -44,15 +56,19 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AttributeList",
+    "ColumnError",
     "Columns",
     "CompileError",
+    "ConversionError",
     "Constant",
     "Diagram",
+    "EstimatorNotFittedError",
     "Expr",
     "Graph",
     "MissingDependencyError",
     "MapType",
     "OnnxAlgebraError",
+    "OnnxAxisError",
     "OnnxNumpyError",
     "OnnxOperator",
     "OnnxSubEstimator",
@@ -126,15 +142,24 @@ def to_onnx(
 
     if isinstance(obj, OnnxSubEstimator):
         obj = obj.outputs
+    if obj is None:
+        raise OnnxTypeError("to_onnx: got None; expected an expression or a fitted estimator (or a list of expressions).")
     items = list(obj) if isinstance(obj, (list, tuple)) else [obj]
+    if isinstance(obj, (list, tuple)):
+        for i, item in enumerate(items):
+            if not isinstance(item, (Expr, str)):
+                raise OnnxTypeError(
+                    f"to_onnx: output {i} of the {type(obj).__name__} is a {type(item).__name__} ({item!r:.40}), not an "
+                    "expression; give expressions (or names of graph inputs), or convert an estimator on its own."
+                )
     if items and all(isinstance(o, (Expr, str)) for o in items):
         if options:
-            raise TypeError("to_onnx: options apply to estimators, not to expressions.")
+            raise OnnxTypeError("to_onnx: options apply to estimators, not to expressions.")
         if dtype is not None:
-            raise TypeError("to_onnx: dtype applies to estimators; an expression's inputs give its types.")
+            raise OnnxTypeError("to_onnx: dtype applies to estimators; an expression's inputs give its types.")
         return compile_model(items, X, outputs_spec=outputs, target_opset=target_opset)
     if outputs is not None:
-        raise TypeError("to_onnx: an estimator's outputs are named by the output contract; do not pass outputs=.")
+        raise OnnxTypeError("to_onnx: an estimator's outputs are named by the output contract; do not pass outputs=.")
     return estimator_to_onnx(obj, X, name=name, target_opset=target_opset, options=options, dtype=dtype)
 
 

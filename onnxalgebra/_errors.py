@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
+_AxisError = getattr(np, "exceptions", np).AxisError  # numpy.exceptions from numpy 1.25
+
 __all__ = [
     "OnnxAlgebraError",
     "OperatorError",
@@ -10,6 +14,10 @@ __all__ = [
     "OnnxIndexError",
     "CompileError",
     "OnnxNumpyError",
+    "OnnxAxisError",
+    "ConversionError",
+    "EstimatorNotFittedError",
+    "ColumnError",
 ]
 
 
@@ -108,3 +116,69 @@ class OnnxNumpyError(OnnxAlgebraError, TypeError):
     ...     print(str(exc).split(":")[0])
     numpy.gcd
     """
+
+
+class OnnxAxisError(OnnxAlgebraError, _AxisError):
+    """An axis out of the bounds of an expression's dimensions, in a numpy function.
+
+    It is numpy's own ``AxisError`` (so a ``ValueError`` and an ``IndexError``),
+    as numpy raises for the same call on an array.
+
+    >>> import numpy as np
+    >>> from onnxalgebra import Var
+    >>> x = Var("X", np.float32, [2, 3])
+    >>> try:
+    ...     np.concatenate([x, x], axis=3)
+    ... except OnnxAxisError as exc:
+    ...     print(isinstance(exc, ValueError), str(exc).split(":")[0])
+    True numpy.concatenate
+    """
+
+
+class ConversionError(OnnxAlgebraError, ValueError):
+    """An estimator cannot be converted as given: fitted on other features, an unknown converter option, a
+    ``dtype`` that is no float type... The message names the estimator.
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from onnxalgebra import to_onnx
+    >>> reg = LinearRegression().fit(np.eye(3), [0.0, 1.0, 2.0])
+    >>> try:
+    ...     to_onnx(reg, np.zeros((1, 2)))
+    ... except ConversionError as exc:
+    ...     print(str(exc).split(" but ")[0])
+    LinearRegression was fitted on 3 features
+    """
+
+
+class EstimatorNotFittedError(ConversionError, AttributeError):
+    """The estimator, or a step of it, is not fitted. Like scikit-learn's ``NotFittedError`` it is a
+    ``ValueError`` and an ``AttributeError``.
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from onnxalgebra import to_onnx
+    >>> try:
+    ...     to_onnx(LinearRegression(), np.zeros((1, 2)))
+    ... except EstimatorNotFittedError as exc:
+    ...     print(str(exc).split(":")[0])
+    LinearRegression is not fitted
+    """
+
+
+class ColumnError(OnnxAlgebraError, KeyError):
+    """DataFrame columns that are missing, or not the ones a model or estimator was fitted on. A ``KeyError``
+    (what pandas raises for a missing column) whose message reads as text.
+
+    >>> import pandas as pd
+    >>> from onnxalgebra import Var, dataframe_feeds, to_onnx
+    >>> model = to_onnx(Var("a", "float32", [None, 1]) + Var("b", "float32", [None, 1]))
+    >>> try:
+    ...     dataframe_feeds(model, pd.DataFrame({"a": [1.0]}))
+    ... except ColumnError as exc:
+    ...     print(str(exc).split(";")[1].strip())
+    the DataFrame lacks ['b'].
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

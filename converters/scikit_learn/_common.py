@@ -8,8 +8,8 @@ import numpy as np
 
 from onnxalgebra import (
     Constant,
+    ConversionError,
     Expr,
-    OnnxAlgebraError,
     OnnxArgMax,
     OnnxArrayFeatureExtractor,
     OnnxConcat,
@@ -31,7 +31,7 @@ def check_options(est: Any, options: dict | None, known: tuple[str, ...] = (), h
     unknown = sorted(set(options) - set(known))
     if unknown:
         accepted = ", ".join(repr(k) for k in known) if known else "none"
-        raise OnnxAlgebraError(f"{type(est).__name__}: unknown option(s) {unknown}{hint}; this converter accepts {accepted}.")
+        raise ConversionError(f"{type(est).__name__}: unknown option(s) {unknown}{hint}; this converter accepts {accepted}.")
     return options
 
 

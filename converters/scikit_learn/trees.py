@@ -81,6 +81,7 @@ from onnxalgebra import (
     OnnxSoftmax,
     OnnxTreeEnsemble,
     OnnxTreeEnsembleRegressor_3,
+    OnnxTypeError,
     target_opset,
 )
 
@@ -571,7 +572,10 @@ def _check_single_output(est: Any) -> None:
 
 def missing_values_option(options: dict | None) -> bool:
     """``options={'missing_values': False}`` (X has no NaN: no NaN routing) read by every tree-based converter."""
-    return bool((options or {}).get("missing_values", True))
+    value = (options or {}).get("missing_values", True)
+    if not isinstance(value, (bool, np.bool_)):
+        raise OnnxTypeError(f"options={{'missing_values': ...}} takes a bool (False: X has no NaN), got {value!r}.")
+    return bool(value)
 
 
 def convert_tree_classifier(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:

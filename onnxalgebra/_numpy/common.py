@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import OnnxNumpyError
+from .._errors import OnnxAxisError, OnnxNumpyError
 from .._expr import Constant, Expr
 from .promotion import Operand, as_expr, holds_expr, op, operand, result_dtype, to_dtype
 
@@ -33,7 +33,7 @@ __all__ = [
     "known_dims",
 ]
 
-AxisError = getattr(np, "exceptions", np).AxisError
+AxisError = OnnxAxisError  # numpy's AxisError (a ValueError and an IndexError), and ours
 
 # numpy function -> its implementation on expressions (same signature as numpy's).
 FUNCTIONS: dict[Callable[..., Any], Callable[..., Any]] = {}

@@ -532,7 +532,7 @@ def run(args: argparse.Namespace, say: Callable[[str], None] = print) -> int:
 
 def _run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
     from .. import to_onnx
-    from .._errors import OnnxAlgebraError
+    from .._errors import EstimatorNotFittedError, OnnxAlgebraError
     from ..compiler._large import save_model
 
     target_opset = _parse_target_opset(args.target_opset)
@@ -546,6 +546,8 @@ def _run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
         X, dtype, origin = _rows_and_dtype(args, estimator)
         sample = X.iloc[:5] if hasattr(X, "iloc") else X[:5]
         model = to_onnx(estimator, sample, target_opset=target_opset, dtype=dtype)
+    except EstimatorNotFittedError as exc:
+        raise ConvertInputError(f"{args.model}: the estimator is not fitted ({exc}); fit it before saving.") from None
     except OnnxAlgebraError as exc:  # UnsupportedEstimatorError, wrong columns, an opset too old...
         raise ConvertInputError(str(exc)) from None
     except (ValueError, AttributeError) as exc:

@@ -36,7 +36,7 @@ from .._traverse import postorder
 from .._types import TensorType, ValueType, elem_type_of, make_type, value_info
 from .._versions import type_string
 from ._inputs import parse_inputs
-from ._opset import NodeUse, UsedOp, choose_opsets
+from ._opset import NodeUse, UsedOp, check_target_domains, check_target_opset, choose_opsets
 
 __all__ = ["compile_model", "expand_outputs"]
 
@@ -403,6 +403,7 @@ def compile_model(
     target_opset: Any = None,
 ) -> ModelProto:
     """Compile expressions into a ``ModelProto`` (see :func:`onnxalgebra.to_onnx`)."""
+    check_target_opset(target_opset)
     values = expand_outputs(outputs)
     if not values:
         raise CompileError("nothing to compile: no output.")
@@ -441,6 +442,7 @@ def compile_model(
         vtype = _output_type(name, value, inferred, vtype)
         graph.output.append(value_info(name, vtype))
     opsets = choose_opsets(compiler.uses, survey.raw, target_opset)
+    check_target_domains(target_opset, opsets)
     return _finish(model, opsets)
 
 
@@ -483,7 +485,7 @@ def _declared_inputs(spec: Any, survey: _Survey) -> dict[str, ValueType]:
         if name in declared:
             given = declared[name]
             if var.type is not None and isinstance(var.type, TensorType) and isinstance(given, TensorType):
-                if var.type.elem_type != given.elem_type:
+                if var.type.elem_type != given.elem_type or not _shapes_agree(var.type.shape, given.shape):
                     raise CompileError(f"input {name!r}: Var declares {var.type} but inputs give {given}.")
         elif var.type is not None:
             declared[name] = var.type
@@ -494,6 +496,16 @@ def _declared_inputs(spec: Any, survey: _Survey) -> dict[str, ValueType]:
             "a list of (name, dtype, shape), or build them with Var(name, dtype, shape)."
         )
     return declared
+
+
+def _shapes_agree(declared: Any, given: Any) -> bool:
+    """A sample's shape fits a Var's: the same rank, and the same size where both know it (a sample's first
+    dimension, symbolic, fits any)."""
+    if declared is None or given is None:
+        return True
+    if len(declared) != len(given):
+        return False
+    return all(type(d) is not int or type(g) is not int or d == g for d, g in zip(declared, given))
 
 
 def _finish(model: ModelProto, opsets: dict[str, int]) -> ModelProto:

@@ -39,6 +39,11 @@ def _type_of(name: str, value: Any) -> ValueType:
         return vtype
     if isinstance(value, tuple) and len(value) == 2:
         return make_type(value[0], value[1])
+    if isinstance(value, (str, bytes)):
+        raise CompileError(
+            f"input {name!r}: got the {type(value).__name__} {value!r}; a sample is a numpy array such as "
+            f"np.zeros((1, 4), np.float32), a type is (dtype, shape) such as ('float32', [None, 4])."
+        )
     if isinstance(value, np.ndarray) or np.isscalar(value):
         return type_of_sample(value)
     try:

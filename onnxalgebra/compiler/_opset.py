@@ -12,9 +12,13 @@ bound: an int (the default domain) or a dict domain -> opset. Pinned classes
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Iterable
 from typing import Any, NamedTuple
+
+import numpy as np
+from onnx import defs
 
 from .._errors import CompileError
 from .._schemas import max_opset, operator_table, schema_at
@@ -109,6 +113,53 @@ def _exists(domain: str, op: str, opset: int) -> bool:
 
 
 LATEST = "latest"
+
+
+def _is_opset(value: Any) -> bool:
+    """An opset number: an int (or numpy integer), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_target_opset(target: Any) -> None:
+    """``target_opset`` is None, an opset of the main domain, ``'latest'``, or a dict domain -> opset or
+    ``'latest'``; else a :class:`CompileError` naming what was given and what is accepted.
+
+    >>> check_target_opset({"": 18, "ai.onnx.ml": "latest"})
+    >>> try:
+    ...     check_target_opset("newest")
+    ... except CompileError as exc:
+    ...     print(str(exc).split(";")[0])
+    target_opset='newest': expected an int (the opset of ai.onnx), 'latest', or a dict domain -> int or 'latest'
+    """
+    accepted = (
+        "expected an int (the opset of ai.onnx), 'latest', or a dict domain -> int or 'latest'; "
+        "for example {'': 18, 'ai.onnx.ml': 3}."
+    )
+    if target is None or target == LATEST or _is_opset(target):
+        return
+    if not isinstance(target, dict):
+        raise CompileError(f"target_opset={target!r}: {accepted}")
+    for domain, value in target.items():
+        if not isinstance(domain, str):
+            raise CompileError(f"target_opset: the domain {domain!r} is no str; {accepted}")
+        if value is not None and value != LATEST and not _is_opset(value):
+            raise CompileError(f"target_opset[{domain!r}]={value!r}: {accepted}")
+
+
+def check_target_domains(target: Any, used: Iterable[str]) -> None:
+    """Every domain of a ``target_opset`` dict is one onnx knows or one the model uses: a misspelled domain would
+    otherwise be ignored (a :class:`CompileError` names it, suggests the closest known one, and lists them)."""
+    if not isinstance(target, dict):
+        return
+    known = set(defs.C.schema_version_map()) | set(used)
+    for domain in target:
+        if domain not in known:
+            close = difflib.get_close_matches(domain, sorted(known), n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise CompileError(
+                f"target_opset: the domain {domain!r} is neither one onnx knows nor one the model uses; {hint}"
+                f"the domains are {sorted(known)} ('' is ai.onnx)."
+            )
 
 
 def _target_for(domain: str, target: Any) -> int | None:

@@ -37,7 +37,7 @@ import numpy as np
 
 from .._context import FLOAT_DTYPE as _FLOAT_DTYPE
 from .._context import TARGET_OPSET as _TARGET_OPSET
-from .._errors import OnnxAlgebraError
+from .._errors import ConversionError, EstimatorNotFittedError, OnnxAlgebraError, OnnxTypeError
 from .._expr import Expr, Var
 from .._numpy_ops import NumpyOperators
 from .._types import TensorType, ValueType
@@ -210,13 +210,43 @@ def output_names_for(estimator: Any, options: dict[str, Any] | None = None) -> t
 
 
 def _check_fitted(estimator: Any) -> None:
+    """scikit-learn's ``check_is_fitted``, raising :class:`EstimatorNotFittedError` that names the estimator (and a
+    Pipeline's first step that is not fitted)."""
     try:
         from sklearn.base import BaseEstimator
+        from sklearn.exceptions import NotFittedError
         from sklearn.utils.validation import check_is_fitted
     except ImportError:  # pragma: no cover - converters of other libraries
         return
-    if isinstance(estimator, BaseEstimator):
+    if not isinstance(estimator, BaseEstimator):
+        return
+    try:
         check_is_fitted(estimator)
+    except NotFittedError:
+        name = type(estimator).__name__
+        for step_name, step in getattr(estimator, "steps", None) or ():
+            if isinstance(step, BaseEstimator):
+                try:
+                    check_is_fitted(step)
+                except NotFittedError:
+                    raise _not_fitted_error()(
+                        f"{name}: its step {step_name!r} ({type(step).__name__}) is not fitted: fit the {name} before "
+                        "converting it."
+                    ) from None
+        raise _not_fitted_error()(f"{name} is not fitted: call fit before converting it.") from None
+
+
+@functools.cache
+def _not_fitted_error() -> type[EstimatorNotFittedError]:
+    """:class:`EstimatorNotFittedError` that is also scikit-learn's ``NotFittedError`` (what code around a
+    conversion may already catch)."""
+    from sklearn.exceptions import NotFittedError
+
+    return type(
+        "EstimatorNotFittedError",
+        (EstimatorNotFittedError, NotFittedError),
+        {"__module__": EstimatorNotFittedError.__module__, "__doc__": EstimatorNotFittedError.__doc__},
+    )
 
 
 def _check_features(estimator: Any, X: Expr) -> None:
@@ -225,9 +255,19 @@ def _check_features(estimator: Any, X: Expr) -> None:
     if expected is None or shape is None or len(shape) != 2 or not isinstance(shape[1], int):
         return
     if shape[1] != expected:
-        raise OnnxAlgebraError(
+        raise ConversionError(
             f"{type(estimator).__name__} was fitted on {expected} features but X has {shape[1]} "
             f"(type {X.type}); give a sample of shape (n, {expected})."
+        )
+
+
+def _check_rank(estimator: Any, sample: Any) -> None:
+    """A 1-D numpy sample for an estimator fitted on several features: it needs rows x features."""
+    expected = getattr(estimator, "n_features_in_", None)
+    if isinstance(sample, np.ndarray) and sample.ndim == 1 and isinstance(expected, (int, np.integer)) and expected > 1:
+        raise ConversionError(
+            f"to_onnx({type(estimator).__name__}): X must be a 2-D sample (rows x {expected} features), got shape "
+            f"{sample.shape}; give X[:1] rather than X[0], or x.reshape(1, -1)."
         )
 
 
@@ -283,7 +323,7 @@ def _convert_fitted(estimator: Any, X: Expr | Columns, options: dict[str, Any] |
         if _takes_options(fn):
             result = fn(estimator, X, options=dict(options or {}))
         elif options:
-            raise OnnxAlgebraError(
+            raise ConversionError(
                 f"{type(estimator).__name__}: its converter {getattr(fn, '__name__', fn)!r} takes no options, "
                 f"got options={dict(options)!r}; leave them out."
             )
@@ -294,7 +334,7 @@ def _convert_fitted(estimator: Any, X: Expr | Columns, options: dict[str, Any] |
     outputs = tuple(result) if isinstance(result, (tuple, list)) else (result,)
     expected = output_names_for(estimator, options)
     if len(outputs) != len(expected) or not all(isinstance(o, (Expr, OnnxSubEstimator)) for o in outputs):
-        raise OnnxAlgebraError(
+        raise ConversionError(
             f"the converter {getattr(fn, '__name__', fn)!r} of {type(estimator).__name__} returned "
             f"{len(outputs)} value(s) ({', '.join(type(o).__name__ for o in outputs)}); "
             f"the output contract expects {len(expected)} expression(s): {', '.join(expected)}."
@@ -347,14 +387,14 @@ def input_type(X: Any, estimator: Any) -> ValueType:
     if isinstance(X, TensorType):
         return X
     if X is None:
-        raise OnnxAlgebraError(f"to_onnx({type(estimator).__name__}): give X, a numpy sample such as X[:1].astype(np.float32).")
+        raise OnnxTypeError(f"to_onnx({type(estimator).__name__}): give X, a numpy sample such as X[:1].astype(np.float32).")
     try:
         from ..compiler._inputs import parse_inputs
 
         ((_, vtype),) = parse_inputs([("X", *X)] if isinstance(X, tuple) else [X])
         return vtype
     except Exception:
-        raise OnnxAlgebraError(
+        raise OnnxTypeError(
             f"to_onnx({type(estimator).__name__}): X must be a numpy sample or (dtype, shape), got {X!r}."
         ) from None
 
@@ -387,7 +427,14 @@ def estimator_to_onnx(
     column); ``dtype`` forces the computation dtype (the input keeps its own).
     """
     from ..compiler._compile import compile_model
+    from ..compiler._opset import check_target_opset
 
+    check_target_opset(target_opset)
+    if options is not None and not isinstance(options, dict):
+        raise OnnxTypeError(
+            f"to_onnx({type(estimator).__name__}): options must be a dict such as {{'zipmap': False}}, "
+            f"got a {type(options).__name__} ({options!r:.60})."
+        )
     _check_fitted(estimator)
     names = output_names_for(estimator, {k: v for k, v in (options or {}).items() if k != "zipmap"})
     inputs: Any = None
@@ -395,25 +442,38 @@ def estimator_to_onnx(
         X, inputs = dataframe_columns(X, estimator, dtype)
         clash = [n for n in X.names if n in names]
         if clash:
-            raise OnnxAlgebraError(f"to_onnx({type(estimator).__name__}): the column(s) {clash} have the name of an output.")
+            raise ConversionError(f"to_onnx({type(estimator).__name__}): the column(s) {clash} have the name of an output.")
     else:
+        _check_rank(estimator, X)
         X = Var(name, input_type(X, estimator))
         if dtype is not None:
             dtype = np.dtype(dtype)
             if dtype not in (np.float32, np.float64):
-                raise OnnxAlgebraError(f"to_onnx: dtype must be np.float32 or np.float64 (the computation dtype), got {dtype}.")
+                raise ConversionError(f"to_onnx: dtype must be np.float32 or np.float64 (the computation dtype), got {dtype}.")
             if X.dtype is not None and X.dtype.kind in "fiub" and X.dtype != dtype:  # strings stay strings (text)
                 X = X.astype(dtype)
     options = dict(options or {})
-    want_zipmap = bool(options.pop("zipmap", False))
+    want_zipmap = options.pop("zipmap", False)
+    if not isinstance(want_zipmap, (bool, np.bool_)):
+        raise OnnxTypeError(
+            f"to_onnx({type(estimator).__name__}): options={{'zipmap': ...}} takes a bool (True or False), "
+            f"got {want_zipmap!r}."
+        )
     if want_zipmap and names[-1] != "probabilities":
-        raise OnnxAlgebraError(
+        raise ConversionError(
             f"to_onnx({type(estimator).__name__}): options={{'zipmap': True}} applies to classifiers with predict_proba only."
         )
     token = _TARGET_OPSET.set(target_opset)  # converters build operators that fit it (onnxalgebra.target_opset())
     forced = _FLOAT_DTYPE.set(np.dtype(dtype)) if dtype is not None else None  # strings in: the computation dtype
     try:
         outputs = list(_convert_fitted(estimator, X, options))  # checked above
+    except OnnxTypeError as exc:
+        if isinstance(X, Expr) and X.dtype is not None and X.dtype.kind in "iub" and dtype is None:
+            raise OnnxTypeError(
+                f"to_onnx({type(estimator).__name__}): its converter does not take the {X.dtype} sample ({exc}); "
+                f"convert with dtype=np.float32 (or np.float64): the input stays {X.dtype} and is cast in the graph."
+            ) from None
+        raise
     finally:
         if forced is not None:
             _FLOAT_DTYPE.reset(forced)

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import OnnxAlgebraError
+from .._errors import ColumnError, ConversionError, OnnxTypeError
 from .._expr import Expr, Var
 from .._optional import EXTRAS, require
 from ..compiler._inputs import BATCH_DIM
@@ -63,7 +63,7 @@ def column_dtype(name: str, dtype: Any) -> np.dtype:
         return np.dtype(np.float32 if itemsize <= 4 else np.float64)
     if types.is_string_dtype(dtype) or types.is_object_dtype(dtype):
         return _STRING
-    raise OnnxAlgebraError(
+    raise OnnxTypeError(
         f"column {name!r}: its dtype {dtype} has no graph input type (numbers, booleans and strings have); "
         "convert it in the DataFrame first (a date to its timestamp, for example)."
     )
@@ -86,7 +86,7 @@ def _computation_dtype(dtypes: Iterable[Any], forced: Any) -> np.dtype:
     if forced is not None:
         forced = np.dtype(forced)
         if forced not in (np.float32, np.float64):
-            raise OnnxAlgebraError(f"to_onnx: dtype must be np.float32 or np.float64 (the computation dtype), got {forced}.")
+            raise ConversionError(f"to_onnx: dtype must be np.float32 or np.float64 (the computation dtype), got {forced}.")
         return forced
     numeric = [d for d in map(_numpy_dtype, dtypes) if d is not None]
     promoted = np.result_type(*numeric) if numeric else np.dtype(np.float64)
@@ -177,7 +177,7 @@ class Columns:
         try:
             return self._exprs[name]
         except KeyError:
-            raise OnnxAlgebraError(f"no column {name!r}: the columns are {self.names}.") from None
+            raise ColumnError(f"no column {name!r}: the columns are {self.names}.") from None
 
     def __repr__(self) -> str:
         return f"Columns({self.names}, dtype={self.dtype.name})"
@@ -191,7 +191,7 @@ class Columns:
         names = list(names)
         missing = [n for n in names if n not in self._exprs]
         if missing:
-            raise OnnxAlgebraError(f"no column(s) {missing}: the columns are {self.names}.")
+            raise ColumnError(f"no column(s) {missing}: the columns are {self.names}.")
         return Columns({n: self._exprs[n] for n in names}, self.dtype)
 
     def fitted_names(self, estimator: Any) -> list[str]:
@@ -202,13 +202,13 @@ class Columns:
             names = [str(n) for n in fitted]
             missing = [n for n in names if n not in self._exprs]
             if missing:
-                raise OnnxAlgebraError(
+                raise ColumnError(
                     f"{_name_of(estimator)} was fitted on the columns {names}; {missing} are not among {self.names}."
                 )
             return names
         expected = getattr(estimator, "n_features_in_", None)
         if isinstance(expected, (int, np.integer)) and expected != len(self):
-            raise OnnxAlgebraError(
+            raise ConversionError(
                 f"{_name_of(estimator)} was fitted on {expected} features (without column names) but gets "
                 f"the {len(self)} columns {self.names}."
             )
@@ -232,7 +232,7 @@ class Columns:
         if text:
             allowed = accepts_strings(estimator) if strings is None else strings
             if not allowed:
-                raise OnnxAlgebraError(
+                raise OnnxTypeError(
                     f"{_name_of(estimator)} computes on numbers but gets the string column(s) {text} "
                     "(object, string or categorical in the DataFrame): encode them first (an encoder in a "
                     "ColumnTransformer) or leave them out; a column of numbers held as objects converts with "
@@ -240,14 +240,14 @@ class Columns:
                 )
             numbers = list(dict.fromkeys(n for n in names if n not in text))
             if numbers:
-                raise OnnxAlgebraError(
+                raise OnnxTypeError(
                     f"{_name_of(estimator)} gets the string column(s) {text} and the numeric column(s) {numbers} "
                     "together; a tensor holds one type: give them to different transformers."
                 )
         parts = [self._exprs[n] for n in names]
         parts = [p if p.dtype in (self.dtype, _STRING) else p.astype(self.dtype) for p in parts]  # equal casts: one node
         if not parts:
-            raise OnnxAlgebraError(f"{_name_of(estimator)}: no column to put side by side.")
+            raise ConversionError(f"{_name_of(estimator)}: no column to put side by side.")
         if len(parts) == 1:
             return parts[0]
         from .._operators import operator_class
@@ -273,7 +273,7 @@ def dataframe_columns(df: Any, estimator: Any = None, dtype: Any = None) -> tupl
     names = [str(c) for c in df.columns]
     if len(set(names)) != len(names):
         twice = sorted({n for n in names if names.count(n) > 1})
-        raise OnnxAlgebraError(f"the DataFrame has the column(s) {twice} more than once: each column is a graph input.")
+        raise ConversionError(f"the DataFrame has the column(s) {twice} more than once: each column is a graph input.")
     dtypes = dict(zip(names, df.dtypes))
     fitted = getattr(estimator, "feature_names_in_", None)
     if fitted is not None:
@@ -281,7 +281,7 @@ def dataframe_columns(df: Any, estimator: Any = None, dtype: Any = None) -> tupl
         missing = [n for n in fitted if n not in dtypes]
         extra = [n for n in names if n not in set(fitted)]
         if missing or extra:
-            raise OnnxAlgebraError(
+            raise ColumnError(
                 f"{_name_of(estimator)} was fitted on the columns {fitted}; the DataFrame "
                 + "; ".join(part for part in (missing and f"lacks {missing}", extra and f"has {extra} in addition") if part)
                 + ": give a sample with the columns it was fitted on."
@@ -290,7 +290,7 @@ def dataframe_columns(df: Any, estimator: Any = None, dtype: Any = None) -> tupl
     else:
         expected = getattr(estimator, "n_features_in_", None)
         if isinstance(expected, (int, np.integer)) and expected != len(names):
-            raise OnnxAlgebraError(
+            raise ConversionError(
                 f"{_name_of(estimator)} was fitted on {expected} features (without column names) but the DataFrame "
                 f"has {len(names)} columns: {names}."
             )
@@ -326,7 +326,7 @@ def _declared_inputs(model: Any, df: Any) -> dict[str, np.dtype]:
         for node in model.get_inputs():
             inner = node.type[len("tensor(") : -1] if node.type.startswith("tensor(") else None
             if inner not in _ORT_TYPES:
-                raise OnnxAlgebraError(f"dataframe_feeds: input {node.name!r} is a {node.type}, not a tensor a column can feed.")
+                raise OnnxTypeError(f"dataframe_feeds: input {node.name!r} is a {node.type}, not a tensor a column can feed.")
             declared[node.name] = np.dtype(_ORT_TYPES[inner])
         return declared
     import onnx
@@ -336,7 +336,7 @@ def _declared_inputs(model: Any, df: Any) -> dict[str, np.dtype]:
     elif isinstance(model, (str, os.PathLike)):
         model = onnx.load(os.fspath(model), load_external_data=False)
     if not isinstance(model, onnx.ModelProto):
-        raise OnnxAlgebraError(
+        raise OnnxTypeError(
             "dataframe_feeds: model must be an onnx.ModelProto, its bytes or path, an onnxruntime InferenceSession, "
             f"or None; got {type(model).__name__}."
         )
@@ -347,7 +347,7 @@ def _declared_inputs(model: Any, df: Any) -> dict[str, np.dtype]:
             continue
         elem = info.type.tensor_type.elem_type if info.type.HasField("tensor_type") else 0
         if elem == 0:
-            raise OnnxAlgebraError(f"dataframe_feeds: input {info.name!r} is not a tensor a column can feed.")
+            raise OnnxTypeError(f"dataframe_feeds: input {info.name!r} is not a tensor a column can feed.")
         declared[info.name] = _STRING if elem == onnx.TensorProto.STRING else np.dtype(onnx.helper.tensor_dtype_to_np_dtype(elem))
     return declared
 
@@ -362,13 +362,13 @@ def _column_values(name: str, series: Any, dtype: np.dtype) -> np.ndarray:
         if dtype.kind == "f":
             return series.to_numpy(dtype=dtype, na_value=np.nan)
         if series.isna().any():
-            raise OnnxAlgebraError(
+            raise ConversionError(
                 f"dataframe_feeds: column {name!r} has missing values but the model's input is {dtype}, "
                 "which cannot hold them (fit and convert with the column as floats)."
             )
         return series.to_numpy(dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise OnnxAlgebraError(f"dataframe_feeds: column {name!r} ({series.dtype}) does not convert to {dtype}: {exc}") from None
+        raise ConversionError(f"dataframe_feeds: column {name!r} ({series.dtype}) does not convert to {dtype}: {exc}") from None
 
 
 def dataframe_feeds(model: Any, df: Any) -> dict[str, np.ndarray]:
@@ -398,12 +398,12 @@ def dataframe_feeds(model: Any, df: Any) -> dict[str, np.ndarray]:
     """
     _pandas("dataframe_feeds")
     if not is_dataframe(df):
-        raise TypeError(f"dataframe_feeds: expected a pandas DataFrame, got {type(df).__name__}.")
+        raise OnnxTypeError(f"dataframe_feeds: expected a pandas DataFrame, got {type(df).__name__}.")
     declared = _declared_inputs(model, df)
     by_name = {str(c): c for c in df.columns}
     missing = [n for n in declared if n not in by_name]
     extra = [n for n in by_name if n not in declared]
     if missing or extra:
         problems = "; ".join(p for p in (missing and f"lacks {missing}", extra and f"has {extra} in addition") if p)
-        raise OnnxAlgebraError(f"dataframe_feeds: the model's inputs are {list(declared)}; the DataFrame {problems}.")
+        raise ColumnError(f"dataframe_feeds: the model's inputs are {list(declared)}; the DataFrame {problems}.")
     return {n: _column_values(n, df[by_name[n]], t).reshape(-1, 1) for n, t in declared.items()}
