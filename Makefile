@@ -8,7 +8,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow test-oldest test-package docs lint bench clean coverage
+.PHONY: demo test test-slow test-oldest test-package docs lint bench clean coverage stubs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ docs: $(STAMP)
 # make coverage: every scikit-learn estimator fitted, converted, run and compared: writes docs/coverage.md.
 coverage: $(STAMP)
 	$(PY) docs/estimator_coverage.py
+
+# make stubs: onnxalgebra/__init__.pyi (typed operator classes) regenerated for the installed onnx.
+stubs: $(STAMP)
+	$(PY) -m onnxalgebra._typed onnxalgebra/__init__.pyi
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_chain.py

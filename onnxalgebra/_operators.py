@@ -12,6 +12,7 @@ import re
 from ._errors import OperatorError
 from ._expr import OnnxOperator
 from ._schemas import max_opset, operator_table, schema_at, schema_doc
+from ._typed import operator_signature
 
 __all__ = ["operator_class", "operator_class_names"]
 
@@ -45,6 +46,7 @@ def _create(op: str, version: int | None) -> type[OnnxOperator]:
         "op_type": op,
         "domain": key.domain,
         "pinned_version": version,
+        "__signature__": operator_signature(schema),
     }
     return type(name, (OnnxOperator,), namespace)
 

@@ -23,6 +23,8 @@ def problems(path: str) -> list[str]:
             found.append(f"holds {prefix}")
     if "onnxalgebra/py.typed" not in names:
         found.append("no onnxalgebra/py.typed")
+    if "onnxalgebra/__init__.pyi" not in names:
+        found.append("no onnxalgebra/__init__.pyi (the operator classes' typed stubs)")
     if not any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE") for n in names):
         found.append("no LICENSE in the .dist-info")
     for module in ("onnxalgebra/_numpy/ufuncs.py", "onnxalgebra/display/_dot.py", "onnxalgebra_converters/scikit_learn/trees.py"):
