@@ -197,3 +197,64 @@ def test_model_over_2gb(tmp_path):
         np.testing.assert_array_equal(got, expected)
     finally:
         shutil.rmtree(tmp_path, ignore_errors=True)  # gigabytes: not kept for pytest's last runs
+
+
+def _pretend_limit(monkeypatch, limit: int = 10_000) -> None:
+    """Make ``limit`` bytes protobuf's limit: in our module, and for ONNX's inference and onnxruntime given bytes.
+
+    ONNX's ``infer_shapes`` and ``InferenceSession(bytes)`` serialise the model whole, which over 2 GB raises
+    protobuf's EncodeError: the wrappers raise it for a model (or bytes) over ``limit``, as protobuf would.
+    """
+    import onnxruntime
+
+    monkeypatch.setattr(_large, "PROTOBUF_LIMIT", limit)
+    infer, session = onnx.shape_inference.infer_shapes, onnxruntime.InferenceSession
+
+    def infer_shapes(model, *args, **kwargs):
+        if isinstance(model, onnx.ModelProto) and model.ByteSize() > limit:
+            raise EncodeError("Failed to serialize proto")
+        return infer(model, *args, **kwargs)
+
+    def inference_session(model, *args, **kwargs):
+        if isinstance(model, bytes) and len(model) > limit:
+            raise AssertionError("onnxruntime was given a model over the limit as bytes")
+        return session(model, *args, **kwargs)
+
+    monkeypatch.setattr(onnx.shape_inference, "infer_shapes", infer_shapes)
+    monkeypatch.setattr(onnxruntime, "InferenceSession", inference_session)
+
+
+@pytest.mark.parametrize("runtime", ["onnxruntime", "reference"])
+def test_eval_of_a_model_over_the_limit(monkeypatch, runtime):
+    import tempfile
+
+    w = _weight(16, 300)  # 19,200 bytes: over the pretended 10,000
+    _pretend_limit(monkeypatch)
+    before = set(os.listdir(tempfile.gettempdir()))
+    expr = Var("X", np.float32, [None, 16]) @ w + 1.0
+    np.testing.assert_array_equal(expr.eval({"X": X}, runtime=runtime), X @ w + 1.0)
+    np.testing.assert_array_equal(expr.eval({"X": X[:1]}, runtime=runtime), X[:1] @ w + 1.0)  # the cached session
+    left = {name for name in set(os.listdir(tempfile.gettempdir())) - before if name.startswith("onnxalgebra-")}
+    assert left == set()  # the temporary model and its data file are removed
+
+
+def test_shape_inference_of_a_model_over_the_limit(monkeypatch):
+    from onnxalgebra.compiler._runtimes import oldest_onnxruntime
+    from onnxalgebra.display._view import _intermediate_types
+
+    w = _weight(16, 300).astype(np.float64)  # 38,400 bytes
+    x = Var("X", np.float64, [None, 16])
+    model = to_onnx(np.cos(x @ w) * 2.0, {"X": X.astype(np.float64)})
+    expected_types = _intermediate_types(model)
+    assert expected_types and oldest_onnxruntime(model) == "1.29"  # Cos of doubles: a late kernel, found by inference
+    _pretend_limit(monkeypatch)
+    with pytest.raises(EncodeError):
+        onnx.shape_inference.infer_shapes(model)  # what the code used to call
+    before = model.SerializeToString()
+    assert _intermediate_types(model) == expected_types
+    assert oldest_onnxruntime(model) == "1.29"
+    inferred = _large.infer_shapes(model)
+    assert {v.name for v in inferred.graph.value_info} >= set(expected_types)
+    stripped = [t for t in inferred.graph.initializer if t.data_location == TensorProto.EXTERNAL]
+    assert [tuple(t.dims) for t in stripped] == [(16, 300)] and not stripped[0].HasField("raw_data")
+    assert model.SerializeToString() == before  # the caller's model keeps its data

@@ -15,10 +15,10 @@ RUNTIMES = ("onnxruntime", "reference")
 
 def _session(model: Any, runtime: str) -> Any:
     if runtime == "onnxruntime":
-        from onnxruntime import InferenceSession
+        from ._large import inference_session
 
-        return InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    from onnx.reference import ReferenceEvaluator
+        return inference_session(model)  # a model over 2 GB goes through external data in a temporary folder
+    from onnx.reference import ReferenceEvaluator  # reads the ModelProto's tensors: never serialises it whole
 
     return ReferenceEvaluator(model)
 

@@ -27,9 +27,9 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import onnx
 from google.protobuf.message import EncodeError, Message
@@ -37,7 +37,16 @@ from onnx import AttributeProto, GraphProto, ModelProto, NodeProto, TensorProto,
 
 from .._wire import length_delimited
 
-__all__ = ["save_model", "check_model", "exceeds_limit", "model_tensors", "PROTOBUF_LIMIT", "EXTERNAL_THRESHOLD"]
+__all__ = [
+    "save_model",
+    "check_model",
+    "infer_shapes",
+    "inference_session",
+    "exceeds_limit",
+    "model_tensors",
+    "PROTOBUF_LIMIT",
+    "EXTERNAL_THRESHOLD",
+]
 
 PROTOBUF_LIMIT = (1 << 31) - 1  # the largest message protobuf serialises
 EXTERNAL_THRESHOLD = 1024  # tensors at least this large go to the data file (onnx.save's default)
@@ -201,7 +210,7 @@ def _serialize_outside(model: ModelProto, data_path: Path, threshold: int = EXTE
     return result
 
 
-def save_model(model: ModelProto, path: str | os.PathLike[str], *, size_limit: int = PROTOBUF_LIMIT) -> list[Path]:
+def save_model(model: ModelProto, path: str | os.PathLike[str], *, size_limit: int | None = None) -> list[Path]:
     """Save ``model`` to ``path``, with its large tensors as external data when it is over protobuf's limit.
 
     A model that serialises to at most ``size_limit`` bytes (protobuf's
@@ -212,7 +221,8 @@ def save_model(model: ModelProto, path: str | os.PathLike[str], *, size_limit: i
     files together. Load it with ``onnx.load(path)`` or
     ``onnxruntime.InferenceSession(path)``. ``model`` is not modified. The
     same model gives the same bytes. Returns the paths written. A lower
-    ``size_limit`` (0: always) writes external data for smaller models too.
+    ``size_limit`` (0: always) writes external data for smaller models too;
+    None means :data:`PROTOBUF_LIMIT`.
 
     >>> import numpy as np, tempfile, pathlib
     >>> from onnxalgebra import Var, to_onnx
@@ -229,6 +239,8 @@ def save_model(model: ModelProto, path: str | os.PathLike[str], *, size_limit: i
     if path.is_dir():
         raise IsADirectoryError(f"save_model: {path} is a folder; give a file name such as {path / 'model.onnx'}.")
     _not_loaded(model)
+    if size_limit is None:
+        size_limit = PROTOBUF_LIMIT
     if sum(_raw_size(t) for t in model_tensors(model)) <= size_limit:
         try:
             data = model.SerializeToString()
@@ -268,3 +280,91 @@ def check_model(model: ModelProto, full_check: bool = False) -> None:
         path = Path(folder) / "model.onnx"
         path.write_bytes(_serialize_outside(model, Path(folder) / "model.onnx.data"))  # the data file stays
         onnx.checker.check_model(str(path), full_check=full_check)  # a path: the checker finds the data file
+
+
+_NOT_LOADED = "(data left out for shape inference)"
+
+
+def _without_data(model: ModelProto, threshold: int = EXTERNAL_THRESHOLD) -> ModelProto:
+    """A copy of ``model`` whose tensors of ``threshold`` bytes or more keep their type and dims but no data.
+
+    Each such tensor is marked as external data at a location that does not
+    exist: shape inference reads only types and dims from it (ONNX's own
+    ``infer_shapes_path`` sees a saved big model the same way). The copy is
+    made field by field, an initializer at a time, so the model may be over 2 GB.
+    """
+    header = ModelProto()
+    try:
+        _copy_fields(model, header, skip="graph")
+        _copy_fields(model.graph, header.graph, skip="initializer")
+    except EncodeError:  # a node or a function over 2 GB cannot be copied
+        raise _too_large(model) from None
+    for tensor in model.graph.initializer:
+        reference = header.graph.initializer.add()
+        if tensor.HasField("raw_data") and _raw_size(tensor) >= threshold:
+            _copy_fields(tensor, reference, skip="raw_data")
+            _mark_left_out(reference)
+        else:
+            reference.CopyFrom(tensor)
+    for tensor in model_tensors(header):  # Constant nodes, tensor attributes, subgraphs, functions
+        if tensor.HasField("raw_data") and _raw_size(tensor) >= threshold:
+            tensor.ClearField("raw_data")
+            _mark_left_out(tensor)
+    return header
+
+
+def _mark_left_out(tensor: TensorProto) -> None:
+    tensor.data_location = TensorProto.EXTERNAL
+    del tensor.external_data[:]
+    entry = tensor.external_data.add()
+    entry.key, entry.value = "location", _NOT_LOADED
+
+
+def infer_shapes(model: ModelProto, **kwargs: Any) -> ModelProto:
+    """``onnx.shape_inference.infer_shapes(model, **kwargs)`` that also works on a model over 2 GB.
+
+    ONNX's inference serialises the model, which fails over protobuf's limit.
+    A model over it is inferred without the data of its large tensors (their
+    types and dims are what inference needs): the result then has every
+    ``value_info`` but tensors of 1 KB or more hold no data (marked external,
+    at a location that does not exist). Use it for types, not for running.
+
+    >>> import numpy as np
+    >>> from onnxalgebra import Var, to_onnx
+    >>> model = to_onnx((Var("X", np.float32, [None, 2]) + 1.0) * 2.0)
+    >>> [v.type.tensor_type.elem_type for v in infer_shapes(model).graph.value_info]
+    [1]
+    """
+    if not exceeds_limit(model):
+        try:
+            return onnx.shape_inference.infer_shapes(model, **kwargs)
+        except EncodeError:  # over the limit after all (attributes, not tensors, take the room)
+            pass
+    return onnx.shape_inference.infer_shapes(_without_data(model), **kwargs)
+
+
+def inference_session(model: ModelProto, providers: Sequence[str] = ("CPUExecutionProvider",), **kwargs: Any) -> Any:
+    """An ``onnxruntime.InferenceSession`` of ``model``, also when it is over 2 GB.
+
+    A model under the limit is given to onnxruntime as bytes. A larger one is
+    written with :func:`save_model` (its large tensors as external data) to a
+    temporary folder that onnxruntime loads from and that is removed once the
+    session is made (onnxruntime has then read or mapped the data).
+
+    >>> import numpy as np
+    >>> from onnxalgebra import Var, to_onnx
+    >>> session = inference_session(to_onnx(Var("X", np.float32, [None, 2]) * 2.0))
+    >>> session.run(None, {"X": np.ones((1, 2), np.float32)})[0].tolist()
+    [[2.0, 2.0]]
+    """
+    from onnxruntime import InferenceSession
+
+    if not exceeds_limit(model):
+        try:
+            return InferenceSession(model.SerializeToString(), providers=list(providers), **kwargs)
+        except EncodeError:
+            pass
+    with tempfile.TemporaryDirectory(prefix="onnxalgebra-session-", ignore_cleanup_errors=True) as folder:
+        path = Path(folder) / "model.onnx"
+        save_model(model, path, size_limit=0)
+        return InferenceSession(str(path), providers=list(providers), **kwargs)

@@ -98,9 +98,9 @@ def _kernels_needed(model: Any) -> list[str]:
     ops = {node.op_type for graph in _graphs(model.graph) for node in graph.node}
     if not ops & ({kernel.op_type for kernel in LATE_KERNELS} | {"Gemm"}):
         return []
-    import onnx
+    from ._large import infer_shapes
 
-    inferred = onnx.shape_inference.infer_shapes(model)
+    inferred = infer_shapes(model)  # also over 2 GB
     types: dict[str, int] = {}
     for graph in _graphs(inferred.graph):
         for value in (*graph.input, *graph.output, *graph.value_info):

@@ -15,6 +15,7 @@ import onnx
 from onnx import GraphProto, ModelProto, helper, numpy_helper
 
 from .._types import TensorType, ValueType, elem_type_of, type_from_proto
+from ..compiler._large import infer_shapes
 
 __all__ = ["GraphView", "NodeView", "InitializerView", "view_of", "short_text"]
 
@@ -127,7 +128,7 @@ def _graph_from_proto(graph: GraphProto, types: dict[str, ValueType | None]) -> 
 def _intermediate_types(model: ModelProto) -> dict[str, ValueType | None]:
     """Types of the values between nodes, from ONNX shape inference (unknown dims shown as '?')."""
     try:
-        inferred = onnx.shape_inference.infer_shapes(model)
+        inferred = infer_shapes(model)  # also over 2 GB (without the large tensors' data)
     except Exception:
         return {}
     types: dict[str, ValueType | None] = {}
