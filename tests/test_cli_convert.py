@@ -445,3 +445,24 @@ def test_argument_errors_are_argparse_s(capsys):
         main(["convert", "m.skops", "--dtype", "float16"])
     assert exc.value.code == 2
     assert "invalid choice: 'float16'" in capsys.readouterr().err
+
+
+def test_model_over_the_limit_written_with_external_data(tmp_path, capsys, monkeypatch):
+    """With protobuf's limit lowered to 20,000 bytes, a regression of 3,000 features (24,000 bytes of float64
+    weights) is written as .onnx + .data, what is printed counts both files, and the verification passes."""
+    from onnxalgebra.compiler import _large
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 3000))
+    est = LinearRegression().fit(X, X @ rng.standard_normal(3000))
+    sio.dump(est, tmp_path / "wide.skops")
+    monkeypatch.setattr(_large, "PROTOBUF_LIMIT", 20_000)
+    code, out, err = inproc(capsys, tmp_path / "wide.skops", "--dtype", "float64")
+    assert code == 0, err
+    model, data = tmp_path / "wide.onnx", tmp_path / "wide.onnx.data"
+    assert data.stat().st_size >= 3000 * 8 and model.stat().st_size < 20_000
+    total = model.stat().st_size + data.stat().st_size
+    assert f"wrote {model} ({total:,} bytes: wide.onnx {model.stat().st_size:,} + wide.onnx.data {data.stat().st_size:,}" in out
+    assert "agrees with scikit-learn" in out
+    _, _, (got,) = run_file(model, {"X": X})
+    np.testing.assert_allclose(got.ravel(), est.predict(X), rtol=1e-9, atol=1e-9)

@@ -458,15 +458,24 @@ def _type_text(value_info: Any) -> str:
     return f"{kind} [{', '.join(dims)}]"
 
 
-def _describe(model: Any, path: Path, estimator: Any, how: str, source: Path) -> list[str]:
+def _size_text(written: list[Path]) -> str:
+    """``1,234 bytes``, or with external data ``2,181,234 bytes: m.onnx 1,234 + m.onnx.data 2,180,000``."""
+    sizes = [p.stat().st_size for p in written]
+    if len(written) == 1:
+        return f"{sizes[0]:,} bytes"
+    parts = " + ".join(f"{p.name} {size:,}" for p, size in zip(written, sizes))
+    return f"{sum(sizes):,} bytes: {parts}, the model over protobuf's 2 GB limit keeps its large tensors in {written[-1].name}"
+
+
+def _describe(model: Any, written: list[Path], estimator: Any, how: str, source: Path) -> list[str]:
     from ..compiler._runtimes import describe_versions
 
-    size = path.stat().st_size
+    path = written[0]
     initializers = {i.name for i in model.graph.initializer}
     inputs = [f"{i.name}: {_type_text(i)}" for i in model.graph.input if i.name not in initializers]
     outputs = [f"{o.name}: {_type_text(o)}" for o in model.graph.output]
     lines = [
-        f"wrote {path} ({size:,} bytes): {type(estimator).__name__} loaded from {source} ({how})",
+        f"wrote {path} ({_size_text(written)}): {type(estimator).__name__} loaded from {source} ({how})",
         *(f"  {line}" for line in describe_versions(model).splitlines()),
         f"  inputs: {'; '.join(inputs)}",
         f"  outputs: {'; '.join(outputs)}",
@@ -554,8 +563,8 @@ def _run(args: argparse.Namespace, say: Callable[[str], None]) -> int:
         if type(exc).__name__ != "NotFittedError":
             raise
         raise ConvertInputError(f"{args.model}: the estimator is not fitted ({exc}); fit it before saving.") from None
-    save_model(model, output)  # with external data beside it when over protobuf's 2 GB
-    for line in _describe(model, output, estimator, how, args.model):
+    written = save_model(model, output)  # with external data beside it when over protobuf's 2 GB
+    for line in _describe(model, written, estimator, how, args.model):
         say(line)
     if args.no_verify:
         say("  verification: skipped (--no-verify)")

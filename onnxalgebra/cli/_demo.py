@@ -104,9 +104,8 @@ def demo_logistic_beta() -> np.ndarray:
 
 def run_demo(output: Path, say: Callable[[str], None] = print) -> list[Row]:
     """Run the demo into ``output``; returns the benchmark table."""
-    from onnxruntime import InferenceSession
-
     from .. import to_onnx
+    from ..compiler._large import inference_session, save_model
 
     output.mkdir(parents=True, exist_ok=True)
     say(f"[1/5] fitting on iris; models and diagrams go to {output.resolve()}")
@@ -118,9 +117,9 @@ def run_demo(output: Path, say: Callable[[str], None] = print) -> list[Row]:
         model = to_onnx(est, X32)
         took = (time.perf_counter() - start) * 1e3
         stem = name.split("(")[0].lower()
-        (output / f"{stem}.onnx").write_bytes(model.SerializeToString())
+        save_model(model, output / f"{stem}.onnx")  # external data beside it when over 2 GB
         diagram = _save_diagram(model, output / stem, say)
-        sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        sess = inference_session(model)
         label, proba = sess.run(None, {"X": X32})
         same = bool(np.array_equal(label, est.predict(X32)))
         error = float(np.abs(proba - est.predict_proba(X32)).max())
@@ -133,7 +132,7 @@ def run_demo(output: Path, say: Callable[[str], None] = print) -> list[Row]:
     beta32 = demo_logistic_beta()
     expr = _logistic_function(X32, beta32)
     model = expr.to_onnx({"X": X32})
-    (output / "logistic_function.onnx").write_bytes(model.SerializeToString())
+    save_model(model, output / "logistic_function.onnx")
     diagram = _save_diagram(model, output / "logistic_function", say)
     e = np.exp(X32 @ beta32)
     error = float(np.abs(expr.eval({"X": X32}) - e / (e + 1)).max())
