@@ -17,6 +17,7 @@ A model's bytes do not depend on what the cache held before
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -24,7 +25,7 @@ import numpy as np
 import onnx
 from onnx import NodeProto, TensorProto, TypeProto, checker, helper, numpy_helper, shape_inference
 
-from ._attributes import AttributeList
+from ._attributes import AttributeList, _Encoded
 from ._errors import OnnxIndexError, OnnxShapeError, OnnxTypeError
 from ._ml_shapes import check_lists, has_rule, ignored_by_inference
 from ._ml_shapes import complete as complete_ml_types
@@ -37,12 +38,39 @@ __all__ = ["infer_outputs", "type_from_type_str", "clear_cache", "schema_facts"]
 # Constants at most this large are given to ONNX inference as data (a Reshape's
 # shape, a Slice's starts...), so that output shapes are known.
 _MAX_DATA_SIZE = 1024
-_CACHE: dict[tuple, tuple[ValueType | None, ...]] = {}
+# Inference results by node signature, least recently used first. Bounded: at most CACHE_ENTRIES results, and
+# a node whose attributes hold more than CACHE_KEY_BYTES (a big forest's lists and tensors, which its key
+# refers to) is not kept, so that the cache never keeps a converted model's data alive.
+CACHE_ENTRIES = 4096
+CACHE_KEY_BYTES = 1 << 20
+_CACHE: OrderedDict[tuple, tuple[ValueType | None, ...]] = OrderedDict()
 
 
 def clear_cache() -> None:
     """Forget every cached inference result."""
     _CACHE.clear()
+
+
+def _key_bytes(value: Any) -> int:
+    """The bytes of attribute data a cache key refers to (encoded lists, tensors' contents)."""
+    if isinstance(value, tuple):
+        return sum(_key_bytes(v) for v in value)
+    if isinstance(value, _Encoded):
+        return value.data.nbytes if isinstance(value.data, memoryview) else len(value.data)
+    if isinstance(value, (bytes, bytearray, str)):
+        return len(value)
+    return 0
+
+
+def _remember(key: tuple, attr_key: tuple, out: tuple[ValueType | None, ...]) -> None:
+    if _key_bytes(attr_key) > CACHE_KEY_BYTES:
+        return
+    _CACHE[key] = out
+    if len(_CACHE) > CACHE_ENTRIES:
+        try:
+            _CACHE.popitem(last=False)
+        except KeyError:  # emptied by another thread
+            pass
 
 
 def type_from_type_str(text: str) -> ValueType | None:
@@ -116,6 +144,10 @@ def infer_outputs(
     key = (domain, op_type, version, n_outputs, attr_key, input_types, present, data_key, opsets)
     cached = _CACHE.get(key)
     if cached is not None:
+        try:
+            _CACHE.move_to_end(key)
+        except KeyError:  # another thread dropped it meanwhile: the result stands
+            pass
         return cached
     inferred: dict[str, bytes] = {}
     typed = all(t is not None for t, p in zip(input_types, present) if p)
@@ -151,7 +183,7 @@ def infer_outputs(
         _CHECKS[op_type](sig.label, attributes, input_types, data_key, out)
     if domain == "ai.onnx.ml" and has_rule(op_type):
         out = complete_ml_types(op_type, out, attributes, input_types)
-    _CACHE[key] = out
+    _remember(key, attr_key, out)
     return out
 
 
