@@ -9,8 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from onnxalgebra import OnnxLabelEncoder, OnnxLeakyRelu, Var
-from onnxalgebra import _inference
+from onnxalgebra import OnnxLabelEncoder, OnnxLeakyRelu, Var, _inference
 
 X = np.linspace(-2, 2, 12, dtype=np.float32).reshape(3, 4)
 
@@ -57,7 +56,8 @@ def test_nodes_with_large_attributes_are_not_kept(monkeypatch, runs):
     keys = np.arange(300, dtype=np.float32)  # 1,200 bytes of floats: over the lowered limit
 
     def encoder(keys):
-        return OnnxLabelEncoder(Var("X", np.float32, [None]), keys_floats=keys, values_int64s=np.arange(len(keys)), default_int64=-1)
+        codes = np.arange(len(keys))
+        return OnnxLabelEncoder(Var("X", np.float32, [None]), keys_floats=keys, values_int64s=codes, default_int64=-1)
 
     big = encoder(keys)
     assert len(_inference._CACHE) == 0 and runs == ["LabelEncoder"]
