@@ -258,3 +258,81 @@ def test_shape_inference_of_a_model_over_the_limit(monkeypatch):
     stripped = [t for t in inferred.graph.initializer if t.data_location == TensorProto.EXTERNAL]
     assert [tuple(t.dims) for t in stripped] == [(16, 300)] and not stripped[0].HasField("raw_data")
     assert model.SerializeToString() == before  # the caller's model keeps its data
+
+
+def _wide_forest(n_samples: int, n_targets: int, n_trees: int = 10):
+    """A fully grown ExtraTreesRegressor of ``n_targets`` targets: its leaves' values (leaves x targets) dominate."""
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (n_samples, 4))
+    y = rng.standard_normal((n_samples, n_targets))
+    est = ExtraTreesRegressor(n_estimators=n_trees, max_features=1, bootstrap=False, n_jobs=2, random_state=0)
+    return est.fit(X, y), X[:7] + 1e-3
+
+
+def _forest_over_the_limit(est, rows, folder) -> tuple[list, np.ndarray]:
+    """Convert, save and run ``est`` from its files; returns the files written and onnxruntime's output.
+
+    float64: one ``TreeEnsemble`` (its tensor attributes go to external data) and the table of the leaves' values;
+    float32: one ``TreeEnsembleRegressor`` (attribute lists, in the model) and the table.
+    """
+    model = to_onnx(est, rows)
+    ops = [n.op_type for n in model.graph.node]
+    assert "Gather" in ops and ("TreeEnsemble" in ops) == (rows.dtype == np.float64)
+    assert _large.exceeds_limit(model)
+    written = save_model(model, folder / "forest.onnx")
+    header = onnx.load(str(written[0]), load_external_data=False)
+    external = {
+        a.name: a.t.data_location == TensorProto.EXTERNAL
+        for n in header.graph.node
+        if n.op_type == "TreeEnsemble"
+        for a in n.attribute
+        if a.type == onnx.AttributeProto.TENSOR
+    }
+    if rows.dtype == np.float64:
+        assert external["nodes_splits"] and external["leaf_weights"]  # the node's tensor attributes, read by onnxruntime
+    del model
+    (got,) = _run(written[0], {"X": rows})
+    return written, got
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_forest_over_the_limit_with_tensor_attributes_in_external_data(tmp_path, monkeypatch, dtype):
+    from onnxalgebra_converters.scikit_learn import trees
+
+    est, rows = _wide_forest(300, 50)  # ~3,000 leaves x 50 targets: a table of 1.2 MB (float64), 0.6 MB (float32)
+    monkeypatch.setattr(_large, "PROTOBUF_LIMIT", 400_000)
+    monkeypatch.setattr(trees, "LEAF_TABLE_FLOAT32_FROM_VALUES", 100_000)  # the float32 switch, lowered alike
+    written, got = _forest_over_the_limit(est, rows.astype(dtype), tmp_path)
+    assert written[1].stat().st_size > 500_000 and written[0].stat().st_size < 400_000
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(got, est.predict(rows.astype(dtype)), rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.slow
+def test_forest_over_2gb(tmp_path):
+    """A 27,000-target ExtraTreesRegressor of 10 trees of 1,000 leaves: a 2.16 GB table of leaf values (float64).
+
+    In float32 the same forest's TreeEnsembleRegressor lists would take ~2.4 GB (over the limit, and lists cannot
+    be external data): it becomes the leaf table too, 1.08 GB, in one file.
+    """
+    est, rows = _wide_forest(1_000, 27_000)
+    expected = est.predict(rows)
+    try:
+        written, got = _forest_over_the_limit(est, rows, tmp_path)
+        assert written[1].stat().st_size > 2**31
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+        for path in written:
+            path.unlink()
+        rows32 = rows.astype(np.float32)
+        model = to_onnx(est, rows32)
+        assert "Gather" in [n.op_type for n in model.graph.node]
+        expected32 = est.predict(rows32)
+        del est
+        (written32,) = save_model(model, tmp_path / "forest32.onnx")
+        del model
+        (got,) = _run(written32, {"X": rows32})
+        np.testing.assert_allclose(got, expected32, rtol=1e-5, atol=1e-5)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)

@@ -92,6 +92,12 @@ _LEQ = 0  # TreeEnsemble's nodes_modes: BRANCH_LEQ
 NEGATED_COLUMNS_FROM_LEVELS = 64
 # float64: from this many nodes on, a forest whose leaves feed several targets is one pass and a table of leaf values.
 LEAF_TABLE_FROM_NODES = 2_000
+# float32: from this many (leaf, target) values on, a forest whose leaves feed several targets is one pass and a
+# table of leaf values too. TreeEnsembleRegressor's target_* lists take ~9 bytes per value (a float and three
+# varints), so 10^8 values make a node of ~0.9 GB, near protobuf's 2 GB limit for the whole model (which lists,
+# unlike tensors, cannot leave as external data); the table is one float32 initializer, external data when large.
+LEAF_TABLE_FLOAT32_FROM_VALUES = 100_000_000
+_FLOAT32_EXACT_ROWS = 1 << 24  # a float32 target holds the row of a leaf exactly up to here
 _AVERAGE, _SUM = 0, 1  # TreeEnsemble's aggregate_function
 
 
@@ -243,6 +249,11 @@ def tree_ensemble(
     # Only these are read from here on: the others (ours when made from trees) are freed, and each attribute is
     # encoded as soon as it is computed (a list of millions of numbers is then held once, encoded).
     nodes = {name: nodes[name] for name in ("starts", "tree", "local", "is_leaf")}
+    if X.dtype == np.float32 and targets is None and n_targets > 1 and n_trees > 1:
+        n_leaves = int(np.count_nonzero(nodes["is_leaf"]))
+        if n_leaves * n_targets >= LEAF_TABLE_FLOAT32_FROM_VALUES and n_leaves <= _FLOAT32_EXACT_ROWS:
+            total = _leaf_table_sum(inputs, nodes, routes, values, mean, base_values, np.float32)
+            return OnnxSoftmax(total, axis=1) if softmax else total
     if X.dtype == np.float32:
         base = None if base_values is None or mean else base_values
         inside = softmax and (base_values is None or base is not None)  # nothing to add after the node
@@ -358,33 +369,49 @@ def _routes(nodes: dict[str, Any], dtype: Any, missing_values: bool) -> dict[str
 
 
 def _leaf_table_sum(
-    inputs: Expr, nodes: dict[str, Any], routes: dict[str, Any], values: np.ndarray, mean: bool, base_values: Any
+    inputs: Expr,
+    nodes: dict[str, Any],
+    routes: dict[str, Any],
+    values: np.ndarray,
+    mean: bool,
+    base_values: Any,
+    dtype: Any = np.float64,
 ) -> Expr:
-    """float64, a large forest whose leaves feed several targets: one pass over the trees gives the row of the leaf
-    each tree reaches (target ``t`` of the ``TreeEnsemble``: tree ``t``, the row as a double, exact), a ``Gather``
-    of the leaves' values by those rows ``[N, n_trees, n_targets]`` and a sum over the trees.
+    """A large forest whose leaves feed several targets: one pass over the trees gives the row of the leaf each tree
+    reaches (target ``t``: tree ``t``, the row as a float, exact), a ``Gather`` of the leaves' values by those rows
+    ``[N, n_trees, n_targets]`` and a sum over the trees.
 
-    (The forest repeated once per target costs a pass per target: a 3-class forest of 100 deep trees, 2.7x
-    skl2onnx's batch latency.)
+    float64 (``TreeEnsemble``): (the forest repeated once per target costs a pass per target: a 3-class forest of
+    100 deep trees, 2.7x skl2onnx's batch latency). float32 (``TreeEnsembleRegressor``, rows exact up to 2^24
+    leaves): for a forest of ``LEAF_TABLE_FLOAT32_FROM_VALUES`` leaf values or more, whose ``target_*`` lists
+    would near protobuf's 2 GB limit; the table is an initializer, saved as external data when the model is large.
     """
     is_leaf = nodes["is_leaf"]
     n_trees = len(nodes["starts"])
-    table = np.asarray(values[is_leaf], dtype=np.float64)
-    leaf_targetids = AttributeList(nodes["tree"][is_leaf], "ints")
-    rows = OnnxTreeEnsemble(
-        inputs,
-        n_targets=n_trees,
-        aggregate_function=_SUM,
-        leaf_weights=np.arange(len(table), dtype=np.float64),
-        leaf_targetids=leaf_targetids,
-        **_structure(nodes, routes, copies=1),
-    )
+    table = np.asarray(values[is_leaf], dtype=dtype)
+    if dtype == np.float64:
+        rows = OnnxTreeEnsemble(
+            inputs,
+            n_targets=n_trees,
+            aggregate_function=_SUM,
+            leaf_weights=np.arange(len(table), dtype=np.float64),
+            leaf_targetids=AttributeList(nodes["tree"][is_leaf], "ints"),
+            **_structure(nodes, routes, copies=1),
+        )
+    else:
+        row_of_node = np.zeros(len(is_leaf), dtype=np.float32)
+        row_of_node[is_leaf] = np.arange(len(table), dtype=np.float32)
+        lists = _leaf_entries(nodes, row_of_node, nodes["tree"])
+        del row_of_node
+        lists.update(_nodes_v3(nodes, routes))
+        rows = _tree_ensemble_regressor(inputs, lists, n_trees, mean=False, base_values=None)
+    del values, nodes, routes
     leaves = OnnxGather(Constant(table), rows.astype(np.int64), axis=0)
     total = leaves.sum(axis=1)
     if mean:
-        total = total / float(n_trees)
+        total = total / dtype(n_trees)
     if base_values is not None:
-        total = total + Constant(np.asarray(base_values, dtype=np.float64).reshape(1, -1))
+        total = total + Constant(np.asarray(base_values, dtype=dtype).reshape(1, -1))
     return total
 
 
@@ -597,7 +624,14 @@ def convert_tree_regressor(est: Any, X: Expr, options: dict | None = None) -> Ex
     ``options={'missing_values': False}``: X has no NaN (see :func:`tree_ensemble`).
     """
     trees = trees_of(est)
-    values = np.concatenate([t.value[:, :, 0] for t in trees])
+    # Only the leaves' rows are read: the others stay zeros, pages never touched (a forest of many targets holds
+    # values for its split nodes too, as many as for its leaves: not copied).
+    values = np.zeros((sum(t.node_count for t in trees), est.n_outputs_))
+    start = 0
+    for t in trees:
+        leaves = np.flatnonzero(t.children_left < 0)
+        values[start + leaves] = t.value[leaves, :, 0]
+        start += t.node_count
     return tree_ensemble(X, trees, values, mean=True, missing_values=missing_values_option(options))
 
 
