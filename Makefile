@@ -23,8 +23,8 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
-# make test-slow: the tests marked slow (a 2.18 GB weight: ~65 s, ~9 GB of memory; a 2.16 GB forest: ~85 s, ~12 GB;
-# ~7 GB of temporary disk).
+# make test-slow: the tests marked slow (a 2.18 GB weight, saved, checked, evaluated: ~75 s, ~9 GB of memory; a 2.16 GB
+# forest: ~55-85 s, ~12 GB; ~7 GB of temporary disk; 2.5-3 min in all).
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow tests
 

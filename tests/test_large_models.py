@@ -8,6 +8,7 @@ path on small models, with the limit lowered.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 
@@ -181,6 +182,8 @@ def test_model_over_2gb(tmp_path):
         with pytest.raises(EncodeError):
             model.SerializeToString()  # the reason for all this: protobuf cannot write it whole
         _large.check_model(model)
+        (output,) = _large.infer_shapes(model).graph.output
+        assert [d.dim_value for d in output.type.tensor_type.shape.dim][1:] == [cols]
         expected = X @ w
 
         written = save_model(model, tmp_path / "big.onnx")
@@ -195,8 +198,19 @@ def test_model_over_2gb(tmp_path):
         del model
         (got,) = _run(path, {"X": X})
         np.testing.assert_array_equal(got, expected)
+        shutil.rmtree(tmp_path / "onnx_save")
+
+        import tempfile
+
+        before = set(os.listdir(tempfile.gettempdir()))
+        for runtime in ("onnxruntime", "reference"):  # expr.eval compiles the model and runs it: never serialised whole
+            expr = Var("X", np.float32, [None, 16]) @ w  # a new expression each: its model and session go with it
+            np.testing.assert_array_equal(expr.eval({"X": X}, runtime=runtime), expected)
+            del expr
+        assert {n for n in set(os.listdir(tempfile.gettempdir())) - before if n.startswith("onnxalgebra-")} == set()
     finally:
         shutil.rmtree(tmp_path, ignore_errors=True)  # gigabytes: not kept for pytest's last runs
+        gc.collect()  # onnx's ReferenceEvaluator (and pytest.raises' traceback) hold the model in reference cycles
 
 
 def _pretend_limit(monkeypatch, limit: int = 10_000) -> None:
@@ -277,9 +291,13 @@ def _forest_over_the_limit(est, rows, folder) -> tuple[list, np.ndarray]:
     float64: one ``TreeEnsemble`` (its tensor attributes go to external data) and the table of the leaves' values;
     float32: one ``TreeEnsembleRegressor`` (attribute lists, in the model) and the table.
     """
+    from onnxalgebra.compiler._runtimes import oldest_onnxruntime
+
     model = to_onnx(est, rows)
     ops = [n.op_type for n in model.graph.node]
     assert "Gather" in ops and ("TreeEnsemble" in ops) == (rows.dtype == np.float64)
+    if rows.dtype == np.float64:
+        assert oldest_onnxruntime(model) == "1.21"  # TreeEnsemble's kernel; ONNX's shape inference ran on the model
     assert _large.exceeds_limit(model)
     written = save_model(model, folder / "forest.onnx")
     header = onnx.load(str(written[0]), load_external_data=False)
@@ -336,3 +354,4 @@ def test_forest_over_2gb(tmp_path):
         np.testing.assert_allclose(got, expected32, rtol=1e-5, atol=1e-5)
     finally:
         shutil.rmtree(tmp_path, ignore_errors=True)
+        gc.collect()
