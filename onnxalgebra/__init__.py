@@ -37,6 +37,7 @@ from ._errors import (
 )
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
 from ._graph import Graph
+from ._inline import inline
 from ._optional import MissingDependencyError, require
 from ._types import MapType, OptionalType, SequenceType, TensorType, ValueType
 from .compiler._large import save_model
@@ -88,6 +89,7 @@ __all__ = [
     "convert_estimator",
     "custom_operator",
     "dataframe_feeds",
+    "inline",
     "operator_class",
     "register_converter",
     "require",

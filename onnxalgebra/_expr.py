@@ -480,7 +480,7 @@ class OnnxOperator(Expr):
         if declared is not None and sig.variadic_outputs and count != declared:
             raise OperatorError(f"{name}: attribute num_outputs={declared} but {count} outputs requested.")
         for i, out in enumerate(self.output_names or ()):
-            if not out and not _optional_output(sig, i):
+            if out == "" and not _optional_output(sig, i):
                 formal = sig.schema.outputs[min(i, len(sig.schema.outputs) - 1)].name
                 raise OperatorError(f"{name}: output {i} ({formal}) of {sig.label} is required; it cannot be omitted with ''.")
         return count
@@ -639,10 +639,12 @@ def _check_names(op: str, names: Any) -> list[str]:
         names = [names]
     names = list(names)
     for n in names:
-        if not isinstance(n, str):
-            raise OperatorError(f"{op}: output_names must be strings ('' omits an optional output), got {n!r}.")
+        if n is not None and not isinstance(n, str):
+            raise OperatorError(
+                f"{op}: output_names must be strings ('' omits an optional output, None lets the compiler name it), got {n!r}."
+            )
     named = [n for n in names if n]
-    if not named:
+    if not named and None not in names:
         raise OperatorError(f"{op}: output_names {names} names no output; '' only omits an optional output.")
     if len(set(named)) != len(named):
         raise OperatorError(f"{op}: output_names {names} has duplicates.")

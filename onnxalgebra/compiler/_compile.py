@@ -277,7 +277,7 @@ class _Compiler:
         node_name = self.names.fresh(op.op_type)
         out_names = []
         for i in range(op.n_outputs):
-            wanted = op.output_names[i] if op.output_names else self.requested.get((id(op), i))
+            wanted = op.output_names[i] if op.output_names and op.output_names[i] is not None else self.requested.get((id(op), i))
             if wanted == "":
                 out_names.append("")  # an omitted optional output
             elif wanted is not None:

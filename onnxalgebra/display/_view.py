@@ -204,7 +204,7 @@ class _ExprViewer:
             node_name = self.fresh(op.op_type)
             outs = [node_name] if op.n_outputs == 1 else [f"{node_name}:{i}" for i in range(op.n_outputs)]
             if op.output_names:
-                outs = list(op.output_names)
+                outs = [given if given is not None else auto for given, auto in zip(op.output_names, outs)]
             types = op.output_types or (None,) * op.n_outputs
             self.types.update(zip(outs, types))
             in_names = [value_name(v) for v in op.inputs]

@@ -1,0 +1,209 @@
+"""Inlining an existing model: its outputs as expressions of the caller's inputs.
+
+:func:`inline` reads a ``ModelProto`` (from PyTorch, TensorFlow, another
+converter...) node by node and builds the same nodes with the algebra: each
+is an ``Onnx<Op>`` of the version the model's opset put in force (pinned, so
+the compiler keeps it), its inputs the caller's expressions, the model's
+initializers as constants. Nothing keeps the model's value names: the
+compiler names the nodes of the outer graph, so nothing clashes however many
+models are inlined. Symbolic dimensions flow from the caller's inputs through
+ONNX's inference. ``target_opset=`` converts the model first with onnx's
+version converter, for an outer graph built at another opset.
+
+Local functions of the model are expanded in place (``onnx.inliner``) until
+the algebra has local functions of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import onnx
+import onnx.inliner
+from onnx import AttributeProto, GraphProto, ModelProto, helper, numpy_helper
+
+from ._errors import CompileError, OnnxTypeError
+from ._expr import Expr, Var
+from ._graph import Graph
+from ._types import type_from_proto
+
+__all__ = ["inline"]
+
+_STANDARD = ("", "ai.onnx", "ai.onnx.ml")
+
+
+def _load(model: Any) -> ModelProto:
+    if isinstance(model, ModelProto):
+        return model
+    if isinstance(model, (bytes, bytearray)):
+        return onnx.load_model_from_string(bytes(model))
+    if isinstance(model, (str, os.PathLike)):
+        return onnx.load(os.fspath(model))
+    raise OnnxTypeError(f"inline: model must be an onnx.ModelProto, its bytes or a path; got {type(model).__name__}.")
+
+
+def _convert_opset(model: ModelProto, target: int) -> ModelProto:
+    current = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), None)
+    if current is None or current == target:
+        return model
+    try:
+        return onnx.version_converter.convert_version(model, target)
+    except Exception as exc:  # onnx raises RuntimeError/ConvertError naming the operator without an adapter
+        message = " ".join(str(exc).split())
+        raise CompileError(
+            f"inline: onnx's version converter cannot take this model from opset {current} to {target}: {message}; "
+            f"inline it without target_opset (its nodes keep opset {current}) or convert it another way."
+        ) from None
+
+
+class _Reader:
+    """Builds the nodes of a graph (and of its subgraphs) as expressions."""
+
+    def __init__(self, opsets: Mapping[str, int], prefix: str):
+        self.opsets = dict(opsets)
+        self.prefix = prefix
+        self.count = 0
+
+    def attribute(self, attr: AttributeProto, scope: dict[str, Any], where: str) -> Any:
+        if attr.type == AttributeProto.GRAPH:
+            return self.body(attr.g, scope, where)
+        if attr.type == AttributeProto.GRAPHS:
+            return [self.body(g, scope, where) for g in attr.graphs]
+        if attr.ref_attr_name:
+            raise CompileError(f"inline: {where}: attribute {attr.name!r} refers to a function attribute; expand it first.")
+        value = helper.get_attribute_value(attr)
+        if isinstance(value, bytes):
+            return value.decode("utf-8")
+        if isinstance(value, list) and value and isinstance(value[0], bytes):
+            return [v.decode("utf-8") for v in value]
+        return value
+
+    def body(self, graph: GraphProto, scope: dict[str, Any], where: str) -> Graph:
+        """A subgraph as a :class:`Graph`: its inputs fresh typed Vars, outer names resolved in ``scope``."""
+        inner = dict(scope)
+        inputs = []
+        for value in graph.input:
+            vtype = type_from_proto(value.type)
+            if vtype is None:
+                raise CompileError(f"inline: {where}: the body input {value.name!r} has no type.")
+            self.count += 1
+            var = Var(f"{self.prefix}{self.count}_{_clean(value.name)}", vtype)  # the same names for the same model
+            inputs.append(var)
+            inner[value.name] = var
+        self.nodes(graph, inner)
+        missing = [o.name for o in graph.output if o.name not in inner]
+        if missing:
+            raise CompileError(f"inline: {where}: the body outputs {missing} are computed by no node.")
+        return Graph(inputs, [inner[o.name] for o in graph.output], name=graph.name or "body")
+
+    def nodes(self, graph: GraphProto, scope: dict[str, Any]) -> None:
+        for tensor in graph.initializer:
+            scope.setdefault(tensor.name, numpy_helper.to_array(tensor))
+        for index, node in enumerate(graph.node):
+            where = f"node {index} ({node.op_type}{' ' + repr(node.name) if node.name else ''})"
+            self.node(node, scope, where)
+
+    def node(self, node: onnx.NodeProto, scope: dict[str, Any], where: str) -> None:
+        from ._operators import operator_class
+
+        inputs = []
+        for name in node.input:
+            if name == "":
+                inputs.append(None)
+            elif name in scope:
+                inputs.append(scope[name])
+            else:
+                raise CompileError(f"inline: {where} reads {name!r}, which no graph input, initializer or earlier node gives.")
+        attributes = {a.name: self.attribute(a, scope, where) for a in node.attribute}
+        domain = node.domain
+        if domain not in _STANDARD:
+            raise CompileError(
+                f"inline: {where} is of domain {domain!r}, which the algebra can only build with "
+                "onnxalgebra.custom_operator (declared output types): declare it and build that node yourself."
+            )
+        key = "ai.onnx.ml" if domain == "ai.onnx.ml" else ""
+        opset = self.opsets.get(key, self.opsets.get("ai.onnx"))
+        omitted = [o == "" for o in node.output]
+        output_names = None
+        if any(omitted):  # an optional output left out stays out; the compiler names the others
+            output_names = ["" if o == "" else None for o in node.output]
+        cls = operator_class(node.op_type)
+        try:
+            op = cls(*inputs, op_version=opset, n_outputs=len(node.output), output_names=output_names, **attributes)
+        except Exception as exc:
+            if isinstance(exc, CompileError):
+                raise
+            raise CompileError(f"inline: {where}: {exc}") from exc
+        for i, name in enumerate(node.output):
+            if name:
+                scope[name] = op[i] if len(node.output) > 1 else op
+
+
+def _clean(name: str) -> str:
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "v"
+
+
+def inline(model: Any, *inputs: Any, target_opset: int | None = None, **named_inputs: Any) -> Expr | tuple[Expr, ...]:
+    """The outputs of ``model`` computed from ``inputs``, as expressions (one for a single output, else a tuple).
+
+    ``inputs`` feed the model's graph inputs in order, ``named_inputs`` by name;
+    each is an expression, the name of a graph input of the outer graph, or a
+    numpy constant. A graph input that has an initializer keeps it unless it is
+    given. ``target_opset`` first converts the model to that opset of ai.onnx
+    (onnx's version converter; a clear error names what cannot be converted).
+
+    >>> import numpy as np
+    >>> from onnx import TensorProto, helper
+    >>> from onnxalgebra import Var, inline, to_onnx
+    >>> node = helper.make_node("Relu", ["x"], ["y"])
+    >>> graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3])],
+    ...                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])])
+    >>> relu = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    >>> X = Var("X", np.float32, ["batch", 3])
+    >>> out = inline(relu, X - 1)
+    >>> str(out.type)
+    'tensor(float)[batch, 3]'
+    >>> to_onnx(out * 2, {"X": np.zeros((1, 3), np.float32)}).graph.node[1].op_type
+    'Relu'
+    """
+    proto = _load(model)
+    if target_opset is not None:
+        proto = _convert_opset(proto, int(target_opset))
+    if proto.functions:
+        proto = onnx.inliner.inline_local_functions(proto)
+    graph = proto.graph
+    initialized = {t.name for t in graph.initializer}
+    formal = [v.name for v in graph.input]
+    required = [n for n in formal if n not in initialized]
+    if len(inputs) > len(formal):
+        raise OnnxTypeError(f"inline: the model has {len(formal)} graph inputs {formal}; {len(inputs)} inputs given.")
+    given: dict[str, Any] = dict(zip(required if len(inputs) <= len(required) else formal, inputs))
+    for name, value in named_inputs.items():
+        if name not in formal:
+            raise OnnxTypeError(f"inline: the model has no graph input {name!r}; its inputs are {formal}.")
+        if name in given:
+            raise OnnxTypeError(f"inline: graph input {name!r} given twice (by position and by name).")
+        given[name] = value
+    missing = [n for n in required if n not in given]
+    if missing:
+        raise OnnxTypeError(f"inline: the graph inputs {missing} need a value (the model's inputs are {formal}).")
+    scope: dict[str, Any] = {}
+    for name, value in given.items():
+        scope[name] = np.asarray(value) if isinstance(value, (list, tuple, int, float)) else value
+    opsets = {o.domain: o.version for o in proto.opset_import}
+    reader = _Reader(opsets, prefix="inlined")
+    reader.nodes(graph, scope)
+    outputs = []
+    for value in graph.output:
+        result = scope.get(value.name)
+        if result is None:
+            raise CompileError(f"inline: the model's output {value.name!r} is computed by no node.")
+        if isinstance(result, np.ndarray):
+            from ._expr import Constant
+
+            result = Constant(result)
+        outputs.append(result)
+    return outputs[0] if len(outputs) == 1 else tuple(outputs)
