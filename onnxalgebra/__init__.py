@@ -36,6 +36,7 @@ from ._errors import (
     OperatorError,
 )
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
+from ._functions import function
 from ._graph import Graph
 from ._inline import inline
 from ._optional import MissingDependencyError, require
@@ -89,6 +90,7 @@ __all__ = [
     "convert_estimator",
     "custom_operator",
     "dataframe_feeds",
+    "function",
     "inline",
     "operator_class",
     "register_converter",
@@ -114,6 +116,7 @@ def to_onnx(
     options: dict[str, Any] | None = None,
     outputs: Any = None,
     dtype: Any = None,
+    inline_functions: bool = False,
 ) -> Any:
     """Compile an expression, a list/tuple of expressions, or a fitted estimator into ``onnx.ModelProto``.
 
@@ -132,6 +135,9 @@ def to_onnx(
     then float32 when the numeric columns promote to float32, else float64.
     ``dtype=np.float32`` (or ``np.float64``) forces the computation dtype for
     any ``X``: the inputs keep their types and are cast inside the graph.
+
+    Calls of :func:`function` (local functions) compile to one
+    ``FunctionProto`` each; ``inline_functions=True`` expands them.
 
     >>> import numpy as np
     >>> from onnxalgebra import OnnxAbs, OnnxNeg
@@ -159,7 +165,7 @@ def to_onnx(
             raise OnnxTypeError("to_onnx: options apply to estimators, not to expressions.")
         if dtype is not None:
             raise OnnxTypeError("to_onnx: dtype applies to estimators; an expression's inputs give its types.")
-        return compile_model(items, X, outputs_spec=outputs, target_opset=target_opset)
+        return compile_model(items, X, outputs_spec=outputs, target_opset=target_opset, inline_functions=inline_functions)
     if outputs is not None:
         raise OnnxTypeError("to_onnx: an estimator's outputs are named by the output contract; do not pass outputs=.")
     return estimator_to_onnx(obj, X, name=name, target_opset=target_opset, options=options, dtype=dtype)

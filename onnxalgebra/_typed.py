@@ -48,6 +48,7 @@ ANNOTATIONS: dict[Any, str] = {
     _KIND.TYPE_PROTOS: "Sequence[TypeProto]",
 }
 INPUT = "_Input"  # what an input takes: an expression, a graph input's name, a constant
+_STANDARD_DOMAINS = ("", "ai.onnx.ml", "ai.onnx.preview.training", "ai.onnx.preview", "ai.onnx.training")
 _BUILD = (("op_version", "int | None"), ("output_names", "Sequence[str] | None"), ("n_outputs", "int | None"))
 
 
@@ -112,10 +113,11 @@ def operator_signature(schema: defs.OpSchema) -> inspect.Signature:
 
     >>> import inspect
     >>> from onnxalgebra import OnnxGemm
-    >>> str(inspect.signature(OnnxGemm)).split(", *")[0]
-    '(A: _Input, B: _Input, C: _Input | None = None, /'
-    >>> inspect.signature(OnnxGemm).parameters["alpha"].default
-    1.0
+    >>> params = inspect.signature(OnnxGemm).parameters
+    >>> [(p.name, p.kind.name) for p in params.values()][:4]
+    [('A', 'POSITIONAL_ONLY'), ('B', 'POSITIONAL_ONLY'), ('C', 'POSITIONAL_ONLY'), ('alpha', 'KEYWORD_ONLY')]
+    >>> params["C"].default, params["alpha"].default
+    (None, 1.0)
     """
     return _signature(schema.domain, schema.name, schema.since_version)
 
@@ -210,6 +212,8 @@ def render_stub() -> str:
     ]
     for name in operator_class_names():
         cls = operator_class(name)
+        if cls.domain not in _STANDARD_DOMAINS:  # operators declared at run time (custom_operator) are not onnx's
+            continue
         lines.append(f"class {name}(OnnxOperator):")
         lines.append(f"    def __init__({_render_parameters(inspect.signature(cls).parameters.values())}) -> None: ...")
         lines.append("")

@@ -26,6 +26,7 @@ from .._attributes import attribute_bytes, attribute_proto
 from .._control_flow import refine_control_flow
 from .._errors import CompileError
 from .._expr import Constant, Expr, OnnxOperator, Output, Var, resolve_constants
+from .._functions import attach_functions
 from .._graph import Graph
 from .._passes.cse import NodeTable
 from .._passes.dedup_constants import InitializerTable
@@ -401,6 +402,7 @@ def compile_model(
     *,
     outputs_spec: Any = None,
     target_opset: Any = None,
+    inline_functions: bool = False,
 ) -> ModelProto:
     """Compile expressions into a ``ModelProto`` (see :func:`onnxalgebra.to_onnx`)."""
     check_target_opset(target_opset)
@@ -443,7 +445,8 @@ def compile_model(
         graph.output.append(value_info(name, vtype))
     opsets = choose_opsets(compiler.uses, survey.raw, target_opset)
     check_target_domains(target_opset, opsets)
-    return _finish(model, opsets)
+    model = _finish(model, opsets)
+    return attach_functions(model, values, inline=inline_functions)  # local functions: one FunctionProto each
 
 
 def inference_opsets(target: Any) -> dict[str, int]:

@@ -168,17 +168,20 @@ class _Writer:
         self.edges.append(f"  {source[0]} -> {target} [label={_quote(label)}{style}];")
 
 
-def to_dot(obj: Any, *, collapse: int | None = None) -> str:
+def to_dot(obj: Any, *, collapse: int | None = None, expand_functions: bool = False) -> str:
     """DOT source of an expression, a ``ModelProto`` or a ``GraphProto``.
 
     ``collapse``: linear chains of at least this many nodes become one box;
     by default chains of 8 collapse in graphs of more than 300 operators
-    (``collapse=0`` never collapses).
+    (``collapse=0`` never collapses). A call of a local function is one box;
+    ``expand_functions=True`` draws the bodies in place instead.
 
     >>> from onnxalgebra import OnnxAbs
     >>> print(to_dot(OnnxAbs("X")).splitlines()[0])
     digraph G {
     """
+    if expand_functions:
+        obj = expanded(obj)
     view = obj if isinstance(obj, GraphView) else view_of(obj)
     if collapse is None and len(view.nodes) > AUTO_COLLAPSE_NODES:
         collapse = DEFAULT_CHAIN
@@ -193,3 +196,20 @@ def to_dot(obj: Any, *, collapse: int | None = None) -> str:
         '  edge [fontname="Helvetica", fontsize=8, color="#566573", fontcolor="#566573"];',
     ]
     return "\n".join([*header, *writer.lines, *writer.edges, "}"]) + "\n"
+
+
+def expanded(obj: Any) -> Any:
+    """``obj`` with its local functions' calls replaced by their bodies: a ``ModelProto`` through
+    ``onnx.inliner``, expressions compiled with ``inline_functions=True`` (their inputs must be typed)."""
+    import onnx.inliner
+    from onnx import ModelProto
+
+    if isinstance(obj, ModelProto):
+        return onnx.inliner.inline_local_functions(obj) if obj.functions else obj
+    if isinstance(obj, GraphView):
+        return obj
+    from .. import Expr, to_onnx
+
+    if isinstance(obj, (list, tuple, Expr)):
+        return to_onnx(list(obj) if isinstance(obj, (list, tuple)) else obj, inline_functions=True)
+    return obj

@@ -99,14 +99,20 @@ class Diagram:
         return bundle
 
 
-def show(obj: Any, *, collapse: int | None = None) -> Diagram:
+def show(obj: Any, *, collapse: int | None = None, expand_functions: bool = False) -> Diagram:
     """A :class:`Diagram` of an expression, a ``ModelProto`` (ours or anyone's) or a ``GraphProto``.
 
     ``collapse``: linear chains of at least this many nodes are drawn as one
     box (default: chains of 8 in graphs of more than 300 operators; 0 never).
+    A call of a local function is one box; ``expand_functions=True`` draws
+    the bodies in place.
 
     >>> from onnxalgebra import OnnxAbs
     >>> show(OnnxAbs("X")).source.startswith("digraph")
     True
     """
+    if expand_functions:
+        from ._dot import expanded
+
+        obj = expanded(obj)
     return Diagram(obj, collapse=collapse)
