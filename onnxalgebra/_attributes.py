@@ -324,9 +324,31 @@ def _value_key(value: Any) -> Any:
         return value.key
     if isinstance(value, tuple):
         return tuple(_value_key(v) for v in value)
+    if isinstance(value, AttributeRef):
+        return ("ref", value.name, int(value.kind))
     if isinstance(value, float):
         return ("float32", np.float32(value).tobytes())  # ONNX stores float attributes as float32
     return value
+
+
+class AttributeRef:
+    """A reference to an attribute of the local function being traced: written as ``ref_attr_name``, the value
+    each call of the function gives (see :func:`onnxalgebra.function`)."""
+
+    __slots__ = ("kind", "name")
+
+    def __init__(self, name: str, kind: Any):
+        self.name = name
+        self.kind = kind
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AttributeRef) and (other.name, other.kind) == (self.name, self.kind)
+
+    def __hash__(self) -> int:
+        return hash(("AttributeRef", self.name, int(self.kind)))
+
+    def __repr__(self) -> str:
+        return f"AttributeRef({self.name!r})"
 
 
 def attributes_key(attributes: dict[str, Any]) -> tuple:
@@ -345,6 +367,10 @@ def attribute_proto(
     ``compile_graph`` turns a :class:`Graph` body into a ``GraphProto``; it is
     given by the compiler, which owns naming and outer-scope references.
     """
+    if isinstance(value, AttributeRef):
+        proto = AttributeProto(name=name, ref_attr_name=value.name)
+        proto.type = AttributeProto.AttributeType.Value(kind.name)
+        return proto
     if kind == _ATTR.GRAPH and isinstance(value, Graph):
         if compile_graph is None:
             raise ValueError(f"attribute {name!r} holds an expression graph; compile it first")

@@ -26,13 +26,13 @@ from typing import Any
 import numpy as np
 import onnx
 import onnx.inliner
-from onnx import FunctionProto, ModelProto, helper
+from onnx import AttributeProto, FunctionProto, ModelProto, helper
 
+from ._attributes import AttributeRef
 from ._custom import CustomOperator, custom_operator
 from ._errors import CompileError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
 from ._graph import Graph
-from ._schemas import schema_at
 
 __all__ = ["function", "LocalFunction", "attach_functions"]
 
@@ -46,12 +46,14 @@ class LocalFunction:
         self.domain = domain
         self.name = name
         params = list(inspect.signature(fn).parameters.values())
-        bad = [p.name for p in params if p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        bad = [p.name for p in params if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
         if bad:
             raise OperatorError(
-                f"@function {name}: every parameter is an input tensor (positional); {bad} are not."
+                f"@function {name}: the inputs are positional parameters and the attributes keyword-only ones "
+                f"(after *); {bad} are neither."
             )
-        self.params = [p.name for p in params]
+        self.params = [p.name for p in params if p.kind is not p.KEYWORD_ONLY]
+        self.attributes = {p.name: _attribute_spec(name, p) for p in params if p.kind is p.KEYWORD_ONLY}
         self._bodies: dict[tuple, tuple[tuple[Var, ...], tuple[Expr, ...]]] = {}
         self._operator: type[OnnxOperator] | None = None
 
@@ -63,7 +65,8 @@ class LocalFunction:
         found = self._bodies.get(types)
         if found is None:
             formal = tuple(Var(name, vtype) for name, vtype in zip(self.params, types))
-            result = self.fn(*formal)
+            refs = {name: _attribute_value(name, kind) for name, (kind, _) in self.attributes.items()}
+            result = self.fn(*formal, **refs)
             outputs = result if isinstance(result, (tuple, list)) else (result,)
             outputs = tuple(o if isinstance(o, Expr) else Constant(np.asarray(o)) for o in outputs)
             if not outputs:
@@ -71,7 +74,15 @@ class LocalFunction:
             found = self._bodies[types] = (formal, outputs)
         return found
 
-    def __call__(self, *inputs: Any) -> Any:
+    def __call__(self, *inputs: Any, **attributes: Any) -> Any:
+        unknown = sorted(set(attributes) - set(self.attributes))
+        if unknown:
+            raise OperatorError(
+                f"{self.name}: no attribute(s) {unknown}; the function's attributes are {sorted(self.attributes)}."
+            )
+        missing = [n for n, (_, default) in self.attributes.items() if default is _REQUIRED and n not in attributes]
+        if missing:
+            raise OperatorError(f"{self.name}: the attribute(s) {missing} have no default; give them.")
         if len(inputs) != len(self.params):
             raise OperatorError(f"{self.name}: the function takes {len(self.params)} inputs {self.params}, {len(inputs)} given.")
         values = [_as_expr(v) for v in inputs]
@@ -84,7 +95,9 @@ class LocalFunction:
             )
         _, outputs = self.body(types)
         operator = self._declare(outputs)
-        call = operator(*values, output_types=[o.type for o in outputs])
+        given = {n: default for n, (_, default) in self.attributes.items() if default is not _REQUIRED}
+        given.update(attributes)  # every attribute written on the call (onnx's reference evaluator ignores defaults)
+        call = operator(*values, output_types=[o.type for o in outputs], **given)
         call.function = self
         call.function_types = types
         return call if len(outputs) == 1 else tuple(call[i] for i in range(len(outputs)))
@@ -95,11 +108,71 @@ class LocalFunction:
             base = custom_operator(
                 self.name, self.domain, inputs=self.params, outputs=names, doc=f"Local function {self.name}.",
                 elem_types=[o.dtype if o.dtype is not None else None for o in outputs],
+                attributes={n: _KIND_NAMES[kind] for n, (kind, _) in self.attributes.items()},
             )  # fmt: skip
             namespace = {"__slots__": ("function", "function_types"), "__module__": "onnxalgebra",
                          "__qualname__": base.__qualname__, "__doc__": self.fn.__doc__ or base.__doc__}  # fmt: skip
             self._operator = type(base.__name__, (base,), namespace)  # its calls carry the function and their types
         return self._operator
+
+
+_REQUIRED = object()
+_KIND = AttributeProto.AttributeType
+_KIND_NAMES = {_KIND.FLOAT: "float", _KIND.INT: "int", _KIND.STRING: "string", _KIND.FLOATS: "floats",
+               _KIND.INTS: "ints", _KIND.STRINGS: "strings"}  # fmt: skip
+_ANNOTATIONS = {"float": _KIND.FLOAT, "int": _KIND.INT, "str": _KIND.STRING, "list[float]": _KIND.FLOATS,
+                "list[int]": _KIND.INTS, "list[str]": _KIND.STRINGS}  # fmt: skip
+# the Constant attribute holding each kind, and the type of the tensor it makes
+_CONSTANT = {_KIND.FLOAT: ("value_float", 1, ()), _KIND.INT: ("value_int", 7, ()), _KIND.STRING: ("value_string", 8, ()),
+             _KIND.FLOATS: ("value_floats", 1, (None,)), _KIND.INTS: ("value_ints", 7, (None,)),
+             _KIND.STRINGS: ("value_strings", 8, (None,))}  # fmt: skip
+
+
+def _attribute_spec(function_name: str, param: inspect.Parameter) -> tuple[int, Any]:
+    """``(kind, default)`` of a keyword-only parameter: its kind from its default (or annotation)."""
+    default = param.default
+    if default is inspect.Parameter.empty:
+        kind = _ANNOTATIONS.get(str(getattr(param.annotation, "__name__", param.annotation)).replace("typing.", ""))
+        if kind is None:
+            raise OperatorError(
+                f"@function {function_name}: the attribute {param.name!r} needs a default or an annotation "
+                "(float, int, str, list[float], list[int] or list[str]) to know its kind."
+            )
+        return kind, _REQUIRED
+    if isinstance(default, bool) or isinstance(default, (int, np.integer)):
+        return _KIND.INT, int(default)
+    if isinstance(default, (float, np.floating)):
+        return _KIND.FLOAT, float(default)
+    if isinstance(default, str):
+        return _KIND.STRING, default
+    if isinstance(default, (list, tuple)) and default:
+        if all(isinstance(v, str) for v in default):
+            return _KIND.STRINGS, list(default)
+        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in default):
+            return _KIND.INTS, [int(v) for v in default]
+        if all(isinstance(v, (int, float, np.number)) for v in default):
+            return _KIND.FLOATS, [float(v) for v in default]
+    raise OperatorError(
+        f"@function {function_name}: the attribute {param.name!r} has the default {default!r}; an attribute is a "
+        "float, an int, a str or a non-empty list of one of them."
+    )
+
+
+def _attribute_value(name: str, kind: int) -> Expr:
+    """What the traced body sees for attribute ``name``: a Constant node of the attribute's value (written with
+    ``ref_attr_name``), usable as a tensor (``x * alpha``) and as an operator's attribute (``alpha=alpha``)."""
+    from ._operators import operator_class
+    from ._types import TensorType
+
+    field, elem_type, shape = _CONSTANT[kind]
+    base = operator_class("Constant")
+    namespace = {"__slots__": ("attribute_ref",), "__module__": "onnxalgebra", "__qualname__": base.__qualname__,
+                 "infer": lambda self, *args: (TensorType(elem_type, shape),)}  # fmt: skip
+    cls = type(base.__name__, (base,), namespace)  # ONNX cannot infer a Constant whose value is a reference
+    ref = AttributeRef(name, kind)
+    node = cls(**{field: ref})
+    node.attribute_ref = ref
+    return node
 
 
 def _as_expr(value: Any) -> Expr:
@@ -152,6 +225,14 @@ def _calls(values: Sequence[Any]) -> list[OnnxOperator]:
     return found
 
 
+def _distinct(calls: Sequence[OnnxOperator]) -> list[tuple[LocalFunction, tuple]]:
+    """``(function, input types)`` of ``calls``, each once, first seen first: one body to compile for each."""
+    seen: dict[tuple[int, tuple], tuple[LocalFunction, tuple]] = {}
+    for call in calls:
+        seen.setdefault((id(call.function), call.function_types), (call.function, call.function_types))
+    return list(seen.values())
+
+
 def _operator_of(value: Any) -> OnnxOperator | None:
     """The node computing ``value`` (an output of a node, or a single-output node itself)."""
     if isinstance(value, Output):
@@ -159,62 +240,76 @@ def _operator_of(value: Any) -> OnnxOperator | None:
     return value if isinstance(value, OnnxOperator) else None
 
 
-def _function_proto(fn: LocalFunction, types: tuple, opsets: dict[str, int]) -> tuple[FunctionProto, list[FunctionProto]]:
-    """The ``FunctionProto`` of ``fn`` traced for ``types`` (and those of the functions its body calls)."""
+_STANDARD = ("", "ai.onnx.ml")
+
+
+def _compile_body(fn: LocalFunction, types: tuple, target: Any, exact: dict[str, int] | None) -> ModelProto:
+    """The body of ``fn`` traced for ``types`` compiled as a model: at most ``target``, or exactly ``exact``."""
     from .compiler._compile import compile_model
 
     formal, outputs = fn.body(types)
     names = [f"{fn.name}_out{i}" for i in range(len(outputs))]
-    body = compile_model(list(outputs), list(formal), outputs_spec=names, target_opset=opsets)
+    if exact is not None:
+        target = {d: v for d, v in exact.items() if d in _STANDARD}
+    floor = target if exact is not None else None
+    return compile_model(list(outputs), list(formal), outputs_spec=names, target_opset=target, opset_floor=floor)
+
+
+def function_opsets(values: Sequence[Any], target: Any) -> dict[str, int]:
+    """The opsets the bodies of the local functions ``values`` call need at least (empty without calls)."""
+    needed: dict[str, int] = {}
+    for fn, types in _distinct(_calls(values)):
+        body = _compile_body(fn, types, target, None)
+        for opset in body.opset_import:
+            if opset.domain in _STANDARD:
+                needed[opset.domain] = max(needed.get(opset.domain, opset.version), opset.version)
+    return needed
+
+
+def _function_proto(fn: LocalFunction, types: tuple, opsets: dict[str, int]) -> tuple[FunctionProto, list[FunctionProto]]:
+    """The ``FunctionProto`` of ``fn`` traced for ``types`` at the model's ``opsets`` (and those of the functions its
+    body calls)."""
+    formal, _ = fn.body(types)
+    body = _compile_body(fn, types, None, opsets)
     nodes = [helper.make_node("Constant", [], [t.name], value=t) for t in body.graph.initializer]
     nodes.extend(body.graph.node)
+    required = [n for n, (_, default) in fn.attributes.items() if default is _REQUIRED]
+    defaults = [helper.make_attribute(n, default, attr_type=kind) for n, (kind, default) in fn.attributes.items()
+                if default is not _REQUIRED]  # fmt: skip
     proto = helper.make_function(
         fn.domain, fn.name, [v.name for v in formal], [o.name for o in body.graph.output], nodes,
-        [helper.make_opsetid(o.domain, o.version) for o in body.opset_import], doc_string=fn.__doc__ or "",
+        [helper.make_opsetid(o.domain, o.version) for o in body.opset_import], attributes=required,
+        attribute_protos=defaults, doc_string=fn.__doc__ or "",
     )  # fmt: skip
     return proto, list(body.functions)
 
 
-def _reconcile(proto: FunctionProto, model: ModelProto) -> None:
-    """Give ``proto`` the model's opsets: each of its nodes keeps its version there, else an error names it."""
+def _same_opsets(proto: FunctionProto, model: ModelProto) -> None:
+    """The function imports the model's opset of each domain both use (its body was compiled at exactly those);
+    a domain only the body uses goes to the model's imports."""
     model_opsets = {o.domain: o.version for o in model.opset_import}
-    wanted = []
     for opset in proto.opset_import:
-        target = model_opsets.get(opset.domain)
-        if target is None:
+        if opset.domain not in model_opsets:
             model.opset_import.append(helper.make_opsetid(opset.domain, opset.version))
-            wanted.append(helper.make_opsetid(opset.domain, opset.version))
-            continue
-        if target != opset.version:
-            for node in proto.node:
-                if node.domain != opset.domain:
-                    continue
-                mine = schema_at(node.domain, node.op_type, opset.version)
-                theirs = schema_at(node.domain, node.op_type, target)
-                if mine is None or theirs is None or mine.since_version != theirs.since_version:
-                    raise CompileError(
-                        f"local function {proto.name}: its {node.op_type} is version "
-                        f"{mine.since_version if mine else '?'} at opset {opset.version} of {opset.domain or 'ai.onnx'}, "
-                        f"but the model imports opset {target}; give to_onnx a target_opset both fit."
-                    )
-        wanted.append(helper.make_opsetid(opset.domain, target))
-    del proto.opset_import[:]
-    proto.opset_import.extend(wanted)
+            model_opsets[opset.domain] = opset.version
+        elif model_opsets[opset.domain] != opset.version:
+            raise CompileError(
+                f"local function {proto.name}: its body imports opset {opset.version} of {opset.domain or 'ai.onnx'}, "
+                f"the model {model_opsets[opset.domain]}; build both for one target_opset."
+            )
 
 
-def attach_functions(model: ModelProto, values: Sequence[Any], inline: bool = False) -> ModelProto:
+def attach_functions(model: ModelProto, values: Sequence[Any], opsets: dict[str, int], inline: bool = False) -> ModelProto:
     """Put the ``FunctionProto`` of every local function ``values`` call beside ``model``'s graph (or expand them
     all with ``inline``). One per function: a function whose calls trace to different bodies (other input types
     changing what the Python code builds) is an error naming it."""
     calls = _calls(values)
     if not calls:
         return model
-    opsets = {o.domain: o.version for o in model.opset_import if o.domain in ("", "ai.onnx.ml")}
     protos: dict[tuple[str, str], bytes] = {}
     ordered: list[FunctionProto] = []
-    for call in calls:
-        fn = call.function
-        proto, nested = _function_proto(fn, call.function_types, opsets)
+    for fn, types in _distinct(calls):
+        proto, nested = _function_proto(fn, types, opsets)
         for item in [*nested, proto]:
             key = (item.domain, item.name)
             raw = item.SerializeToString(deterministic=True)
@@ -228,7 +323,7 @@ def attach_functions(model: ModelProto, values: Sequence[Any], inline: bool = Fa
             protos[key] = raw
             ordered.append(item)
     for item in ordered:
-        _reconcile(item, model)
+        _same_opsets(item, model)
     model.functions.extend(ordered)
     if inline:
         flat = onnx.inliner.inline_local_functions(model)

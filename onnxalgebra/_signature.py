@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from onnx import AttributeProto, GraphProto, SparseTensorProto, TensorProto, TypeProto, defs, helper
 
-from ._attributes import AttributeList
+from ._attributes import AttributeList, AttributeRef
 from ._errors import OperatorError
 
 _ATTR = defs.OpSchema.AttrType
@@ -204,6 +204,17 @@ def check_attributes(sig: Signature, op: str, given: dict[str, Any]) -> dict[str
             raise OperatorError(message)
         if isinstance(value, AttributeProto):
             value = helper.get_attribute_value(value)
+        ref = getattr(value, "attribute_ref", None)  # a function attribute's tensor (x * alpha) given as attribute
+        if isinstance(ref, AttributeRef):
+            value = ref
+        if isinstance(value, AttributeRef):
+            if value.kind != kind:
+                raise OperatorError(
+                    f"{op}: attribute {name!r} of {sig.label} is {kind.name}; the function attribute {value.name!r} "
+                    f"is {AttributeProto.AttributeType.Name(int(value.kind))}."
+                )
+            result[name] = value
+            continue
         accepts, expected = _ACCEPTS[kind]
         if not accepts(value):
             raise OperatorError(

@@ -11,7 +11,12 @@ from onnx.reference import ReferenceEvaluator
 from onnxalgebra import (
     CompileError,
     Graph,
+    OnnxCast,
+    OnnxConstant,
     OnnxIf,
+    OnnxLeakyRelu,
+    OnnxReduceMax,
+    OnnxReduceSum,
     OnnxRelu,
     OnnxSigmoid,
     OperatorError,
@@ -124,16 +129,70 @@ def test_diagrams_draw_a_call_as_one_box_or_expand_it():
     assert "Sigmoid" in show(swish(Var("X", F32, ["N", 4])), expand_functions=True).source
 
 
+@function
+def scaled_leaky(x, *, alpha=0.1, scale=2.0):
+    """LeakyRelu(x, alpha) * scale: alpha is the node's attribute, scale a tensor (a Constant of the attribute)."""
+    return OnnxLeakyRelu(x, alpha=alpha) * scale
+
+
+@function
+def powered(x, *, power: int, axes=(1,)):
+    return OnnxReduceSum(x ** OnnxCast(power, to=1), np.array([1], np.int64), keepdims=1) + OnnxCast(
+        OnnxReduceMax(OnnxCast(OnnxConstant(value_ints=axes), to=1), keepdims=0), to=1
+    )
+
+
+def test_attributes_are_function_attributes():
+    X = Var("X", F32, ["N", 3])
+    y = scaled_leaky(X) + scaled_leaky(X, alpha=0.5, scale=-1.0) + powered(X, power=2)
+    model = to_onnx(y, {"X": np.zeros((1, 3), F32)})
+    onnx.checker.check_model(model, full_check=True)
+    protos = {f.name: f for f in model.functions}
+    assert sorted(protos) == ["powered", "scaled_leaky"]
+    leaky = protos["scaled_leaky"]
+    assert {a.name: a.f for a in leaky.attribute_proto} == pytest.approx({"alpha": 0.1, "scale": 2.0})
+    refs = {a.name: a.ref_attr_name for n in leaky.node for a in n.attribute}
+    assert refs == {"alpha": "alpha", "value_float": "scale"}  # the body reads the call's values
+    assert list(protos["powered"].attribute) == ["power"]  # required: no default
+    calls = [n for n in model.graph.node if n.op_type == "scaled_leaky"]
+    assert [{a.name: a.f for a in n.attribute} for n in calls] == [pytest.approx({"alpha": 0.1, "scale": 2.0}),
+                                                                   pytest.approx({"alpha": 0.5, "scale": -1.0})]  # fmt: skip
+    x = np.array([[-2.0, 0.5, 3.0], [1.0, -1.0, 0.0]], F32)
+    expected = (np.where(x > 0, x, 0.1 * x) * 2 + np.where(x > 0, x, 0.5 * x) * -1
+                + (x**2).sum(axis=1, keepdims=True) + 1)  # fmt: skip
+    for compiled in (model, to_onnx(y, {"X": np.zeros((1, 3), F32)}, inline_functions=True)):
+        (got,) = ort.InferenceSession(compiled.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"X": x})
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
 def test_errors():
     with pytest.raises(OperatorError, match=r"takes 1 inputs \['x'\], 2 given"):
         swish(Var("X", F32, [2]), Var("Y", F32, [2]))
     with pytest.raises(OperatorError, match=r"types of inputs \['x'\] are unknown"):
         swish(Var("untyped"))
-    with pytest.raises(OperatorError, match="every parameter is an input tensor"):
+    with pytest.raises(OperatorError, match=r"attributes keyword-only.*\['options'\] are neither"):
 
         @function
-        def scaled(x, *, alpha=1.0):
-            return x * alpha
+        def loose(x, **options):
+            return x
+
+    with pytest.raises(OperatorError, match="needs a default or an annotation"):
+
+        @function
+        def unknown_kind(x, *, alpha):
+            return x
+
+    with pytest.raises(OperatorError, match=r"no attribute\(s\) \['alfa'\]"):
+        scaled_leaky(Var("X", F32, [2]), alfa=0.3)
+    with pytest.raises(OperatorError, match=r"the attribute\(s\) \['power'\] have no default"):
+        powered(Var("X", F32, [2]))
+    with pytest.raises(OperatorError, match=r"attribute 'alpha' of LeakyRelu.*is FLOAT; the function attribute 'n' is INT"):
+
+        @function
+        def wrong_kind(x, *, n=2):
+            return OnnxLeakyRelu(x, alpha=n)
+
+        wrong_kind(Var("X", F32, [2]))
 
     @function
     def typed_body(x):

@@ -26,7 +26,7 @@ from .._attributes import attribute_bytes, attribute_proto
 from .._control_flow import refine_control_flow
 from .._errors import CompileError
 from .._expr import Constant, Expr, OnnxOperator, Output, Var, resolve_constants
-from .._functions import attach_functions
+from .._functions import attach_functions, function_opsets
 from .._graph import Graph
 from .._passes.cse import NodeTable
 from .._passes.dedup_constants import InitializerTable
@@ -403,6 +403,7 @@ def compile_model(
     outputs_spec: Any = None,
     target_opset: Any = None,
     inline_functions: bool = False,
+    opset_floor: dict[str, int] | None = None,
 ) -> ModelProto:
     """Compile expressions into a ``ModelProto`` (see :func:`onnxalgebra.to_onnx`)."""
     check_target_opset(target_opset)
@@ -443,10 +444,13 @@ def compile_model(
         inferred = root.types.get(name)
         vtype = _output_type(name, value, inferred, vtype)
         graph.output.append(value_info(name, vtype))
-    opsets = choose_opsets(compiler.uses, survey.raw, target_opset)
+    floor = dict(opset_floor or {})
+    for domain, version in function_opsets(values, target_opset).items():  # local functions' bodies, compiled apart
+        floor[domain] = max(floor.get(domain, version), version)
+    opsets = choose_opsets(compiler.uses, survey.raw, target_opset, floor)
     check_target_domains(target_opset, opsets)
     model = _finish(model, opsets)
-    return attach_functions(model, values, inline=inline_functions)  # local functions: one FunctionProto each
+    return attach_functions(model, values, opsets, inline=inline_functions)  # one FunctionProto each
 
 
 def inference_opsets(target: Any) -> dict[str, int]:

@@ -178,7 +178,9 @@ def _latest_for(domain: str, target: Any) -> bool:
     return target == LATEST
 
 
-def choose_opsets(uses: Iterable[NodeUse], raw: Iterable[UsedOp] = (), target: Any = None) -> dict[str, int]:
+def choose_opsets(
+    uses: Iterable[NodeUse], raw: Iterable[UsedOp] = (), target: Any = None, at_least: dict[str, int] | None = None
+) -> dict[str, int]:
     """The opset of every domain: the smallest where every node computes what it was built for.
 
     Each node allows a range of opsets (:func:`opsets_of`); a domain takes the
@@ -187,7 +189,8 @@ def choose_opsets(uses: Iterable[NodeUse], raw: Iterable[UsedOp] = (), target: A
     in force, else the smallest in the ranges. ``target='latest'`` (or a
     dict value ``'latest'``) takes the newest such opset instead. ``raw`` operators (nodes of
     ``GraphProto`` attributes, whose version the model's opset decides) only
-    need to exist. A :class:`CompileError` names the nodes that leave no opset.
+    need to exist. ``at_least`` gives domains an opset to choose at least (the local functions' bodies need it).
+    A :class:`CompileError` names the nodes that leave no opset.
     """
     ranges: dict[str, dict[tuple[str, int, int, int, int, int], str]] = {}
     for use in uses:
@@ -213,6 +216,7 @@ def choose_opsets(uses: Iterable[NodeUse], raw: Iterable[UsedOp] = (), target: A
         for name in existing.get(domain, ()):
             versions = operator_table()[name][1]
             lo = max(lo, versions[0])
+        lo = max(lo, (at_least or {}).get(domain, lo))
         top = hi if upper is None else min(hi, upper)
         candidates = [o for o in range(lo, top + 1) if all(_exists(domain, name, o) for name in existing.get(domain, ()))]
         if not candidates:
