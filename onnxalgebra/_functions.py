@@ -95,6 +95,7 @@ class LocalFunction:
             )
         _, outputs = self.body(types)
         operator = self._declare(outputs)
+        _CALLED[0] = True
         given = {n: default for n, (_, default) in self.attributes.items() if default is not _REQUIRED}
         given.update(attributes)  # every attribute written on the call (onnx's reference evaluator ignores defaults)
         call = operator(*values, output_types=[o.type for o in outputs], **given)
@@ -206,8 +207,13 @@ def function(fn: Callable[..., Any] | None = None, *, domain: str = "local", nam
 # --- compiling: one FunctionProto per function ---------------------------------------------------------------
 
 
+_CALLED = [False]  # whether any local function was called in this process: no walk of the graph before
+
+
 def _calls(values: Sequence[Any]) -> list[OnnxOperator]:
     """The calls of local functions reachable from ``values`` (subgraph bodies included), first seen first."""
+    if not _CALLED[0]:
+        return []
     found: list[OnnxOperator] = []
     seen: set[int] = set()
     stack = [op for op in map(_operator_of, reversed(list(values))) if op is not None]
