@@ -105,6 +105,11 @@ def _from_constraints(sig: Signature, index: int, input_types: Sequence[ValueTyp
     return None
 
 
+# onnx < 1.17 gives these function operators no inference function (their outputs would lose their shapes, and the
+# checker of onnx 1.16 refuses a graph output without one): the operator of the same broadcasting infers them.
+_STAND_INS = {"GreaterOrEqual": "Greater", "LessOrEqual": "Less"}
+
+
 def wants_data(sig: Signature, index: int) -> bool:
     """True when input ``index``'s value may decide output shapes (not a shared type parameter)."""
     param = sig.input_param(index)
@@ -155,21 +160,25 @@ def infer_outputs(
     if domain == "ai.onnx.ml":
         check_lists(sig.label, op_type, attributes)
         ignored = ignored_by_inference(op_type, version)
-    if has_inference and typed:
+    infers, infer_op, infer_has = sig.schema, op_type, has_inference
+    if not has_inference and domain == "" and op_type in _STAND_INS:  # onnx < 1.17: no inference of its own
+        infers = onnx.defs.get_schema(_STAND_INS[op_type], version, "")
+        infer_op, infer_has = infers.name, infers.has_type_and_shape_inference_function
+    if infer_has and typed:
         wires = attribute_bytes()
         if ignored:  # present but empty: a long list costs nothing to parse
             wires = [
                 AttributeList((), v.kind).wire(n) if n in ignored and isinstance(v, AttributeList) else w
                 for (n, v), w in zip(attributes.items(), wires)
             ]
-        node = _header(domain, op_type, present, n_outputs) + b"".join(length_delimited(5, a) for a in wires)
+        node = _header(domain, infer_op, present, n_outputs) + b"".join(length_delimited(5, a) for a in wires)
         types = {f"i{i}": _type_bytes(t) for i, (t, p) in enumerate(zip(input_types, present)) if p}
         data = {
             f"i{i}": numpy_helper.from_array(np.frombuffer(raw, dtype=np.dtype(dt)).reshape(shape)).SerializeToString()
             for i, dt, shape, raw in data_key
         }
         try:
-            inferred = _infer_node(sig.schema, node, types, data, dict(opsets))
+            inferred = _infer_node(infers, node, types, data, dict(opsets))
         except (shape_inference.InferenceError, checker.ValidationError) as exc:
             message = " ".join(str(exc).split())
             raise OnnxTypeError(f"{sig.label}: type inference failed for inputs {describe()}: {message}") from None

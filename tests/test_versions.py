@@ -112,3 +112,32 @@ def test_a_node_that_cannot_fit_the_target_is_named_with_the_opset_it_needs():
         x.max(axis=1).to_onnx(target_opset=15)
     with pytest.raises(CompileError, match=r"Gelu does not exist at opset 15"):
         onnxalgebra.OnnxGelu(x).to_onnx(target_opset=15)
+
+
+# make test-oldest runs these with the oldest numpy and onnx pyproject.toml allows (numpy 1, onnx 1.16).
+
+
+@pytest.mark.parametrize("ufunc", [np.greater_equal, np.less_equal])
+def test_comparison_functions_keep_their_shape(ufunc):
+    """onnx < 1.17 gives GreaterOrEqual/LessOrEqual no inference function: the output keeps its shape anyway (the
+    checker of onnx 1.16 refuses a graph output without one), and onnxruntime computes what numpy does."""
+    x = np.array([[-1.0, 0.0, 2.0], [3.0, -4.0, 0.5]])
+    model = onnxalgebra.to_onnx(ufunc(Var("X", np.float64), 0.5), {"X": x})
+    onnx.checker.check_model(model, full_check=True)
+    dims = model.graph.output[0].type.tensor_type.shape.dim
+    assert [d.dim_value for d in dims][1:] == [3] and len(dims) == 2
+    sess = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_array_equal(sess.run(None, {"X": x})[0], ufunc(x, 0.5))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float16, np.int32])
+@pytest.mark.parametrize("scalar", [2, 2.0])
+def test_python_scalars_are_weak_with_numpy_1_too(dtype, scalar):
+    """A Python number takes the array's dtype unless its kind is higher (NEP 50, numpy's rule for these values
+    under numpy 1 and 2): float32 / 2.0 stays float32 (it became float64 under numpy 1)."""
+    x = np.array([1, 2, 3], dtype=dtype)
+    model = onnxalgebra.to_onnx(np.multiply(Var("X", dtype), scalar) / scalar, {"X": x})
+    expected = (x * scalar) / scalar
+    got = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"X": x})[0]
+    assert got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected)

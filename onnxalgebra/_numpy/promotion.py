@@ -141,13 +141,6 @@ def _short(value: Any) -> str:
     return text if len(text) <= 50 else text[:47] + "..."
 
 
-def _resolution_key(key: Any) -> Any:
-    """What ``resolve_dtypes``/``result_type`` take for an operand key."""
-    if _is_weak(key) and not NUMPY2:  # numpy 1: no weak scalars in resolve_dtypes
-        return _DEFAULT_OF_KIND[np.dtype(key).kind]
-    return key
-
-
 @functools.lru_cache(maxsize=4096)
 def _resolve(ufunc: np.ufunc, keys: tuple[Any, ...], dtype: np.dtype | None) -> tuple[tuple[np.dtype, ...], tuple[np.dtype, ...]]:
     if not NUMPY2:
@@ -182,7 +175,9 @@ def loop_dtypes(ufunc: np.ufunc, operands: list[Operand], dtype: Any = None) -> 
     Raises :class:`OnnxNumpyError` with numpy's own reason when numpy has no loop
     (``np.subtract`` on booleans...).
     """
-    keys = tuple(_resolution_key(o.key) if o.weak else o.key for o in operands)
+    # numpy 1 has no weak scalars in resolve_dtypes: _resolve applies NEP 50 itself (_weak_to_strong), so the
+    # Python types go through as they are (a float32 array / 2.0 stays float32, as in numpy 2)
+    keys = tuple(o.key for o in operands)
     try:
         return _resolve(ufunc, keys, None if dtype is None else np.dtype(dtype))
     except TypeError as exc:
