@@ -1,6 +1,6 @@
 # make demo: create .venv if missing, install, run the main job.
 # make test: create .venv if missing, install with test extras, run every test.
-# make test-oldest: the models in the oldest onnxruntime pyproject.toml allows.
+# make test-oldest: the models in the oldest onnxruntime, the converter tests with the oldest scikit-learn/onnx.
 # make test-package: the sdist and wheel built, checked, installed and smoke-tested.
 # make docs: the documentation site, warnings as errors, and its doctests (CI runs all four).
 PYTHON ?= python3
@@ -28,17 +28,35 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow tests
 
-# make test-oldest: every converter's model and the demo's, built with defaults, run in the oldest
-# onnxruntime pyproject.toml allows (in its own .venv-oldest, with the numpy it needs).
+# make test-oldest: in its own .venv-oldest, the oldest scikit-learn, onnx, onnxruntime and pandas pyproject.toml allows
+# (numpy<2 and the scipy they need): every converter's model and the demo's, exported by the newest stack with
+# defaults, run in that onnxruntime; then the converter tests run there (what that scikit-learn lacks is skipped,
+# with its reason).
 OLDEST_VENV ?= .venv-oldest
-ORT_OLDEST := $(shell sed -n 's/.*"onnxruntime>=\([0-9.]*\)".*/\1/p' pyproject.toml)
+OLDEST_PY := $(OLDEST_VENV)/bin/python
+OLDEST_STAMP := $(OLDEST_VENV)/.installed
+oldest = $(shell sed -n 's/.*"$(1)>=\([0-9.]*\)".*/\1/p' pyproject.toml | head -1)
+ORT_OLDEST := $(call oldest,onnxruntime)
+ONNX_OLDEST := $(call oldest,onnx)
+SKLEARN_OLDEST := $(call oldest,scikit-learn)
+PANDAS_OLDEST := $(call oldest,pandas)
+OLDEST_TESTS := tests/test_converters_*.py tests/test_dataframe.py tests/test_convert.py tests/test_attributes.py \
+	tests/test_bad_inputs.py tests/test_coverage.py tests/test_versions.py
 
-test-oldest: $(STAMP)
-	test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
-	$(OLDEST_VENV)/bin/python -m pip install -q "onnxruntime==$(ORT_OLDEST).*" "numpy<2"
+$(OLDEST_STAMP): pyproject.toml
+	test -x $(OLDEST_PY) || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_PY) -m pip install -q --upgrade pip
+	$(OLDEST_PY) -m pip install -q "scikit-learn==$(SKLEARN_OLDEST).*" "onnx==$(ONNX_OLDEST).*" \
+		"onnxruntime==$(ORT_OLDEST).*" "pandas==$(PANDAS_OLDEST).*" "numpy<2" "scipy<1.14" \
+		networkx graphviz pytest hypothesis
+	$(OLDEST_PY) -m pip install -q --no-deps -e .
+	touch $(OLDEST_STAMP)
+
+test-oldest: $(STAMP) $(OLDEST_STAMP)
 	rm -rf build/oldest-models
 	$(PY) tests/oldest_runtime/export_models.py build/oldest-models
-	$(OLDEST_VENV)/bin/python tests/oldest_runtime/check_models.py build/oldest-models
+	$(OLDEST_PY) tests/oldest_runtime/check_models.py build/oldest-models
+	$(OLDEST_PY) -m pytest -q -p no:cacheprovider $(OLDEST_TESTS)
 
 # make test-package: build the sdist and the wheel, check them, install the wheel in a fresh
 # environment (no extras, then the sklearn extra) and run a smoke test outside the repository.

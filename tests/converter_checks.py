@@ -1,11 +1,21 @@
-"""Shared by the converter tests: convert, run in onnxruntime, compare with scikit-learn."""
+"""Shared by the converter tests: convert, run in onnxruntime, compare with scikit-learn.
 
+``make test-oldest`` runs the converter tests with the oldest scikit-learn, onnx and onnxruntime ``pyproject.toml``
+allows: :func:`sklearn_class` and :func:`needs_sklearn` skip what that scikit-learn lacks, :func:`session` skips a
+model whose operators the installed onnxruntime has no kernel for (by ``onnxalgebra.compiler._runtimes``), each
+with its reason.
+"""
+
+import importlib
 import sys
 from functools import cache
 from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime
+import pytest
+import sklearn
 from onnx import TensorProto
 from onnxruntime import InferenceSession
 from sklearn.datasets import load_iris, make_classification
@@ -33,10 +43,49 @@ def float_types(model):
     return types & _FLOAT_TYPES
 
 
+def _release(version):
+    return tuple(int(part) for part in version.split(".")[:2])
+
+
+SKLEARN = _release(sklearn.__version__)
+
+
+def needs_sklearn(version, what):
+    """A mark skipping a test under a scikit-learn older than ``version`` ("1.5"), where ``what`` does not exist."""
+    return pytest.mark.skipif(SKLEARN < _release(version), reason=f"{what}: new in scikit-learn {version}")
+
+
+def needs_onnxruntime(version, why):
+    """A mark skipping a test under an onnxruntime older than ``version`` ("1.18"), which fails as ``why`` says."""
+    return pytest.mark.skipif(_release(onnxruntime.__version__) < _release(version), reason=f"onnxruntime < {version}: {why}")
+
+
+def sklearn_class(module, name, version):
+    """``module.name`` (``sklearn.frozen``, ``FrozenEstimator``), or None under a scikit-learn older than
+    ``version``, where it does not exist (tests using it carry ``needs_sklearn(version, name)``)."""
+    if SKLEARN < _release(version):
+        return None
+    return getattr(importlib.import_module(module), name)
+
+
+def session(model):
+    """An onnxruntime CPU session of ``model``; a skip when the installed onnxruntime is older than the oldest
+    release that loads it (the table of ``onnxalgebra.compiler._runtimes``: a float64 tree model's ``TreeEnsemble``
+    needs 1.21, for one), any other failure raised."""
+    try:
+        return InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    except Exception:
+        from onnxalgebra.compiler._runtimes import oldest_onnxruntime
+
+        oldest = oldest_onnxruntime(model)
+        if oldest is not None and _release(oldest) > _release(onnxruntime.__version__):
+            pytest.skip(f"the model loads in onnxruntime {oldest} or newer; {onnxruntime.__version__} is installed")
+        raise
+
+
 def run_onnx(model, feeds):
     onnx.checker.check_model(model, full_check=True)
-    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return sess.run(None, feeds)
+    return session(model).run(None, feeds)
 
 
 def sklearn_outputs(est, X, names):
@@ -97,7 +146,7 @@ def check_frame(est, df, dtype, tolerance=None, expected_outputs=None):
     onnx.checker.check_model(model, full_check=True)
     assert [i.name for i in model.graph.input] == [str(c) for c in getattr(est, "feature_names_in_", df.columns)]
     assert all(i.type.tensor_type.shape.dim[1].dim_value == 1 for i in model.graph.input)
-    sess = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    sess = session(model)
     names = [o.name for o in model.graph.output]
     expected = expected_outputs(est, df) if expected_outputs else sklearn_outputs(est, df, names)
     compare_outputs(est, names, sess.run(None, dataframe_feeds(sess, df)), expected, dtype, tolerance)

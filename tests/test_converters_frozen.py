@@ -4,11 +4,10 @@ string labels), regressor and transformer, alone and inside a Pipeline; options 
 import numpy as np
 import pandas as pd
 import pytest
-from converter_checks import TOLERANCE, binary, check, check_frame, iris_names, multiclass, run_onnx
+from converter_checks import TOLERANCE, binary, check, check_frame, iris_names, multiclass, run_onnx, sklearn_class
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_regression
 from sklearn.ensemble import RandomForestClassifier
-from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
@@ -17,6 +16,10 @@ from sklearn.svm import LinearSVC
 
 from onnxalgebra import OnnxAlgebraError, to_onnx
 from onnxalgebra.registry._convert import output_names_for
+
+# FrozenEstimator is new in scikit-learn 1.6: the whole module is skipped before it (make test-oldest).
+FrozenEstimator = sklearn_class("sklearn.frozen", "FrozenEstimator", "1.6")
+pytestmark = pytest.mark.skipif(FrozenEstimator is None, reason="FrozenEstimator: new in scikit-learn 1.6")
 
 DTYPES = [np.float32, np.float64]
 DTYPE_IDS = ["float32", "float64"]

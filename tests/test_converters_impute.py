@@ -4,7 +4,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from converter_checks import check, run_onnx
+from converter_checks import check, needs_onnxruntime, run_onnx
 from sklearn.impute import KNNImputer, MissingIndicator, SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -165,6 +165,7 @@ def test_knn_imputer_graph():
         assert (ops32.count("MatMul"), ops32.count("TopK"), ops32.count("NonZero"), ops32.count("ScatterND")) == (2, 2, 1, 1)
 
 
+@needs_onnxruntime("1.18", "1.17 stops the process (SIGFPE) on this model's empty searches")
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_knn_imputer_nothing_missing(dtype):
     # a batch without a missing value (no pair to impute: empty searches), one row, and no row at all

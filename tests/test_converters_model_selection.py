@@ -8,18 +8,16 @@ decision functions, with ``pos_label`` either class, int and str labels.
 import numpy as np
 import pandas as pd
 import pytest
-from converter_checks import binary, check, iris_names, multiclass
+from converter_checks import binary, check, iris_names, multiclass, needs_sklearn, sklearn_class
 from sklearn.datasets import load_diabetes
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import (
-    FixedThresholdClassifier,
     GridSearchCV,
     HalvingGridSearchCV,
     HalvingRandomSearchCV,
     RandomizedSearchCV,
-    TunedThresholdClassifierCV,
     train_test_split,
 )
 from sklearn.pipeline import make_pipeline
@@ -30,6 +28,10 @@ from sklearn.tree import DecisionTreeClassifier
 from onnxalgebra import OnnxAlgebraError, dataframe_feeds, to_onnx
 
 pytestmark = pytest.mark.filterwarnings("ignore", category=ConvergenceWarning)
+
+FixedThresholdClassifier = sklearn_class("sklearn.model_selection", "FixedThresholdClassifier", "1.5")
+TunedThresholdClassifierCV = sklearn_class("sklearn.model_selection", "TunedThresholdClassifierCV", "1.5")
+thresholds = needs_sklearn("1.5", "FixedThresholdClassifier and TunedThresholdClassifierCV")
 
 DTYPES = [np.float32, np.float64]
 IDS = ["float32", "float64"]
@@ -127,6 +129,7 @@ def fixed_cases():
             yield base, response
 
 
+@thresholds
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 @pytest.mark.parametrize("labels", ["int", "str"])
 @pytest.mark.parametrize("pos", [None, "first", "second"])
@@ -141,6 +144,7 @@ def test_fixed_threshold(base, response, pos, labels, dtype):
     check(est, X_test, dtype)
 
 
+@thresholds
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 @pytest.mark.parametrize("labels", ["int", "str"])
 @pytest.mark.parametrize("base", ["logistic", "tree", "linearsvc"])
@@ -150,6 +154,7 @@ def test_tuned_threshold(base, labels, dtype):
     check(est, X_test, dtype)
 
 
+@thresholds
 def test_tuned_threshold_pos_label_of_the_scorer():
     from sklearn.metrics import f1_score, make_scorer
 
@@ -161,6 +166,7 @@ def test_tuned_threshold_pos_label_of_the_scorer():
         check(est, X_test, dtype)
 
 
+@thresholds
 def test_threshold_options_are_refused():
     X_train, X_test, y_train = binary_data("int")
     est = FixedThresholdClassifier(LogisticRegression()).fit(X_train, y_train)
