@@ -20,6 +20,7 @@ import numpy as np
 from onnxalgebra import Expr, OnnxGemm
 
 from ._common import check_options
+from ._compat import pls_coef
 
 
 def affine(X: Expr, matrix: np.ndarray, bias: np.ndarray) -> Expr:
@@ -31,7 +32,7 @@ def affine(X: Expr, matrix: np.ndarray, bias: np.ndarray) -> Expr:
 
 def pls_predict(est: Any, X: Expr) -> Expr:
     """``predict``: ``X @ coef_.T + (intercept_ - _x_mean @ coef_.T)``, [N, n_targets]."""
-    coef = np.asarray(est.coef_, dtype=np.float64).T  # [n_features, n_targets]
+    coef = pls_coef(est)  # [n_features, n_targets], in X's units whatever the scikit-learn version
     bias = np.asarray(est.intercept_, dtype=np.float64) - np.asarray(est._x_mean, dtype=np.float64) @ coef
     return affine(X, coef, bias)
 
