@@ -5,13 +5,16 @@ from functools import cache
 
 import numpy as np
 import pytest
-from converter_checks import check, run_onnx
+from converter_checks import SKLEARN, check, needs_sklearn, run_onnx
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import KBinsDiscretizer
 from test_converters_encoders import check_transform
 
 from onnxalgebra import to_onnx
+
+# quantile_method is new in scikit-learn 1.7; "linear" is what older versions compute
+LINEAR = {"quantile_method": "linear"} if SKLEARN >= (1, 7) else {}
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -61,6 +64,7 @@ def test_kbins_discretizer(strategy, encode, dtype):
     check_transform(est, np.array([[-3e38, -1e30, 3e38, 1e30], [3e38, 1e30, -3e38, -1e30]]), dtype)  # far outside
 
 
+@needs_sklearn("1.7", "KBinsDiscretizer(quantile_method='averaged_inverted_cdf')")
 def test_kbins_discretizer_float32_fit():
     # fitted on float32: float32 edges, float64 values
     train, test = spread()
@@ -89,7 +93,7 @@ def test_kbins_discretizer_single_bin(dtype):
     for encode in ENCODINGS:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            est = KBinsDiscretizer(n_bins=10, strategy="quantile", encode=encode, quantile_method="linear").fit(train)
+            est = KBinsDiscretizer(n_bins=10, strategy="quantile", encode=encode, **LINEAR).fit(train)
         assert est.n_bins_[0] == 1 and est.n_bins_[2] < 10
         check_transform(est, test, dtype)
 
@@ -104,7 +108,7 @@ def test_kbins_discretizer_graph():
 def test_kbins_discretizer_pipeline(dtype):
     train, test = spread()
     y = (train[:, 0] + train[:, 1] / 10 > 0.5).astype(int)
-    pipe = make_pipeline(KBinsDiscretizer(n_bins=5, quantile_method="linear"), LogisticRegression()).fit(train, y)
+    pipe = make_pipeline(KBinsDiscretizer(n_bins=5, **LINEAR), LogisticRegression()).fit(train, y)
     check(pipe, test, dtype)
 
 
@@ -141,7 +145,7 @@ def test_kbins_discretizer_dtype_gives_the_same_bins(discretizer_dtype, dtype):
     # KBinsDiscretizer(dtype=...): the same bins as scikit-learn's, in the computation dtype
     train, test = spread()
     for encode in ENCODINGS:
-        est = KBinsDiscretizer(n_bins=5, encode=encode, dtype=discretizer_dtype, quantile_method="linear").fit(train)
+        est = KBinsDiscretizer(n_bins=5, encode=encode, dtype=discretizer_dtype, **LINEAR).fit(train)
         expected = est.transform(test.astype(dtype))
         expected = expected.toarray() if hasattr(expected, "toarray") else expected
         assert expected.dtype == discretizer_dtype
@@ -151,7 +155,7 @@ def test_kbins_discretizer_dtype_gives_the_same_bins(discretizer_dtype, dtype):
 def test_kbins_discretizer_nan_goes_to_the_first_bin():
     # scikit-learn rejects NaN; the model gives it the first bin (documented), not an error at run time
     train, test = spread()
-    est = KBinsDiscretizer(n_bins=5, encode="ordinal", quantile_method="linear").fit(train)
+    est = KBinsDiscretizer(n_bins=5, encode="ordinal", **LINEAR).fit(train)
     X = test[:4].copy()
     X[:, 1] = np.nan
     (got,) = run_onnx(to_onnx(est, X[:1]), {"X": X})
