@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import sklearn
 
-__all__ = ["SKLEARN_VERSION", "pls_coef"]
+__all__ = ["SKLEARN_VERSION", "pls_coef", "tree_class_fractions"]
 
 SKLEARN_VERSION: tuple[int, int] = tuple(int(p) for p in sklearn.__version__.split(".")[:2])  # type: ignore[assignment]
 
@@ -36,3 +36,26 @@ def pls_coef(est: Any) -> np.ndarray:
     if SKLEARN_VERSION < (1, 5):
         coef = coef / np.asarray(est._x_std, dtype=np.float64)[:, None]
     return coef
+
+
+def tree_class_fractions(tree: Any, n_classes: int) -> np.ndarray:
+    """The class fractions of every node of a fitted classification ``Tree`` (its first output), [node_count,
+    n_classes] (float64): what ``predict_proba`` returns for a sample ending in that node.
+
+    scikit-learn 1.4 and newer store the fractions in ``tree_.value``; 1.3 stores
+    the (weighted) class counts there and ``predict_proba`` divides each row by
+    its sum. Dividing here serves both, read from the fitted tree itself (a row of
+    fractions already sums to 1; a row summing to 0 is left as it is, as
+    ``predict_proba`` does).
+
+    >>> import numpy as np
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> X, y = np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0, 0, 1, 0])
+    >>> est = DecisionTreeClassifier(max_depth=1, random_state=0).fit(X, y)
+    >>> leaves = est.apply(X)
+    >>> bool(np.allclose(tree_class_fractions(est.tree_, 2)[leaves], est.predict_proba(X)))
+    True
+    """
+    value = np.asarray(tree.value[:, 0, :n_classes], dtype=np.float64)
+    total = value.sum(axis=1, keepdims=True)
+    return value / np.where(total == 0.0, 1.0, total)

@@ -53,6 +53,7 @@ from onnxalgebra import (
 )
 
 from ._common import argmax_label, check_options, classes_constant, label_of, select_columns
+from ._compat import tree_class_fractions
 from .trees import missing_values_option, tree_ensemble, trees_of
 
 # --- shared by the ensembles of this module and IsolationForest ---
@@ -267,7 +268,7 @@ def bagging_probabilities(est: Any, X: Expr, missing_values: bool = True) -> Exp
         for member in members:
             classes = np.asarray(member.classes_).astype(np.int64)
             leaf = np.zeros((member.tree_.node_count, n_classes))
-            leaf[:, classes] = member.tree_.value[:, 0, : len(classes)]
+            leaf[:, classes] = tree_class_fractions(member.tree_, len(classes))
             values.append(leaf)
         trees = feature_trees(members, est.estimators_features_)
         exact_mean = len(members) == est.n_estimators

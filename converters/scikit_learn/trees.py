@@ -86,6 +86,7 @@ from onnxalgebra import (
 )
 
 from ._common import argmax_label
+from ._compat import tree_class_fractions
 
 _LEQ = 0  # TreeEnsemble's nodes_modes: BRANCH_LEQ
 # From this sum over the trees of log2(leaves) on, NaN-left splits read negated columns; below, they carry a flag.
@@ -613,7 +614,7 @@ def convert_tree_classifier(est: Any, X: Expr, options: dict | None = None) -> t
     _check_single_output(est)
     trees = trees_of(est)
     n_classes = len(est.classes_)
-    fractions = np.concatenate([t.value[:, 0, :n_classes] for t in trees])
+    fractions = np.concatenate([tree_class_fractions(t, n_classes) for t in trees])
     proba = tree_ensemble(X, trees, fractions, mean=True, missing_values=missing_values_option(options))
     return argmax_label(est, proba), proba
 
