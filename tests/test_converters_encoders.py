@@ -11,7 +11,7 @@ from functools import cache
 import numpy as np
 import onnx
 import pytest
-from converter_checks import TOLERANCE, check, float_types, run_onnx
+from converter_checks import TOLERANCE, check, float_types, needs_sklearn, run_onnx
 from onnxalgebra_converters.scikit_learn.encoders import lookup
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
@@ -39,10 +39,15 @@ def check_transform(est, X, dtype=None, expected=None, tolerance=None):
         X = X.astype(dtype)
     model = to_onnx(est, X[:1])
     (got,) = run_onnx(model, {"X": X})
+    numpy1_defect = False
     if expected is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             expected = est.transform(X)
+            if NUMPY1 and X.dtype == np.float32:
+                widened = est.transform(X.astype(np.float64))  # the same numbers
+                numpy1_defect = not np.array_equal(_dense(expected), _dense(widened), equal_nan=True)
+                expected = widened
     expected = expected.toarray() if hasattr(expected, "toarray") else np.asarray(expected)
     assert got.shape == expected.shape, (got.shape, expected.shape)
     if expected.dtype.kind == "O":
@@ -63,7 +68,21 @@ def check_transform(est, X, dtype=None, expected=None, tolerance=None):
     key = f"{type(est).__name__} {computation.name}"
     WORST[key] = max(WORST.get(key, 0.0), diff)
     print(key, diff)
+    if numpy1_defect:
+        pytest.xfail(NUMPY1_DEFECT)
     return diff
+
+
+def _dense(values):
+    return values.toarray() if hasattr(values, "toarray") else np.asarray(values)
+
+
+NUMPY1 = int(np.__version__.split(".")[0]) < 2
+NUMPY1_DEFECT = (
+    "numpy 1: scikit-learn's transform of float32 rows differs from its transform of the same numbers in float64 "
+    "(np.isin casts a float64 category such as 0.1 to float32 and calls float32(0.1) known, then searchsorted in "
+    "float64 encodes it as the next category, 1e6); the model matched the float64 answer, as under numpy 2"
+)
 
 
 # --- data: held-out rows the encoders never saw, with unseen categories ---
@@ -136,9 +155,10 @@ ONE_HOT = {
     "drop-infrequent": {"handle_unknown": "infrequent_if_exist", "min_frequency": 25, "drop": "first"},
     "warn": {"handle_unknown": "warn", "min_frequency": 20},
 }
+WARN = needs_sklearn("1.6", "OneHotEncoder(handle_unknown='warn')")
 
 
-@pytest.mark.parametrize("params", list(ONE_HOT))
+@pytest.mark.parametrize("params", [pytest.param(p, marks=WARN) if p == "warn" else p for p in ONE_HOT])
 def test_one_hot_encoder_strings(params):
     train, test = strings()
     est = OneHotEncoder(sparse_output=False).set_params(**ONE_HOT[params]).fit(train)
@@ -290,7 +310,8 @@ def test_ordinal_encoder_integers():
     check_transform(est, test, np.float64)
 
 
-TARGETS = ["binary", "multiclass", "continuous"]
+MULTICLASS = needs_sklearn("1.4", "TargetEncoder with a multiclass target")
+TARGETS = ["binary", pytest.param("multiclass", marks=MULTICLASS), "continuous"]
 
 
 def _target(kind, X):
@@ -516,12 +537,12 @@ def test_one_hot_encoder_integer_dtype_in_a_pipeline():
     assert np.abs(proba - pipe.predict_proba(test)).max() <= TOLERANCE[np.float32]
 
 
-def test_target_encoder_integer_input():
+@pytest.mark.parametrize("kind", TARGETS)
+def test_target_encoder_integer_input(kind):
     train, test = integers()
-    for kind in TARGETS:
-        est = TargetEncoder().fit(train, _target(kind, train.astype(str).astype(object)))
-        check_transform(est, test)
-        check_transform(est, test, np.float64)
+    est = TargetEncoder().fit(train, _target(kind, train.astype(str).astype(object)))
+    check_transform(est, test)
+    check_transform(est, test, np.float64)
 
 
 @pytest.mark.parametrize(
