@@ -7,7 +7,7 @@ from functools import cache
 import numpy as np
 import onnx
 import pytest
-from converter_checks import binary, check, check_frame, iris_names, multiclass
+from converter_checks import SKLEARN, binary, check, check_frame, iris_names, multiclass, needs_sklearn
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_diabetes
 from sklearn.dummy import DummyClassifier, DummyRegressor
@@ -180,8 +180,11 @@ def test_hist_gradient_boosting_classifier_missing_values(nan, kind, dtype):
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("kind", ["binary", "multiclass"])
 @pytest.mark.parametrize("how", ["mask", "indices"])
-def test_hist_gradient_boosting_categorical_features(how, kind, dtype):
+def test_hist_gradient_boosting_categorical_features(how, kind, dtype, request):
     """Categorical splits: known categories on both sides, categories never seen in training and NaN where NaN goes."""
+    if SKLEARN < (1, 4) and kind == "multiclass" and dtype == np.float32:
+        reason = "scikit-learn 1.3, float32 rows: 6 of 100 labels differ (raw-value categories, 1.3's own predictor)"
+        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     X_train, X_test, y_train = classification(kind)
     columns = [1, 4]
     X_train = with_nan(categorical(X_train, columns, 6), 0.05, 2)
@@ -250,6 +253,7 @@ def test_hist_gradient_boosting_regressor_categorical_and_early_stopping(dtype):
 # --- ExtraTree (registered with the trees) ---
 
 
+@needs_sklearn("1.6", "ExtraTree fitted on rows with NaN")
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "names"])
 def test_extra_tree_classifier(kind, dtype):
@@ -258,6 +262,7 @@ def test_extra_tree_classifier(kind, dtype):
     check(est, with_nan(X_test, 0.1, 6), dtype)
 
 
+@needs_sklearn("1.6", "ExtraTree fitted on rows with NaN")
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_extra_tree_regressor(dtype):
     X_train, X_test, y_train = regression()
@@ -266,6 +271,8 @@ def test_extra_tree_regressor(dtype):
 
 
 # --- DataFrames ---
+
+STRING_CATEGORIES = needs_sklearn("1.4", "HistGradientBoosting with string categories (from_dtype or by name)")
 
 CITIES = np.array(["paris", "lyon", "nice", "lille", "brest", "metz"])
 
@@ -300,6 +307,7 @@ def frame(split):
     return test
 
 
+@STRING_CATEGORIES
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 @pytest.mark.parametrize("target", ["binary", "three", "number"])
 def test_hist_gradient_boosting_dataframe_with_string_categories(target, dtype):
@@ -315,6 +323,7 @@ def test_hist_gradient_boosting_dataframe_with_string_categories(target, dtype):
     assert types["city"] == types["colour"] == onnx.TensorProto.STRING
 
 
+@STRING_CATEGORIES
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_hist_gradient_boosting_dataframe_with_categories_by_name(dtype):
     """An int column and a string column named as categorical (numbers and strings in the same model)."""
@@ -326,6 +335,7 @@ def test_hist_gradient_boosting_dataframe_with_categories_by_name(dtype):
     check_frame(est.fit(train, targets["three"]), test, dtype)
 
 
+@STRING_CATEGORIES
 def test_hist_gradient_boosting_string_categories_need_a_dataframe():
     train, targets = frame("train")
     est = HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=3).fit(train, targets["binary"])
@@ -333,6 +343,7 @@ def test_hist_gradient_boosting_string_categories_need_a_dataframe():
         to_onnx(est, np.zeros((1, 5), dtype=np.float32))
 
 
+@STRING_CATEGORIES
 def test_hist_gradient_boosting_dataframe_refuses_strings_for_a_numeric_column():
     train, targets = frame("train")
     est = HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=3).fit(train, targets["binary"])

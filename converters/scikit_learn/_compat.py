@@ -12,7 +12,13 @@ from typing import Any
 import numpy as np
 import sklearn
 
-__all__ = ["SKLEARN_VERSION", "pls_coef", "tree_class_fractions"]
+__all__ = [
+    "SKLEARN_VERSION",
+    "gradient_boosting_columns",
+    "hist_gradient_boosting_bin_categories",
+    "pls_coef",
+    "tree_class_fractions",
+]
 
 SKLEARN_VERSION: tuple[int, int] = tuple(int(p) for p in sklearn.__version__.split(".")[:2])  # type: ignore[assignment]
 
@@ -59,3 +65,49 @@ def tree_class_fractions(tree: Any, n_classes: int) -> np.ndarray:
     value = np.asarray(tree.value[:, 0, :n_classes], dtype=np.float64)
     total = value.sum(axis=1, keepdims=True)
     return value / np.where(total == 0.0, 1.0, total)
+
+
+def gradient_boosting_columns(est: Any) -> int:
+    """The number of trees per stage of a fitted GradientBoostingClassifier or Regressor (1, or the number of
+    classes beyond two): the columns of its raw predictions.
+
+    scikit-learn 1.4 and newer call it ``n_trees_per_iteration_``; 1.3 has no such
+    attribute. The shape of ``estimators_`` ([n_stages, K]) says it in every version.
+
+    >>> import numpy as np
+    >>> from sklearn.ensemble import GradientBoostingClassifier
+    >>> X, y = np.arange(12.0).reshape(-1, 1), np.arange(12) % 3
+    >>> gradient_boosting_columns(GradientBoostingClassifier(n_estimators=2).fit(X, y))
+    3
+    """
+    return int(np.shape(est.estimators_)[1])
+
+
+def hist_gradient_boosting_bin_categories(est: Any) -> dict[int, np.ndarray] | None:
+    """A fitted HistGradientBoosting model's categories for models that compare raw values with the categorical
+    splits' bitsets (scikit-learn 1.3): for each categorical feature, an array whose entry ``v`` is ``v`` for a
+    category seen in training and NaN otherwise (the bit ``v`` of a bitset is the raw value ``v``); None for models
+    that ordinal-encode their categorical columns first (a ``_preprocessor``: 1.4 and newer).
+
+    In 1.3 the categories are the features' integer values themselves (0 to 255),
+    kept in ``_bin_mapper.bin_thresholds_``; a value that is not one of them
+    (unknown, negative) goes where NaN goes.
+
+    >>> import numpy as np
+    >>> from sklearn.ensemble import HistGradientBoostingRegressor
+    >>> X = np.array([[0.0], [2.0], [3.0], [2.0]] * 10)
+    >>> est = HistGradientBoostingRegressor(categorical_features=[0], max_iter=1).fit(X, X[:, 0])
+    >>> categories = hist_gradient_boosting_bin_categories(est)
+    >>> categories is None or np.array_equal(categories[0], [0.0, np.nan, 2.0, 3.0], equal_nan=True)
+    True
+    """
+    if hasattr(est, "_preprocessor") or getattr(est, "is_categorical_", None) is None:
+        return None
+    categories = {}
+    for feature in np.flatnonzero(est.is_categorical_):
+        known = np.asarray(est._bin_mapper.bin_thresholds_[feature], dtype=np.float64)
+        known = known[~np.isnan(known)]
+        values = np.full(int(known.max()) + 1 if len(known) else 0, np.nan)
+        values[known.astype(np.int64)] = known
+        categories[int(feature)] = values
+    return categories

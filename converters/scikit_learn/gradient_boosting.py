@@ -62,6 +62,7 @@ from onnxalgebra import (
 )
 
 from ._common import argmax_label, binary_columns, label_of
+from ._compat import gradient_boosting_columns, hist_gradient_boosting_bin_categories
 from .trees import tree_ensemble
 
 _EPS = float(np.finfo(np.float64).eps)  # scikit-learn clips the initial estimator's probabilities to [eps, 1 - eps]
@@ -92,7 +93,7 @@ def _link_constant(est: Any, prediction: np.ndarray) -> np.ndarray:
 
     if not _is_classifier(est):
         return prediction.astype(np.float64).reshape(-1)
-    if est.n_trees_per_iteration_ == 1:
+    if gradient_boosting_columns(est) == 1:
         p = np.clip(prediction[:, 1], _EPS, 1 - _EPS, dtype=np.float64)
         return logit(p) * (0.5 if est.loss == "exponential" else 1.0)
     p = np.clip(prediction, _EPS, 1 - _EPS, dtype=np.float64)
@@ -103,7 +104,7 @@ def _link_expression(est: Any, prediction: Expr) -> Expr:
     """:func:`_link_constant` on the init estimator's predictions as an expression, [N, K]."""
     if not _is_classifier(est):
         return prediction.reshape(-1, 1) if len(prediction.shape or (0, 0)) == 1 else prediction
-    if est.n_trees_per_iteration_ == 1:
+    if gradient_boosting_columns(est) == 1:
         p = np.clip(prediction[:, 1:2], _EPS, 1 - _EPS)
         logit = OnnxLog(p / (1 - p))
         return logit * 0.5 if est.loss == "exponential" else logit
@@ -146,7 +147,7 @@ def gradient_boosting_raw(est: Any, X: Expr, softmax: bool = False) -> Expr:
 
 def convert_gradient_boosting_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]:
     """GradientBoostingClassifier (log loss, exponential loss; two or more classes): label, probabilities."""
-    if est.n_trees_per_iteration_ == 1:
+    if gradient_boosting_columns(est) == 1:
         raw = gradient_boosting_raw(est, X)
         label = label_of(est, (raw.reshape(-1) >= 0).astype(np.int64))
         return label, binary_columns(_expit(raw * 2.0 if est.loss == "exponential" else raw))
@@ -174,8 +175,8 @@ def _columns_of(est: Any) -> tuple[np.ndarray, dict[int, np.ndarray], dict[int, 
     """
     pre = getattr(est, "_preprocessor", None)
     n_features = est.n_features_in_
-    if pre is None:
-        return np.arange(n_features), {}, {}
+    if pre is None:  # no categories, or scikit-learn 1.3's raw integer categories
+        return np.arange(n_features), hist_gradient_boosting_bin_categories(est) or {}, {}
     columns = np.zeros(n_features, dtype=np.int64)
     categories: dict[int, np.ndarray] = {}
     strings: dict[int, np.ndarray] = {}
@@ -330,7 +331,7 @@ def _member_values(
     for f in np.unique(features):
         values = categories[int(f)]
         rows_f = features == f
-        known[rows_f, : len(values)] = True
+        known[rows_f, : len(values)] = ~np.isnan(values)  # NaN: no category (scikit-learn 1.3's raw values)
         raw[rows_f, : len(values)] = values
     side = np.where(table["missing_go_to_left"][splits].astype(bool)[:, None], known & ~left, known & left)
     counts = side.sum(axis=1)
