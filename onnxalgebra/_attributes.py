@@ -11,6 +11,8 @@ from onnx import AttributeProto, GraphProto, defs, helper, numpy_helper
 from ._graph import Graph
 from ._wire import length_delimited, packed_strings, varint_field
 
+_STRINGS = getattr(np, "strings", np.char)  # numpy 2's np.strings; numpy 1 has np.char (the same str_len)
+
 _ATTR = defs.OpSchema.AttrType
 
 __all__ = ["AttributeList", "array_key", "attributes_key", "attribute_proto", "attribute_bytes"]
@@ -284,7 +286,7 @@ def _strings_body(values: np.ndarray) -> bytes:
     if chars is None:
         return packed_strings(9, values)
     width = chars.shape[1]
-    lengths = np.strings.str_len(values)  # trailing NULs are not part of numpy's strings
+    lengths = _STRINGS.str_len(values)  # trailing NULs are not part of numpy's strings
     records = np.empty((len(values), width + 2), dtype=np.uint8)
     records[:, 0] = 9 << 3 | 2  # field 9, length-delimited
     records[:, 1] = lengths

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+_STRINGS = getattr(np, "strings", np.char)  # numpy 2's np.strings; numpy 1 has np.char (the same str_len)
+
 __all__ = ["varints", "length_delimited", "packed_strings", "field_key"]
 
 _VARINT, _LENGTH_DELIMITED = 0, 2
@@ -92,7 +94,7 @@ def packed_strings(number: int, values: np.ndarray) -> bytes:
     if chars is None:
         return _strings_one_by_one(number, values.tolist())
     width = chars.shape[1]
-    lengths = np.strings.str_len(values)  # NULs inside a string count, trailing ones are not kept by numpy
+    lengths = _STRINGS.str_len(values)  # NULs inside a string count, trailing ones are not kept by numpy
     records = np.empty((len(values), width + 2), dtype=np.uint8)
     records[:, 0] = number << 3 | _LENGTH_DELIMITED
     records[:, 1] = lengths

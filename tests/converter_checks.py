@@ -68,12 +68,12 @@ def sklearn_class(module, name, version):
     return getattr(importlib.import_module(module), name)
 
 
-def session(model):
+def session(model, options=None):
     """An onnxruntime CPU session of ``model``; a skip when the installed onnxruntime is older than the oldest
     release that loads it (the table of ``onnxalgebra.compiler._runtimes``: a float64 tree model's ``TreeEnsemble``
     needs 1.21, for one), any other failure raised."""
     try:
-        return InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+        return InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     except Exception:
         from onnxalgebra.compiler._runtimes import oldest_onnxruntime
 

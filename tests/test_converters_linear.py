@@ -106,7 +106,7 @@ SINGLE_TARGET = {
     "BayesianRidge": lambda: lm.BayesianRidge(),
     "ARDRegression": lambda: lm.ARDRegression(),
     "HuberRegressor": lambda: lm.HuberRegressor(),
-    "QuantileRegressor": lambda: lm.QuantileRegressor(quantile=0.7, alpha=0.01),
+    "QuantileRegressor": lambda: lm.QuantileRegressor(quantile=0.7, alpha=0.01, solver="highs"),
     "TheilSenRegressor": lambda: lm.TheilSenRegressor(random_state=0),
     "SGDRegressor": lambda: lm.SGDRegressor(random_state=0),
     "PassiveAggressiveRegressor": lambda: lm.PassiveAggressiveRegressor(random_state=0),

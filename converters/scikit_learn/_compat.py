@@ -14,6 +14,8 @@ import sklearn
 
 __all__ = [
     "SKLEARN_VERSION",
+    "adaboost_samme_r",
+    "bayesian_std_centres_x",
     "gradient_boosting_columns",
     "hist_gradient_boosting_bin_categories",
     "pls_coef",
@@ -111,3 +113,33 @@ def hist_gradient_boosting_bin_categories(est: Any) -> dict[int, np.ndarray] | N
         values[known.astype(np.int64)] = known
         categories[int(feature)] = values
     return categories
+
+
+def adaboost_samme_r(est: Any) -> bool:
+    """Whether a fitted AdaBoostClassifier uses the SAMME.R algorithm (its members' log-probabilities, every
+    member weighing 1) rather than SAMME (weighted votes).
+
+    SAMME.R is scikit-learn's default before 1.4, deprecated in 1.4 and removed in
+    1.6 (whose models are all SAMME); the fitted estimator's ``algorithm`` says it.
+
+    >>> import numpy as np
+    >>> from sklearn.ensemble import AdaBoostClassifier
+    >>> X, y = np.arange(8.0).reshape(-1, 1), np.arange(8) % 2
+    >>> adaboost_samme_r(AdaBoostClassifier(n_estimators=2).fit(X, y)) == (SKLEARN_VERSION < (1, 4))
+    True
+    """
+    return getattr(est, "algorithm", "SAMME") == "SAMME.R"
+
+
+def bayesian_std_centres_x(est: Any) -> bool:
+    """Whether BayesianRidge / ARDRegression's ``predict(X, return_std=True)`` centres ``X`` by ``X_offset_``
+    before ``sigma_`` (the posterior covariance, fitted on centred rows) applies to it.
+
+    scikit-learn 1.9 and newer centre it (scikit-learn issue 33757); older
+    versions apply ``sigma_`` to ``X`` itself. Nothing in the fitted estimator
+    tells them apart, so the version decides.
+
+    >>> bayesian_std_centres_x(None) == (SKLEARN_VERSION >= (1, 9))
+    True
+    """
+    return SKLEARN_VERSION >= (1, 9)

@@ -45,6 +45,7 @@ from onnxalgebra import (
     OnnxAlgebraError,
     OnnxArgMax,
     OnnxConcat,
+    OnnxLog,
     OnnxSoftmax,
     OnnxTopK,
     OnnxWhere,
@@ -53,7 +54,7 @@ from onnxalgebra import (
 )
 
 from ._common import argmax_label, check_options, classes_constant, label_of, select_columns
-from ._compat import tree_class_fractions
+from ._compat import adaboost_samme_r, tree_class_fractions
 from .trees import missing_values_option, tree_ensemble, trees_of
 
 # --- shared by the ensembles of this module and IsolationForest ---
@@ -194,14 +195,36 @@ def _samme_votes(est: Any, X: Expr) -> Expr:
     return total
 
 
+def _samme_r_scores(est: Any, X: Expr) -> Expr:
+    """SAMME.R (scikit-learn before 1.6): ``sum_m (K - 1) * (log p_m - mean_k log p_m)``, each member's
+    probabilities ``p_m`` clipped below at float64's eps, [N, K]."""
+    n_classes = len(est.classes_)
+    eps = float(np.finfo(np.float64).eps)
+    estimators = est.estimators_
+    if _all_trees(estimators):  # each leaf's scores, computed once
+        values = []
+        for e in estimators:
+            log_p = np.log(np.clip(tree_class_fractions(e.tree_, n_classes), eps, None))
+            values.append((n_classes - 1) * (log_p - log_p.mean(axis=1, keepdims=True)))
+        return tree_ensemble(X, [e.tree_ for e in estimators], np.concatenate(values))
+    total = None
+    for e in estimators:
+        log_p = OnnxLog(np.clip(convert_estimator(e, X)[1], eps, None))
+        scores = (log_p - np.mean(log_p, axis=1, keepdims=True)) * float(n_classes - 1)
+        total = scores if total is None else total + scores
+    return total
+
+
 def convert_adaboost_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]:
-    """AdaBoostClassifier (SAMME): the normalised votes, then softmax(votes / (K - 1)).
+    """AdaBoostClassifier (SAMME; SAMME.R of scikit-learn before 1.6): the normalised votes (SAMME.R: the summed
+    log-probability scores), then softmax(votes / (K - 1)).
 
     Two classes: ``decision = votes[:, 1] - votes[:, 0]`` and the probabilities
     are ``softmax([-decision, decision] / 2)``.
     """
     n_classes = len(est.classes_)
-    votes = _samme_votes(est, X) / est.estimator_weights_.sum()
+    scores = _samme_r_scores(est, X) if adaboost_samme_r(est) else _samme_votes(est, X)
+    votes = scores / est.estimator_weights_.sum()
     if n_classes == 2:
         decision = votes[:, 1:] - votes[:, :1]
         proba = OnnxSoftmax(OnnxConcat(-decision, decision, axis=1) / 2, axis=1)

@@ -31,6 +31,7 @@ from onnxalgebra import (
 )
 
 from ._common import argmax_label, binary_columns, check_options, linear_label, normalise_rows, ovr_probabilities
+from ._compat import bayesian_std_centres_x
 
 
 def dense_coef(est: Any) -> np.ndarray:
@@ -158,7 +159,8 @@ def convert_linear_classifier(est: Any, X: Expr, options: dict | None = None) ->
 def bayesian_std(est: Any, X: Expr) -> Expr:
     """BayesianRidge / ARDRegression's ``predict(X, return_std=True)[1]``: the posterior predictive standard
     deviation [N], ``sqrt(rowsum((Xc @ sigma_) * Xc) + 1 / alpha_)`` with ``Xc = X - X_offset_`` (ARDRegression:
-    the columns whose ``lambda_`` is below ``threshold_lambda``).
+    the columns whose ``lambda_`` is below ``threshold_lambda``; scikit-learn before 1.9: ``Xc = X``, as its
+    ``predict``).
 
     ``to_onnx(est, X, options={'return_std': True})`` gives it as the output
     ``std`` ([N, 1]) after the mean; it also composes in your own expressions:
@@ -180,7 +182,7 @@ def bayesian_std(est: Any, X: Expr) -> Expr:
     if hasattr(est, "threshold_lambda"):  # ARDRegression: sigma_ covers the kept columns only
         keep = np.flatnonzero(est.lambda_ < est.threshold_lambda)
         X, offset = X[:, keep], offset[keep]
-    centred = X - offset
+    centred = X - offset if bayesian_std_centres_x(est) else X
     return np.sqrt(((centred @ sigma) * centred).sum(axis=1) + 1.0 / float(est.alpha_))
 
 

@@ -171,6 +171,8 @@ def find_converter(estimator: Any) -> Converter:
 
 def _kind(estimator: Any) -> str:
     kind = getattr(estimator, "_estimator_type", None)
+    if kind == "DensityEstimator":  # how scikit-learn < 1.4 spells it (GaussianMixture)
+        kind = "density_estimator"
     if kind is None:  # scikit-learn >= 1.6 keeps it in the tags
         tags = getattr(estimator, "__sklearn_tags__", None)
         if tags is not None:
