@@ -4,7 +4,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from converter_checks import binary, check, iris_names, multiclass
+from converter_checks import binary, check, iris_names, multiclass, needs_sklearn
 from sklearn.datasets import make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -67,6 +67,7 @@ def test_mlp_regressor(activation, n_targets, dtype):
     assert set(diffs) == {"variable"}
 
 
+@needs_sklearn("1.7", "MLPRegressor(loss='poisson')")
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_mlp_regressor_poisson(dtype):
     X_train, X_test, y_train, _ = regression(1)

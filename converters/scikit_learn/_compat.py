@@ -18,7 +18,9 @@ __all__ = [
     "bayesian_std_centres_x",
     "gradient_boosting_columns",
     "hist_gradient_boosting_bin_categories",
+    "nearest_centroid_priors",
     "pls_coef",
+    "self_training_estimator",
     "tree_class_fractions",
 ]
 
@@ -143,3 +145,39 @@ def bayesian_std_centres_x(est: Any) -> bool:
     True
     """
     return SKLEARN_VERSION >= (1, 9)
+
+
+def nearest_centroid_priors(est: Any) -> np.ndarray:
+    """A fitted NearestCentroid's class priors, [n_classes] (float64).
+
+    scikit-learn 1.5 and newer keep them in ``class_prior_`` (the ``priors``
+    parameter); older versions have no priors: ``predict`` is the nearest centroid,
+    which is what uniform priors give.
+
+    >>> import numpy as np
+    >>> from sklearn.neighbors import NearestCentroid
+    >>> est = NearestCentroid().fit(np.array([[0.0], [1.0], [5.0]]), [0, 0, 1])
+    >>> nearest_centroid_priors(est).tolist()
+    [0.5, 0.5]
+    """
+    priors = getattr(est, "class_prior_", None)
+    if priors is None:
+        return np.full(len(est.classes_), 1.0 / len(est.classes_))
+    return np.asarray(priors, dtype=np.float64)
+
+
+def self_training_estimator(est: Any) -> Any:
+    """A fitted SelfTrainingClassifier's classifier fitted on the self-labelled data.
+
+    scikit-learn 1.6 and newer call it ``estimator_``; older versions
+    ``base_estimator_``.
+
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.semi_supervised import SelfTrainingClassifier
+    >>> X, y = np.arange(6.0).reshape(-1, 1), np.array([0, 0, -1, -1, 1, 1])
+    >>> type(self_training_estimator(SelfTrainingClassifier(LogisticRegression()).fit(X, y))).__name__
+    'LogisticRegression'
+    """
+    fitted = getattr(est, "estimator_", None)
+    return est.base_estimator_ if fitted is None else fitted

@@ -62,6 +62,7 @@ from onnxalgebra import (
 )
 
 from ._common import argmax_label, check_options, classes_constant, label_of
+from ._compat import nearest_centroid_priors
 
 CANDIDATES_MARGIN = 16
 """The euclidean k nearest: ``2 * k`` plus this many candidates by the MatMul's distances are measured exactly."""
@@ -425,8 +426,8 @@ def convert_nearest_centroid(est: Any, X: Expr, options: dict | None = None) -> 
     scale = np.where(std != 0, std, 1.0)
     normalised = Metric(est.metric, {}, centroids / scale, name)
     distances = normalised.finish(normalised.all_exact(X / scale.astype(dtype), dtype), dtype)
-    scores = -(distances * distances) + (2.0 * np.log(est.class_prior_)).astype(dtype)
-    priors = np.asarray(est.class_prior_)
+    priors = nearest_centroid_priors(est)
+    scores = -(distances * distances) + (2.0 * np.log(priors)).astype(dtype)
     if np.isclose(priors, 1 / len(est.classes_)).all():
         nearest = OnnxTopK(raw.all_exact(X, dtype), _axes(1), axis=1, largest=0, sorted=1)[1]
         label = label_of(est, nearest.reshape(-1))

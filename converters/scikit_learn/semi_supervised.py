@@ -61,6 +61,7 @@ from onnxalgebra import (
 )
 
 from ._common import check_options, label_of
+from ._compat import self_training_estimator
 from .neighbors import Metric
 
 EXP_UNDERFLOW = 745.1332191019411
@@ -81,7 +82,7 @@ def convert_self_training(est: Any, X: Expr | Columns, options: dict | None = No
     >>> [o.name for o in to_onnx(clf, X[:1]).graph.output]
     ['label', 'probabilities']
     """
-    return convert_estimator(est.estimator_, X, options)
+    return convert_estimator(self_training_estimator(est), X, options)
 
 
 def _axis1() -> np.ndarray:
