@@ -4,7 +4,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from converter_checks import check, needs_onnxruntime, run_onnx
+from converter_checks import SKLEARN, check, needs_onnxruntime, needs_sklearn, run_onnx
 from sklearn.impute import KNNImputer, MissingIndicator, SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -141,7 +141,13 @@ def test_knn_imputer_numeric_missing_value(dtype):
         check_transform(KNNImputer(missing_values=-999.0, weights=weights).fit(train), test, dtype)
 
 
+# scikit-learn 1.3's KNNImputer with uniform weights averages the donors whose distance is NaN (no feature in common)
+# too; later versions give them weight 0, as the model does (its source: weight_matrix None, no NaN-distance mask)
+UNIFORM_NAN_DONORS = "scikit-learn 1.3 weighs NaN-distance donors 1 with uniform weights (measured: up to 3.9e-4 relative)"
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.xfail(SKLEARN < (1, 4), strict=True, reason=UNIFORM_NAN_DONORS)
 def test_knn_imputer_more_neighbours_than_donors(dtype):
     # 8 training rows, 3 of them without column 0: fewer donors than n_neighbors
     train, test = continuous()
@@ -223,6 +229,7 @@ def test_simple_imputer_integer_types(strategy, integer):
         check_transform(est, test)
 
 
+@needs_sklearn("1.5", "SimpleImputer(strategy=<callable>)")
 def test_simple_imputer_callable_strategy():
     train, test = numbers()
     est = SimpleImputer(strategy=lambda column: np.max(column, initial=-5.0) - 1.0, keep_empty_features=True).fit(train)
@@ -287,7 +294,9 @@ def test_knn_imputer_several_missing_and_all_missing_rows(dtype):
 
 
 @pytest.mark.parametrize("weights", ["uniform", "distance"])
-def test_knn_imputer_fitted_on_float32(weights):
+def test_knn_imputer_fitted_on_float32(weights, request):
+    if SKLEARN < (1, 4) and weights == "uniform":
+        request.applymarker(pytest.mark.xfail(strict=True, reason=UNIFORM_NAN_DONORS))
     # fitted on float32 rows: float64 rows as scikit-learn imputes them (its column means in float32); float32
     # rows as scikit-learn imputes the same values in float64 (its own float32 distances cancel, see the module)
     train, test = continuous()

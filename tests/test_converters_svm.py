@@ -6,7 +6,7 @@ from functools import cache
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from converter_checks import TOLERANCE, binary, iris_names, multiclass, run_onnx
+from converter_checks import TOLERANCE, binary, iris_names, multiclass, needs_onnxruntime, run_onnx
 from converter_checks import check as check_against_sklearn
 from onnxalgebra_converters.scikit_learn.svm import interleaved, pairs
 from sklearn.datasets import make_regression
@@ -214,6 +214,7 @@ def test_one_class_svm_score_samples(dtype):
     np.testing.assert_allclose(scores, expected, rtol=0, atol=tolerance)
 
 
+@needs_onnxruntime("1.18", "ReduceMax over zero rows inside a Loop fails in 1.17.3 (measured; 1.32 runs it)")
 def test_no_rows():
     est, X_test = fitted("SVC", "multiclass", probability=True, random_state=0)
     model = to_onnx(est, X_test[:1])
