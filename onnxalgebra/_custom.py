@@ -215,7 +215,10 @@ def _register(
                 proto.tensor_type.elem_type = code
                 ctx.set_output_type(i, proto)
 
-    schema.set_type_and_shape_inference_function(infer)
+    if hasattr(schema, "set_type_and_shape_inference_function"):
+        schema.set_type_and_shape_inference_function(infer)
+    # else onnx < 1.17: no inference function can be given from Python, and onnx's own shape inference
+    # (onnx.shape_inference, check_model(full_check=True)) crashes on the operator; onnxruntime runs it
     defs.register_schema(schema)
     _SCHEMAS.append(schema)  # kept alive: onnx's registry may refer to the Python object's data
     from ._schemas import max_opset, operator_table, schema_at

@@ -68,8 +68,9 @@ def test_a_lower_target_lowers_the_floor():
 
 
 def _run(model, feeds):
-    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-    return session.run(None, feeds), ReferenceEvaluator(model).run(None, feeds)
+    from converter_checks import session  # a skip when the installed onnxruntime is too old for the model
+
+    return session(model).run(None, feeds), ReferenceEvaluator(model).run(None, feeds)
 
 
 def _expressions():

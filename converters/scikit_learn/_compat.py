@@ -21,6 +21,7 @@ __all__ = [
     "nearest_centroid_priors",
     "pls_coef",
     "self_training_estimator",
+    "spline_handle_missing",
     "tree_class_fractions",
 ]
 
@@ -181,3 +182,17 @@ def self_training_estimator(est: Any) -> Any:
     """
     fitted = getattr(est, "estimator_", None)
     return est.base_estimator_ if fitted is None else fitted
+
+
+def spline_handle_missing(est: Any) -> str:
+    """A SplineTransformer's ``handle_missing``: 'error' (NaN gives NaN in the model; scikit-learn refuses it) or
+    'zeros' (NaN gives a row of zeros).
+
+    The parameter is new in scikit-learn 1.8; older versions refuse NaN, which is
+    'error'.
+
+    >>> from sklearn.preprocessing import SplineTransformer
+    >>> spline_handle_missing(SplineTransformer())
+    'error'
+    """
+    return getattr(est, "handle_missing", "error")

@@ -40,6 +40,8 @@ from onnxalgebra import (
     OnnxUnsqueeze,
 )
 
+from ._compat import spline_handle_missing
+
 ML_NODE_MAX_COLUMNS = 10
 """The widest float32 input given a Scaler or Binarizer node. onnxruntime 1.32, one thread, 1,000 rows of 10
 columns: Scaler 31 us like Sub and Div, Binarizer 14 us against Greater and Cast's 8; of 100 columns: Scaler 259 us
@@ -575,7 +577,7 @@ def convert_spline_transformer(est: Any, X: Expr) -> Expr:
     if mode in ("constant", "linear"):
         design = _extrapolate(est, X, design, knots, k, n_splines)
     out = design.reshape((-1, n_features * n_splines))
-    if est.handle_missing == "zeros":
+    if spline_handle_missing(est) == "zeros":
         nan = OnnxUnsqueeze(np.isnan(X), np.array([2], dtype=np.int64))
         out = np.where(nan, 0.0, design).reshape((-1, n_features * n_splines))
     if not est.include_bias:

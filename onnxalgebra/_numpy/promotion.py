@@ -164,6 +164,8 @@ def _weak_to_strong(keys: tuple[Any, ...]) -> tuple[np.dtype, ...]:
         kind = np.dtype(key).kind
         if base is not None and _KIND_RANK[kind] <= _KIND_RANK.get(base.kind, 3):
             out.append(base)
+        elif base is not None and kind == "c" and base.kind == "f":  # float32 + 1j: complex64, the floats' precision
+            out.append(np.result_type(base, np.complex64))
         else:
             out.append(_DEFAULT_OF_KIND[kind])
     return tuple(out)
