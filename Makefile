@@ -40,8 +40,13 @@ ORT_OLDEST := $(call oldest,onnxruntime)
 ONNX_OLDEST := $(call oldest,onnx)
 SKLEARN_OLDEST := $(call oldest,scikit-learn)
 PANDAS_OLDEST := $(call oldest,pandas)
+# The converter tests in float32 only (-k 'not float64': the dtype where numpy 1's promotion and the old runtimes
+# differ; onnxruntime 1.17 cannot load most float64 tree models anyway; make test runs float64 on the newest stack)
+# and without tests/test_coverage.py (the newest stack's table of every estimator, which the converter tests cover):
+# measured 3.8 to 4.6 minutes of pytest (+ 0.8 for the models) of the CI's 15 on 2 cores.
 OLDEST_TESTS := tests/test_converters_*.py tests/test_dataframe.py tests/test_convert.py tests/test_attributes.py \
-	tests/test_bad_inputs.py tests/test_coverage.py tests/test_versions.py
+	tests/test_bad_inputs.py tests/test_versions.py
+OLDEST_SELECT := -k "not float64"
 
 $(OLDEST_STAMP): pyproject.toml
 	test -x $(OLDEST_PY) || $(PYTHON) -m venv $(OLDEST_VENV)
@@ -56,7 +61,7 @@ test-oldest: $(STAMP) $(OLDEST_STAMP)
 	rm -rf build/oldest-models
 	$(PY) tests/oldest_runtime/export_models.py build/oldest-models
 	$(OLDEST_PY) tests/oldest_runtime/check_models.py build/oldest-models
-	$(OLDEST_PY) -m pytest -q -p no:cacheprovider $(OLDEST_TESTS)
+	$(OLDEST_PY) -m pytest -q -p no:cacheprovider $(OLDEST_SELECT) $(OLDEST_TESTS)
 
 # make test-package: build the sdist and the wheel, check them, install the wheel in a fresh
 # environment (no extras, then the sklearn extra) and run a smoke test outside the repository.
