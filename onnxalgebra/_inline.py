@@ -10,12 +10,14 @@ models are inlined. Symbolic dimensions flow from the caller's inputs through
 ONNX's inference. ``target_opset=`` converts the model first with onnx's
 version converter, for an outer graph built at another opset.
 
-Local functions of the model are expanded in place (``onnx.inliner``) until
-the algebra has local functions of its own.
+The model's local functions become local functions of ours
+(:func:`onnxalgebra.function`): each call stays a call, and the compiled model
+keeps one ``FunctionProto`` per function.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -25,6 +27,7 @@ import onnx
 import onnx.inliner
 from onnx import AttributeProto, GraphProto, ModelProto, helper, numpy_helper
 
+from ._attributes import AttributeRef
 from ._errors import CompileError, OnnxTypeError
 from ._expr import Expr, Var
 from ._graph import Graph
@@ -62,18 +65,19 @@ def _convert_opset(model: ModelProto, target: int) -> ModelProto:
 class _Reader:
     """Builds the nodes of a graph (and of its subgraphs) as expressions."""
 
-    def __init__(self, opsets: Mapping[str, int], prefix: str):
+    def __init__(self, opsets: Mapping[str, int], prefix: str, functions: Mapping[tuple[str, str], Any] | None = None):
         self.opsets = dict(opsets)
         self.prefix = prefix
         self.count = 0
+        self.functions = dict(functions or {})  # (domain, name) -> LocalFunction: the model's own functions
 
     def attribute(self, attr: AttributeProto, scope: dict[str, Any], where: str) -> Any:
         if attr.type == AttributeProto.GRAPH:
             return self.body(attr.g, scope, where)
         if attr.type == AttributeProto.GRAPHS:
             return [self.body(g, scope, where) for g in attr.graphs]
-        if attr.ref_attr_name:
-            raise CompileError(f"inline: {where}: attribute {attr.name!r} refers to a function attribute; expand it first.")
+        if attr.ref_attr_name:  # in a function's body: the value each call gives
+            return AttributeRef(attr.ref_attr_name, attr.type)
         value = helper.get_attribute_value(attr)
         if isinstance(value, bytes):
             return value.decode("utf-8")
@@ -119,6 +123,21 @@ class _Reader:
                 raise CompileError(f"inline: {where} reads {name!r}, which no graph input, initializer or earlier node gives.")
         attributes = {a.name: self.attribute(a, scope, where) for a in node.attribute}
         domain = node.domain
+        refs = [v for v in attributes.values() if isinstance(v, AttributeRef)]
+        if node.op_type == "Constant" and domain in ("", "ai.onnx") and len(attributes) == 1 and refs:
+            from ._functions import _attribute_value  # a Constant of a function attribute: typed by its kind
+
+            scope[node.output[0]] = _attribute_value(refs[0].name, refs[0].kind)
+            return
+        local = self.functions.get((domain, node.op_type))
+        if local is not None:  # a call of one of the model's local functions: a call of ours
+            typed = all(getattr(v, "type", True) is not None for v in inputs)  # else (an If's output...) its body
+            result = local(*inputs, **attributes) if typed else local.fn(*inputs, **attributes)
+            results = result if isinstance(result, tuple) else (result,)
+            for name, value in zip(node.output, results):
+                if name:
+                    scope[name] = value
+            return
         if domain not in _STANDARD:
             raise CompileError(
                 f"inline: {where} is of domain {domain!r}, which the algebra can only build with "
@@ -140,6 +159,48 @@ class _Reader:
         for i, name in enumerate(node.output):
             if name:
                 scope[name] = op[i] if len(node.output) > 1 else op
+
+
+def _local_functions(model: ModelProto) -> dict[tuple[str, str], Any]:
+    """The model's ``FunctionProto`` as local functions of ours (:func:`onnxalgebra.function`): each call of the
+    inlined model stays a call, and the compiled model keeps one ``FunctionProto`` per function."""
+    from ._functions import LocalFunction
+
+    found: dict[tuple[str, str], Any] = {}
+    for proto in model.functions:  # a function calls only those before it (onnx's rule)
+        found[(proto.domain, proto.name)] = LocalFunction(_function_body(proto, model, dict(found)), proto.domain, proto.name)
+    return found
+
+
+def _function_body(proto: onnx.FunctionProto, model: ModelProto, functions: dict[tuple[str, str], Any]) -> Any:
+    """A Python function building ``proto``'s body on its inputs, with its attributes as keyword-only parameters."""
+    opsets = {o.domain: o.version for o in model.opset_import}
+    opsets.update({o.domain: o.version for o in proto.opset_import})
+    defaults = {a.name: helper.get_attribute_value(a) for a in proto.attribute_proto}
+    kinds = {a.name: a.type for a in proto.attribute_proto}
+
+    def body(*inputs: Any, **attributes: Any) -> Any:
+        scope = dict(zip(proto.input, inputs))
+        reader = _Reader(opsets, prefix=f"{proto.name}_", functions=functions)
+        for index, node in enumerate(proto.node):
+            reader.node(node, scope, f"function {proto.name}, node {index} ({node.op_type})")
+        outputs = tuple(scope[o] for o in proto.output)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    annotations = {AttributeProto.FLOAT: "float", AttributeProto.INT: "int", AttributeProto.STRING: "str",
+                   AttributeProto.FLOATS: "list[float]", AttributeProto.INTS: "list[int]",
+                   AttributeProto.STRINGS: "list[str]"}  # fmt: skip
+    params = [inspect.Parameter(_clean(n), inspect.Parameter.POSITIONAL_ONLY) for n in proto.input]
+    for name in [*proto.attribute, *(a.name for a in proto.attribute_proto)]:
+        default = defaults.get(name, inspect.Parameter.empty)
+        if isinstance(default, bytes):
+            default = default.decode("utf-8")
+        annotation = annotations.get(kinds.get(name), "float") if default is inspect.Parameter.empty else inspect.Parameter.empty
+        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
+    body.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    body.__name__ = proto.name
+    body.__doc__ = proto.doc_string or None
+    return body
 
 
 def _clean(name: str) -> str:
@@ -172,8 +233,7 @@ def inline(model: Any, *inputs: Any, target_opset: int | None = None, **named_in
     proto = _load(model)
     if target_opset is not None:
         proto = _convert_opset(proto, int(target_opset))
-    if proto.functions:
-        proto = onnx.inliner.inline_local_functions(proto)
+    functions = _local_functions(proto)
     graph = proto.graph
     initialized = {t.name for t in graph.initializer}
     formal = [v.name for v in graph.input]
@@ -194,7 +254,7 @@ def inline(model: Any, *inputs: Any, target_opset: int | None = None, **named_in
     for name, value in given.items():
         scope[name] = np.asarray(value) if isinstance(value, (list, tuple, int, float)) else value
     opsets = {o.domain: o.version for o in proto.opset_import}
-    reader = _Reader(opsets, prefix="inlined")
+    reader = _Reader(opsets, prefix="inlined", functions=functions)
     reader.nodes(graph, scope)
     outputs = []
     for value in graph.output:

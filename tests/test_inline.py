@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import AttributeProto, TensorProto, helper, numpy_helper
 from sklearn.preprocessing import StandardScaler
 
 from onnxalgebra import CompileError, OnnxSubEstimator, OnnxTypeError, Var, inline, to_onnx
@@ -175,3 +175,39 @@ def test_errors_name_what_is_wrong(tmp_path):
     assert inline(str(path), Var("x", np.float32, ["N"])).op_type == "Relu"  # a path, loaded
     with pytest.raises(CompileError, match="version converter cannot take this model from opset 18 to 1"):
         inline(model, Var("x", np.float32, ["N"]), target_opset=1)
+
+
+def test_local_functions_of_the_model_stay_functions():
+    # a FunctionProto with an attribute (a reference in its body, a default in attribute_proto), called twice
+    scale_add = helper.make_function(
+        "lib", "ScaleAdd", ["a"], ["b"],
+        [
+            _ref_node("Constant", [], ["s"], "value_float", "scale", AttributeProto.FLOAT),
+            helper.make_node("Mul", ["a", "s"], ["m"]),
+            _ref_node("LeakyRelu", ["m"], ["b"], "alpha", "slope", AttributeProto.FLOAT),
+        ],
+        [helper.make_opsetid("", 18)],
+        attribute_protos=[helper.make_attribute("scale", 2.0), helper.make_attribute("slope", 0.1)],
+    )  # fmt: skip
+    model = _model(
+        [helper.make_node("ScaleAdd", ["x"], ["y1"], domain="lib"),
+         helper.make_node("ScaleAdd", ["y1"], ["y"], domain="lib", scale=-3.0, slope=0.5)],
+        [_tensor("x", ["N"])], [_tensor("y", ["N"])], functions=[scale_add],
+    )  # fmt: skip
+    model.opset_import.append(helper.make_opsetid("lib", 1))
+    onnx.checker.check_model(model)
+    x = Var("x", np.float32, ["n"])
+    ours = to_onnx(inline(model, x), {"x": np.zeros(2, np.float32)})
+    assert [f.name for f in ours.functions] == ["ScaleAdd"]
+    assert [n.op_type for n in ours.graph.node] == ["ScaleAdd", "ScaleAdd"]
+    data = np.array([-2.0, -0.5, 0.0, 1.5], np.float32)
+    (expected,) = _session(model).run(None, {"x": data})
+    (got,) = _session(ours).run(None, {"x": data})
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def _ref_node(op, inputs, outputs, attribute, reference, kind):
+    node = helper.make_node(op, inputs, outputs)
+    attr = node.attribute.add()
+    attr.name, attr.ref_attr_name, attr.type = attribute, reference, kind
+    return node
