@@ -111,7 +111,8 @@ def split_points(threshold: np.ndarray, dtype: Any) -> np.ndarray:
     (True, False)
     """
     threshold = np.asarray(threshold, dtype=np.float64)
-    t32 = threshold.astype(np.float32)
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, then the largest float32 below
+        t32 = threshold.astype(np.float32)
     above = np.flatnonzero(t32 > threshold)
     t32[above] = np.nextafter(t32[above], np.float32(-np.inf))  # the largest float32 <= threshold
     if np.dtype(dtype) == np.float32:

@@ -59,6 +59,7 @@ ENTRY_POINT_GROUP = "onnxalgebra.converters"
 Converter = Callable[..., Any]
 
 _REGISTRY: dict[type, Converter] = {}
+_REGISTRY_BY_NAME: dict[str, Converter] = {}  # "module.QualName" -> converter: classes of libraries not imported yet
 _ENTRY_POINTS_LOADED = False  # set once every entry point has been loaded (or has failed to)
 _LOADING = False  # True while the thread holding _LOAD_LOCK loads them
 _LOAD_LOCK = threading.RLock()  # held while the entry points load, and by lookups until they are loaded
@@ -79,8 +80,13 @@ def computation_dtype() -> np.dtype:
     return np.dtype(_FLOAT_DTYPE.get() or np.float32)
 
 
-def register_converter(cls: type, fn: Converter | None = None) -> Any:
+def register_converter(cls: type | str, fn: Converter | None = None) -> Any:
     """Register ``fn`` as the converter of ``cls`` (and its subclasses); usable as a decorator.
+
+    ``cls`` may also be a class's full name, ``"module.QualName"`` (its
+    ``__module__`` and ``__qualname__``): the converter of a library's class is
+    then registered without importing the library, and found when an estimator
+    of that class (or of a subclass) is converted.
 
     >>> class Doubler:
     ...     pass
@@ -89,14 +95,24 @@ def register_converter(cls: type, fn: Converter | None = None) -> Any:
     ...     return X * 2
     >>> find_converter(Doubler()) is convert_doubler
     True
+    >>> register_converter(f"{Doubler.__module__}.{Doubler.__qualname__}", convert_doubler) is convert_doubler
+    True
     """
-    if not isinstance(cls, type):
-        raise TypeError(f"register_converter: expected a class, got {cls!r}.")
+    if isinstance(cls, str):
+        if "." not in cls:
+            raise TypeError(
+                f"register_converter({cls!r}): a class name must be 'module.QualName', e.g. 'lightgbm.sklearn.LGBMRegressor'."
+            )
+    elif not isinstance(cls, type):
+        raise TypeError(f"register_converter: expected a class or 'module.QualName', got {cls!r}.")
 
     def decorate(func: Converter) -> Converter:
         if not callable(func):
-            raise TypeError(f"register_converter({cls.__name__}): the converter must be callable, got {func!r}.")
-        _REGISTRY[cls] = func
+            raise TypeError(f"register_converter({cls!r}): the converter must be callable, got {func!r}.")
+        if isinstance(cls, str):
+            _REGISTRY_BY_NAME[cls] = func
+        else:
+            _REGISTRY[cls] = func
         return func
 
     return decorate if fn is None else decorate(fn)
@@ -136,6 +152,8 @@ def _load_entry_points() -> None:
 def _registered(estimator: Any) -> Converter | None:
     for cls in type(estimator).__mro__:
         fn = _REGISTRY.get(cls)
+        if fn is None and _REGISTRY_BY_NAME:
+            fn = _REGISTRY_BY_NAME.get(f"{cls.__module__}.{cls.__qualname__}")
         if fn is not None:
             return fn
     return None

@@ -1,0 +1,257 @@
+"""LightGBM models to one tree-ensemble node, read from the booster's own JSON dump (``Booster.dump_model()``).
+
+A LightGBM model's raw score is, for each of its ``K`` columns (one for
+regression, ranking and two classes, one per class otherwise), the sum of
+the leaves ``X`` reaches in the trees of that column (tree ``i`` feeds column
+``i % K``); LightGBM folds its initial score (``boost_from_average``) into the
+first trees' leaves, so there is no base value. ``average_output`` (random
+forest mode) divides by the number of iterations. ``dump_model`` keeps the
+iterations ``predict`` uses: up to ``best_iteration`` after early stopping.
+
+A split compares the feature as a double: ``x <= threshold`` goes left, as a
+node table of ``float32_inputs=False`` (:func:`~onnxalgebra_converters.scikit_learn.trees.tree_nodes`):
+a float64 graph compares the double thresholds themselves, a float32 graph
+the largest float32 at most each threshold (exactly what LightGBM does with
+float32 data). Missing values follow the split's ``missing_type``:
+
+- ``NaN``: NaN goes the default direction (``default_left``);
+- ``None`` (no NaN met in training): LightGBM reads NaN as 0, so NaN goes
+  where ``0 <= threshold`` sends it;
+- ``Zero`` (``zero_as_missing``): NaN and any ``|x| <= 1e-35`` go the default
+  direction: those splits read a copy of the column where such values are NaN.
+
+A categorical split (``decision_type '=='``) sends left the categories listed
+in its threshold (``'1||4||7'``) and right anything else: other categories,
+negative values and NaN. (LightGBM truncates a non-integer value to its
+integer part first; the graph compares values as they are, so ``2.5`` goes
+where an unknown category goes.)
+
+Outputs, as the scikit-learn API's ``predict``, ``predict_proba`` and
+``predict``: ``binary`` (and ``cross_entropy``): ``p = 1 / (1 + exp(-s raw))``,
+probabilities ``[1 - p, p]``, label ``classes_[raw > 0]``; ``multiclass``:
+the softmax of the raw scores (``multiclassova``: the sigmoid of each), label of
+the largest; regression and ranking: the raw score, ``exp(raw)`` for
+``poisson``, ``gamma`` and ``tweedie``, ``sign(raw) raw^2`` for ``reg_sqrt``, [N, 1].
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from onnxalgebra import (
+    ConversionError,
+    Expr,
+    OnnxAbs,
+    OnnxConcat,
+    OnnxExp,
+    OnnxWhere,
+)
+
+from ..scikit_learn._common import argmax_label, binary_columns, label_of
+from ..scikit_learn.trees import missing_values_option, split_points, tree_ensemble
+
+_ZERO_THRESHOLD = 1e-35  # LightGBM's kZeroThreshold: |x| at most this is a zero (zero_as_missing)
+_IDENTITY = {
+    "regression",
+    "regression_l1",
+    "huber",
+    "fair",
+    "quantile",
+    "mape",
+    "lambdarank",
+    "rank_xendcg",
+}
+_EXP = {"poisson", "gamma", "tweedie"}
+_SIGMOID = {"binary", "cross_entropy"}
+
+
+def lightgbm_nodes(dump: dict[str, Any]) -> tuple[dict[str, Any], np.ndarray, np.ndarray, list[int]]:
+    """The trees of a ``dump_model()`` dictionary as a node table, each node's value, the raw column each node's
+    tree adds to, and the features whose splits treat zeros as missing (their splits read columns after ``X``'s,
+    in that order).
+
+    >>> dump = {"num_tree_per_iteration": 1, "max_feature_idx": 0, "tree_info": [{"tree_structure": {
+    ...     "split_feature": 0, "threshold": 0.5, "decision_type": "<=", "default_left": True, "missing_type": "NaN",
+    ...     "left_child": {"leaf_value": -1.0}, "right_child": {"leaf_value": 2.0}}}]}
+    >>> nodes, values, targets, zero = lightgbm_nodes(dump)
+    >>> nodes["left"].tolist(), nodes["right"].tolist(), values.tolist(), zero
+    ([1, 1, 2], [2, 1, 2], [0.0, -1.0, 2.0], [])
+    """
+    n_features = int(dump["max_feature_idx"]) + 1
+    n_columns = int(dump["num_tree_per_iteration"])
+    feature: list[int] = []
+    threshold: list[float] = []
+    left: list[int] = []
+    right: list[int] = []
+    missing_left: list[bool] = []
+    value: list[float] = []
+    member: list[bool] = []
+    member_values: list[float] = []
+    starts: list[int] = []
+    zero_features: dict[int, int] = {}  # feature -> its zero-as-missing column
+    for info in dump["tree_info"]:
+        starts.append(len(feature))
+        stack: list[tuple[dict[str, Any], int, bool]] = [(info["tree_structure"], -1, False)]
+        while stack:
+            node, parent, is_right = stack.pop()
+            index = len(feature)
+            if parent >= 0:
+                (right if is_right else left)[parent] = index
+            if "leaf_value" in node:
+                feature.append(0)
+                threshold.append(0.0)
+                left.append(index)
+                right.append(index)
+                missing_left.append(False)
+                value.append(float(node["leaf_value"]))
+                member.append(False)
+                continue
+            f = int(node["split_feature"])
+            kind = node.get("missing_type", "None")
+            if node["decision_type"] == "==":
+                categories = [float(c) for c in str(node["threshold"]).split("||")]
+                member_values.extend(c for c in categories if c >= 0)
+                member_values.append(np.nan)
+                member.append(True)
+                threshold.append(0.0)
+                missing_left.append(False)  # NaN, negative values and any other category go right
+            elif node["decision_type"] == "<=":
+                t = float(node["threshold"])
+                member.append(False)
+                threshold.append(t)
+                if kind == "None":
+                    missing_left.append(0.0 <= t)  # NaN is read as 0
+                else:
+                    missing_left.append(bool(node["default_left"]))
+                    if kind == "Zero":
+                        f = n_features + zero_features.setdefault(f, len(zero_features))
+            else:
+                raise ConversionError(
+                    f"LightGBM split {node['decision_type']!r} (tree {info.get('tree_index')}): expected '<=' or '=='; "
+                    "this LightGBM version writes splits the converter does not know."
+                )
+            feature.append(f)
+            left.append(-1)
+            right.append(-1)
+            value.append(float(node.get("internal_value", 0.0)))
+            stack.append((node["right_child"], index, True))
+            stack.append((node["left_child"], index, False))
+    n_nodes = len(feature)
+    start = np.asarray(starts, dtype=np.int64)
+    sizes = np.diff(np.append(start, n_nodes))
+    tree = np.repeat(np.arange(len(starts), dtype=np.int64), sizes)
+    left_a = np.asarray(left, dtype=np.int64)
+    nodes = {
+        "starts": start,
+        "tree": tree,
+        "local": np.arange(n_nodes, dtype=np.int64) - start[tree],
+        "is_leaf": left_a == np.arange(n_nodes),
+        "left": left_a,
+        "right": np.asarray(right, dtype=np.int64),
+        "feature": np.asarray(feature, dtype=np.int64),
+        "threshold": np.asarray(threshold, dtype=np.float64),
+        "missing_left": np.asarray(missing_left, dtype=bool),
+        "float32_inputs": False,
+    }
+    member_a = np.asarray(member, dtype=bool)
+    if member_a.any():
+        nodes["member"] = member_a
+        nodes["member_values"] = np.asarray(member_values, dtype=np.float64)
+    targets = tree % n_columns
+    zero = sorted(zero_features, key=zero_features.__getitem__)
+    return nodes, np.asarray(value, dtype=np.float64), targets, zero
+
+
+def _objective(dump: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """The objective's name and its parameters: ``'binary sigmoid:1'`` -> ``('binary', {'sigmoid': '1'})``."""
+    words = str(dump.get("objective", "regression")).split()
+    parameters = dict(w.split(":", 1) if ":" in w else (w, "") for w in words[1:])
+    return (words[0] if words else "regression"), parameters
+
+
+def lightgbm_raw(dump: dict[str, Any], X: Expr, missing_values: bool = True, softmax: bool = False) -> Expr:
+    """The raw scores (``predict(raw_score=True)``), [N, K], of the model ``dump`` (``Booster.dump_model()``);
+    ``softmax``: their softmax."""
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float32)
+    nodes, values, targets, zero = lightgbm_nodes(dump)
+    n_columns = int(dump["num_tree_per_iteration"])
+    if dump.get("average_output"):
+        n_iterations = max(1, len(dump["tree_info"]) // n_columns)
+        values = values / n_iterations
+    if zero:
+        limit = split_points(np.array([_ZERO_THRESHOLD]), X.dtype)[0]
+        parts = [X]
+        for f in zero:
+            column = X[:, f : f + 1]
+            parts.append(OnnxWhere(OnnxAbs(column) <= limit, np.array([np.nan], dtype=X.dtype), column))
+        X = OnnxConcat(*parts, axis=1)
+    return tree_ensemble(X, nodes, values, targets=targets, n_targets=n_columns, missing_values=missing_values, softmax=softmax)
+
+
+def _sigmoid(raw: Expr, scale: float) -> Expr:
+    return 1 / (1 + OnnxExp(raw * -scale))  # onnxruntime's Sigmoid flushes to 0 below -17 (float)
+
+
+def classifier_outputs(est: Any, dump: dict[str, Any], X: Expr, missing_values: bool = True) -> tuple[Expr, Expr]:
+    """Label and probabilities of a classifier whose model is ``dump`` (``est`` gives ``classes_``)."""
+    name, parameters = _objective(dump)
+    scale = float(parameters.get("sigmoid") or 1.0)
+    if name in _SIGMOID:
+        raw = lightgbm_raw(dump, X, missing_values)
+        return label_of(est, (raw.reshape(-1) > 0).astype(np.int64)), binary_columns(_sigmoid(raw, scale))
+    if name == "multiclass":
+        proba = lightgbm_raw(dump, X, missing_values, softmax=True)
+        return argmax_label(est, proba), proba
+    if name == "multiclassova":
+        proba = _sigmoid(lightgbm_raw(dump, X, missing_values), scale)
+        return argmax_label(est, proba), proba
+    raise ConversionError(
+        f"{type(est).__name__}(objective={name!r}): expected a binary or multiclass objective (binary, cross_entropy, "
+        "multiclass, multiclassova); a custom objective's raw scores have no known link to probabilities."
+    )
+
+
+def convert_lgbm_classifier(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
+    """LGBMClassifier (binary, multiclass, multiclassova, cross_entropy objectives): label, probabilities.
+
+    ``options={'missing_values': False}``: X has no NaN (no NaN routing).
+    """
+    return classifier_outputs(est, est.booster_.dump_model(), X, missing_values_option(options))
+
+
+def regression_output(raw: Expr, objective: str) -> Expr:
+    """A regressor's prediction from its raw score: the objective's inverse link."""
+    name, parameters = _objective({"objective": objective})
+    if name in _EXP:
+        return OnnxExp(raw)
+    if name in _IDENTITY or name in _SIGMOID:
+        out = _sigmoid(raw, float(parameters.get("sigmoid", 1.0) or 1.0)) if name in _SIGMOID else raw
+        if "sqrt" in parameters:
+            out = out * OnnxAbs(out)  # reg_sqrt: LightGBM squares, keeping the sign
+        return out
+    raise ConversionError(
+        f"LightGBM objective {name!r}: expected a regression or ranking objective "
+        f"({', '.join(sorted(_IDENTITY | _EXP))}); a custom objective has no known link."
+    )
+
+
+def convert_lgbm_regressor(est: Any, X: Expr, options: dict | None = None) -> Expr:
+    """LGBMRegressor and LGBMRanker (every built-in objective: identity, or exp for poisson, gamma, tweedie), [N, 1].
+
+    ``options={'missing_values': False}``: X has no NaN (no NaN routing).
+    """
+    dump = est.booster_.dump_model()
+    raw = lightgbm_raw(dump, X, missing_values_option(options))
+    return regression_output(raw, str(dump.get("objective", "regression")))
+
+
+def registrations() -> dict[Any, list[str]]:
+    """The converters of this module and the full names of the LightGBM classes they serve (nothing imported)."""
+    return {
+        convert_lgbm_classifier: ["lightgbm.sklearn.LGBMClassifier"],
+        convert_lgbm_regressor: ["lightgbm.sklearn.LGBMRegressor", "lightgbm.sklearn.LGBMRanker"],
+    }
+

@@ -1,0 +1,93 @@
+"""LightGBM converters against LightGBM's own predict / predict_proba on held-out data with NaN, float32 and float64:
+binary, multiclass (softmax and one-vs-all), regression objectives and their links, missing-value types (NaN, None,
+zero_as_missing), average_output (random forest mode)."""
+
+import numpy as np
+import pytest
+from boosting_checks import check_classifier, check_regressor, data, declared_entry_points, ensure_registered
+
+lgb = pytest.importorskip("lightgbm", reason="the LightGBM converters are tested against LightGBM (pip install lightgbm)")
+
+DTYPES = [np.float32, np.float64]
+ensure_registered("lightgbm")
+
+
+@pytest.fixture(scope="module")
+def sets():
+    return data()
+
+
+def test_entry_point_declared():
+    assert declared_entry_points()["lightgbm"] == "onnxalgebra_converters.lightgbm:register"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["binary", "multiclass"])
+def test_classifier(sets, kind, dtype):
+    X_train, X_test, y = sets
+    est = lgb.LGBMClassifier(n_estimators=40, num_leaves=15, verbose=-1).fit(X_train, y[kind])
+    check_classifier(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_classifier_string_labels_ova(sets, dtype):
+    X_train, X_test, y = sets
+    labels = np.array(["low", "mid", "high"])[y["multiclass"]]
+    est = lgb.LGBMClassifier(objective="multiclassova", n_estimators=20, verbose=-1).fit(X_train, labels)
+    check_classifier(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_classifier_int_labels_not_range(sets, dtype):
+    X_train, X_test, y = sets
+    est = lgb.LGBMClassifier(n_estimators=20, verbose=-1).fit(X_train, y["binary"] * 10 + 3)
+    model = check_classifier(est, X_test, dtype)
+    assert model.graph.output[0].type.tensor_type.elem_type == 7  # int64 labels
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"objective": "huber"},
+        {"zero_as_missing": True},
+        {"use_missing": False},
+        {"boosting_type": "rf", "bagging_freq": 1, "bagging_fraction": 0.7},
+        {"reg_sqrt": True},
+    ],
+    ids=["l2", "huber", "zero_as_missing", "no_missing", "rf", "reg_sqrt"],
+)
+def test_regressor(sets, params, dtype):
+    X_train, X_test, y = sets
+    est = lgb.LGBMRegressor(n_estimators=40, verbose=-1, **params).fit(X_train, y["regression"])
+    check_regressor(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("objective", ["poisson", "gamma", "tweedie"])
+def test_regressor_log_link(sets, objective, dtype):
+    X_train, X_test, y = sets
+    target = np.exp(y["regression"] / 4)
+    est = lgb.LGBMRegressor(objective=objective, n_estimators=40, verbose=-1).fit(X_train, target)
+    check_regressor(est, X_test, dtype)
+
+
+def test_zero_as_missing_routes_zeros(sets):
+    """zero_as_missing: the exact zeros of column 2 and NaN go the default way (the model splits on that column)."""
+    X_train, X_test, _ = sets
+    target = np.where(np.nan_to_num(X_train[:, 2]) == 0, 5.0, np.nan_to_num(X_train[:, 2]))
+    est = lgb.LGBMRegressor(n_estimators=10, verbose=-1, zero_as_missing=True).fit(X_train, target)
+    assert any(t["tree_structure"].get("missing_type") == "Zero" for t in est.booster_.dump_model()["tree_info"])
+    check_regressor(est, X_test, np.float64)
+    check_regressor(est, X_test, np.float32)
+
+
+@pytest.mark.filterwarnings("ignore:The argument 'eval_set' is deprecated")
+def test_early_stopping_keeps_best_iteration(sets):
+    X_train, X_test, y = sets
+    est = lgb.LGBMClassifier(n_estimators=500, learning_rate=0.3, verbose=-1)
+    est.fit(X_train[:1000], y["binary"][:1000], eval_set=[(X_train[1000:], y["binary"][1000:])],
+            callbacks=[lgb.early_stopping(5, verbose=False)])
+    assert 0 < est.best_iteration_ < 500
+    check_classifier(est, X_test, np.float64)
