@@ -2,7 +2,7 @@
 
 :func:`register` is the target of the entry point ``lightgbm`` in the group
 ``onnxalgebra.converters``. It registers the converters by the full names of
-LightGBM's classes and imports neither LightGBM nor the converters' module:
+LightGBM's classes without importing LightGBM:
 without LightGBM, nothing ever matches them; with it, the converters are
 found when an estimator of those classes (or of a subclass) is converted.
 """

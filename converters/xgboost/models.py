@@ -1,0 +1,276 @@
+"""XGBoost models to one tree-ensemble node, read from the booster's own JSON model (``Booster.save_raw('json')``).
+
+The margin (``predict(output_margin=True)``) of each of the model's ``K``
+columns (one for regression, ranking and two classes, one per class
+otherwise) is the intercept plus the sum of the leaves ``X`` reaches in that
+column's trees (``tree_info``). The intercept is ``base_score`` (a number,
+``'5E-1'``, in XGBoost 1.x and 2.x, a vector, ``'[5E-1]'`` or one value per
+class, in 3.x) mapped through the objective's link to the margin: ``logit``
+for the logistic objectives, ``log`` for poisson, gamma, tweedie and cox,
+itself for the others. ``dart`` boosters weigh each tree by its
+``weight_drop``. After early stopping, only the iterations up to
+``best_iteration`` are kept (what ``predict`` uses).
+
+XGBoost reads ``X`` as float32 and sends ``x`` left when ``float32(x) <
+split_condition``: the node table (``float32_inputs=True``) holds the largest
+float32 below each condition, so that float32 and float64 graphs take
+XGBoost's paths exactly; NaN (and values equal to the estimator's ``missing``)
+go the default direction (``default_left``). A categorical split
+(``split_type`` 1) sends the categories of its set right, the other known
+categories left, and NaN the default direction.
+
+XGBoost sums the leaves in float32: a float64 graph sums them in float64,
+within float32 rounding of XGBoost (about 1e-7 relative).
+
+Outputs, as the scikit-learn API's ``predict``, ``predict_proba`` and
+``predict``: ``binary:logistic``: ``p = 1 / (1 + exp(-margin))``,
+probabilities ``[1 - p, p]``, label ``classes_[p > 0.5]``; ``multi:softprob``
+and ``multi:softmax``: the softmax of the margins, label of the largest;
+regressors and rankers: the margin through the objective's inverse link, [N, 1].
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from onnxalgebra import ConversionError, Expr, OnnxExp, OnnxWhere
+
+from ..scikit_learn._common import argmax_label, binary_columns, label_of
+from ..scikit_learn.trees import missing_values_option, tree_ensemble
+
+_LOGIT = {"binary:logistic", "reg:logistic", "binary:logitraw"}
+_LOG = {"count:poisson", "reg:gamma", "reg:tweedie", "survival:cox"}
+_IDENTITY = {
+    "reg:squarederror",
+    "reg:squaredlogerror",
+    "reg:pseudohubererror",
+    "reg:absoluteerror",
+    "reg:quantileerror",
+    "reg:linear",
+    "multi:softprob",
+    "multi:softmax",
+    "rank:pairwise",
+    "rank:ndcg",
+    "rank:map",
+    "binary:hinge",
+}
+
+
+def _floats(text: Any) -> np.ndarray:
+    """``'5E-1'`` or ``'[5E-1,2E-1]'`` (how XGBoost versions write base_score) as float64 values."""
+    return np.array([float(v) for v in str(text).strip("[]").split(",") if v.strip()], dtype=np.float64)
+
+
+def intercept(learner: dict[str, Any]) -> np.ndarray:
+    """The margin each column starts from: ``base_score`` through the objective's link, [K] or [1].
+
+    >>> intercept({"learner_model_param": {"base_score": "5E-1"}, "objective": {"name": "binary:logistic"}})
+    array([0.])
+    """
+    objective = learner["objective"]["name"]
+    base = _floats(learner["learner_model_param"]["base_score"])
+    if objective in _LOGIT:
+        base = base.astype(np.float32).astype(np.float64)  # XGBoost keeps base_score as a float32
+        return np.log(base / (1 - base))
+    if objective in _LOG:
+        return np.log(base.astype(np.float32).astype(np.float64))
+    if objective in _IDENTITY:
+        return base
+    raise ConversionError(
+        f"XGBoost objective {objective!r}: expected one of {', '.join(sorted(_LOGIT | _LOG | _IDENTITY))}; "
+        "a custom objective's base_score has no known link."
+    )
+
+
+def xgboost_model(booster: Any) -> dict[str, Any]:
+    """The ``learner`` of the booster's JSON model (``save_raw('json')``)."""
+    return json.loads(bytes(booster.save_raw("json")))["learner"]
+
+
+def _best_iteration(booster: Any) -> int | None:
+    value = booster.attr("best_iteration")
+    return None if value is None else int(value)
+
+
+def xgboost_nodes(learner: dict[str, Any], n_iterations: int | None = None) -> tuple[dict[str, Any], np.ndarray, np.ndarray, int]:
+    """The trees of the learner's booster (the first ``n_iterations`` iterations) as a node table, each node's value
+    (its leaf value times its tree's weight) and the margin column it adds to, and the number of columns.
+
+    >>> tree = {"left_children": [1, -1, -1], "right_children": [2, -1, -1], "split_indices": [0, 0, 0],
+    ...         "split_conditions": [0.5, -1.0, 2.0], "default_left": [1, 0, 0], "split_type": [0, 0, 0],
+    ...         "tree_param": {"size_leaf_vector": "1"}}
+    >>> learner = {"learner_model_param": {"num_class": "0", "num_target": "1"}, "gradient_booster": {"name": "gbtree",
+    ...     "model": {"trees": [tree], "tree_info": [0], "iteration_indptr": [0, 1]}}}
+    >>> nodes, values, targets, k = xgboost_nodes(learner)
+    >>> nodes["left"].tolist(), nodes["threshold"][0] < 0.5, values.tolist(), k
+    ([1, 1, 2], True, [0.0, -1.0, 2.0], 1)
+    """
+    booster = learner["gradient_booster"]
+    name = booster["name"]
+    if name == "dart":
+        weights = np.asarray(booster["weight_drop"], dtype=np.float64)
+        model = booster["gbtree"]["model"]
+    elif name == "gbtree":
+        model = booster["model"]
+        weights = None
+    else:
+        raise ConversionError(f"XGBoost booster {name!r}: expected 'gbtree' or 'dart' (a 'gblinear' model has no trees).")
+    trees = model["trees"]
+    tree_info = np.asarray(model["tree_info"], dtype=np.int64)
+    if n_iterations is not None:
+        indptr = model.get("iteration_indptr")
+        if indptr is None:  # XGBoost 1.x: num_parallel_tree trees per column and iteration
+            k = max(1, int(learner["learner_model_param"].get("num_class", "0")))
+            per = int(model["gbtree_model_param"].get("num_parallel_tree", "1")) * k
+            keep = n_iterations * per
+        else:
+            keep = int(indptr[min(n_iterations, len(indptr) - 1)])
+        trees, tree_info = trees[:keep], tree_info[:keep]
+        weights = None if weights is None else weights[:keep]
+    n_columns = max(1, int(learner["learner_model_param"].get("num_class", "0") or 0))
+    if int(learner["learner_model_param"].get("num_target", "1") or 1) > 1:
+        raise ConversionError("XGBoost model with several targets: the converters take one target (fit one per target).")
+    sizes = np.array([len(t["left_children"]) for t in trees], dtype=np.int64)
+    if any(int(t["tree_param"].get("size_leaf_vector", "1") or 1) > 1 for t in trees):
+        raise ConversionError("XGBoost multi_output_tree leaves (vectors): fit with multi_strategy='one_output_per_tree'.")
+    starts = np.cumsum(sizes) - sizes
+    tree = np.repeat(np.arange(len(trees), dtype=np.int64), sizes)
+    offsets = starts[tree]
+    index = np.arange(int(sizes.sum()), dtype=np.int64)
+    left = np.concatenate([np.asarray(t["left_children"], dtype=np.int64) for t in trees])
+    right = np.concatenate([np.asarray(t["right_children"], dtype=np.int64) for t in trees])
+    is_leaf = left < 0
+    condition = np.concatenate([np.asarray(t["split_conditions"], dtype=np.float32) for t in trees])
+    split_type = np.concatenate([np.asarray(t.get("split_type") or [0] * len(t["left_children"])) for t in trees])
+    threshold = np.nextafter(condition, np.float32(-np.inf)).astype(np.float64)  # float32(x) < c: x <= the float32 below
+    nodes = {
+        "starts": starts,
+        "tree": tree,
+        "local": index - offsets,
+        "is_leaf": is_leaf,
+        "left": np.where(is_leaf, index, left + offsets),
+        "right": np.where(is_leaf, index, right + offsets),
+        "feature": np.where(is_leaf, 0, np.concatenate([np.asarray(t["split_indices"], dtype=np.int64) for t in trees])),
+        "threshold": threshold,
+        "missing_left": np.concatenate([np.asarray(t["default_left"], dtype=bool) for t in trees]),
+        "float32_inputs": True,
+    }
+    member = (split_type == 1) & ~is_leaf
+    if member.any():
+        nodes["member"] = member
+        nodes["member_values"] = _member_values(trees, nodes, member)
+    values = np.where(is_leaf, condition.astype(np.float64), 0.0)
+    if weights is not None:
+        values *= weights[tree]
+    return nodes, values, tree_info[tree], n_columns
+
+
+def _member_values(trees: list[dict[str, Any]], nodes: dict[str, Any], member: np.ndarray) -> np.ndarray:
+    """For each categorical split in node order, the values of the side NaN does not take, then NaN.
+
+    XGBoost sends the categories of a split's set right, any other non-negative integer left: the side NaN does not
+    take is listed as values (the set itself, or the other categories the model knows up to its largest one)."""
+    known: dict[int, int] = {}  # feature -> 1 + its largest category in any split
+    sets: dict[int, list[int]] = {}  # node (global) -> its categories
+    start = 0
+    for t in trees:
+        segments = t.get("categories_segments", [])
+        sizes = t.get("categories_sizes", [])
+        categories = t.get("categories", [])
+        for local, segment, size in zip(t.get("categories_nodes", []), segments, sizes):
+            values = [int(c) for c in categories[segment : segment + size]]
+            sets[start + int(local)] = values
+            f = int(nodes["feature"][start + int(local)])
+            known[f] = max([known.get(f, 0), *(v + 1 for v in values)])
+        start += len(t["left_children"])
+    out: list[float] = []
+    for node in np.flatnonzero(member):
+        values = sets.get(int(node), [])
+        if nodes["missing_left"][node]:  # NaN left: list the right side, the set
+            out.extend(float(v) for v in values)
+        else:  # NaN right: list the left side, the known categories outside the set
+            inside = set(values)
+            out.extend(float(v) for v in range(known.get(int(nodes["feature"][node]), 0)) if v not in inside)
+        out.append(np.nan)
+    return np.asarray(out, dtype=np.float64)
+
+
+def xgboost_margin(
+    booster: Any, X: Expr, missing: Any = np.nan, missing_values: bool = True, softmax: bool = False
+) -> tuple[Expr, str]:
+    """The margins of an XGBoost ``Booster`` (``predict(output_margin=True)``), [N, K], and its objective's name;
+    ``softmax``: their softmax. Values equal to ``missing`` (NaN by default) are missing values."""
+    learner = xgboost_model(booster)
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float32)
+    if missing is not None and not (isinstance(missing, float) and np.isnan(missing)):
+        X = OnnxWhere(X == np.asarray(missing, dtype=X.dtype), np.array([np.nan], dtype=X.dtype), X)
+    best = _best_iteration(booster)
+    nodes, values, targets, n_columns = xgboost_nodes(learner, None if best is None else best + 1)
+    base = intercept(learner)
+    base = np.broadcast_to(base, (n_columns,)) if base.size in (1, n_columns) else base[:n_columns]
+    margin = tree_ensemble(
+        X,
+        nodes,
+        values,
+        targets=targets,
+        n_targets=n_columns,
+        base_values=base,
+        missing_values=missing_values,
+        softmax=softmax,
+    )
+    return margin, learner["objective"]["name"]
+
+
+def _sigmoid(margin: Expr) -> Expr:
+    return 1 / (1 + OnnxExp(-margin))
+
+
+def _missing(est: Any) -> Any:
+    value = getattr(est, "missing", np.nan)
+    return np.nan if value is None else float(value)
+
+
+def convert_xgb_classifier(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
+    """XGBClassifier and XGBRFClassifier (binary:logistic, multi:softprob, multi:softmax): label, probabilities.
+
+    ``options={'missing_values': False}``: X has no NaN (no NaN routing).
+    """
+    booster = est.get_booster()
+    objective = str(est.objective if isinstance(est.objective, str) else "")
+    missing = missing_values_option(options)
+    if objective.startswith("multi:") or int(getattr(est, "n_classes_", 2)) > 2:
+        proba, _ = xgboost_margin(booster, X, _missing(est), missing, softmax=True)
+        return argmax_label(est, proba), proba
+    margin, name = xgboost_margin(booster, X, _missing(est), missing)
+    if name not in ("binary:logistic", "reg:logistic"):
+        raise ConversionError(
+            f"{type(est).__name__}(objective={name!r}): expected binary:logistic, multi:softprob or multi:softmax "
+            "(the objectives whose predict_proba are probabilities)."
+        )
+    p = _sigmoid(margin)
+    return label_of(est, (p.reshape(-1) > 0.5).astype(np.int64)), binary_columns(p)
+
+
+def convert_xgb_regressor(est: Any, X: Expr, options: dict | None = None) -> Expr:
+    """XGBRegressor, XGBRFRegressor and XGBRanker: the margin through the objective's inverse link, [N, 1].
+
+    ``options={'missing_values': False}``: X has no NaN (no NaN routing).
+    """
+    margin, name = xgboost_margin(est.get_booster(), X, _missing(est), missing_values_option(options))
+    if name in ("reg:logistic", "binary:logistic"):
+        return _sigmoid(margin)
+    if name in _LOG:
+        return OnnxExp(margin)
+    return margin
+
+
+def registrations() -> dict[Any, list[str]]:
+    """The converters of this module and the full names of the XGBoost classes they serve (nothing imported)."""
+    return {
+        convert_xgb_classifier: ["xgboost.sklearn.XGBClassifier", "xgboost.sklearn.XGBRFClassifier"],
+        convert_xgb_regressor: ["xgboost.sklearn.XGBRegressor", "xgboost.sklearn.XGBRFRegressor", "xgboost.sklearn.XGBRanker"],
+    }

@@ -1,0 +1,117 @@
+"""XGBoost converters against XGBoost's own predict / predict_proba on held-out data with NaN, float32 and float64:
+binary, multiclass, regression objectives and their links, base_score (given, fitted, per class), missing values
+(default directions, a `missing` value other than NaN), dart, random forests, rankers, early stopping."""
+
+import numpy as np
+import pytest
+from boosting_checks import check_classifier, check_regressor, data, declared_entry_points, ensure_registered
+
+xgb = pytest.importorskip("xgboost", reason="the XGBoost converters are tested against XGBoost (pip install xgboost-cpu)")
+
+DTYPES = [np.float32, np.float64]
+ensure_registered("xgboost")
+# XGBoost sums its leaves in float32: a float64 graph sums them in float64, within float32 rounding of XGBoost.
+FLOAT64_RTOL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def sets():
+    return data()
+
+
+def check_xgb_classifier(est, X, dtype):
+    if dtype == np.float32:
+        return check_classifier(est, X, dtype)
+    from boosting_checks import run
+
+    from onnxalgebra import to_onnx
+
+    X = X.astype(dtype)
+    label, proba = run(to_onnx(est, X[:1]), X)
+    np.testing.assert_allclose(proba, est.predict_proba(X), rtol=FLOAT64_RTOL, atol=1e-7)
+    expected = est.predict(X)
+    p = est.predict_proba(X)
+    decided = np.abs(p.max(axis=1) - np.sort(p, axis=1)[:, -2]) > 1e-6  # rows not tied within float32 rounding
+    np.testing.assert_array_equal(label[decided], expected[decided])
+    assert decided.mean() > 0.99
+
+
+def check_xgb_regressor(est, X, dtype):
+    if dtype == np.float32:
+        return check_regressor(est, X, dtype)
+    from boosting_checks import run
+
+    from onnxalgebra import to_onnx
+
+    X = X.astype(dtype)
+    (got,) = run(to_onnx(est, X[:1]), X)
+    expected = est.predict(X)
+    assert got.shape == (len(X), 1) and got.dtype == np.float64
+    np.testing.assert_allclose(got[:, 0], expected, rtol=FLOAT64_RTOL, atol=FLOAT64_RTOL * np.abs(expected).max())
+
+
+def test_entry_point_declared():
+    assert declared_entry_points()["xgboost"] == "onnxalgebra_converters.xgboost:register"
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["binary", "multiclass"])
+@pytest.mark.parametrize("params", [{}, {"base_score": 0.3}, {"booster": "dart", "rate_drop": 0.2}], ids=["fit", "given", "dart"])
+def test_classifier(sets, kind, params, dtype):
+    X_train, X_test, y = sets
+    est = xgb.XGBClassifier(n_estimators=30, max_depth=4, **params).fit(X_train, y[kind])
+    check_xgb_classifier(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "objective", ["reg:squarederror", "reg:absoluteerror", "reg:pseudohubererror", "count:poisson", "reg:gamma", "reg:tweedie"]
+)
+def test_regressor(sets, objective, dtype):
+    X_train, X_test, y = sets
+    target = y["regression"] if objective.startswith("reg:s") or "error" in objective else np.exp(y["regression"] / 4)
+    est = xgb.XGBRegressor(objective=objective, n_estimators=30, max_depth=4).fit(X_train, target)
+    check_xgb_regressor(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_regressor_logistic_and_base_score(sets, dtype):
+    X_train, X_test, y = sets
+    target = 1 / (1 + np.exp(-y["regression"] / 3))
+    est = xgb.XGBRegressor(objective="reg:logistic", base_score=0.7, n_estimators=20).fit(X_train, target)
+    check_xgb_regressor(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_missing_value_other_than_nan(sets, dtype):
+    """missing=0: the zeros of column 2 are missing values (XGBoost sends them the default way)."""
+    X_train, X_test, _ = sets
+    X_train, X_test = np.nan_to_num(X_train, nan=0.25), np.nan_to_num(X_test, nan=0.25)
+    target = np.where(X_train[:, 2] == 0, 4.0, X_train[:, 2])
+    est = xgb.XGBRegressor(missing=0.0, n_estimators=20).fit(X_train, target)
+    check_xgb_regressor(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_random_forests(sets, dtype):
+    X_train, X_test, y = sets
+    check_xgb_classifier(xgb.XGBRFClassifier(n_estimators=20, max_depth=5).fit(X_train, y["multiclass"]), X_test, dtype)
+    check_xgb_regressor(xgb.XGBRFRegressor(n_estimators=20, max_depth=5).fit(X_train, y["regression"]), X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_ranker(sets, dtype):
+    X_train, X_test, y = sets
+    groups = np.repeat(np.arange(len(X_train) // 10), 10)
+    relevance = np.clip(np.round(y["regression"]), 0, 4).astype(int)
+    est = xgb.XGBRanker(n_estimators=20, max_depth=4).fit(X_train, relevance, qid=groups)
+    check_xgb_regressor(est, X_test, dtype)
+
+
+def test_early_stopping_keeps_best_iteration(sets):
+    X_train, X_test, y = sets
+    est = xgb.XGBClassifier(n_estimators=500, learning_rate=0.5, early_stopping_rounds=3, max_depth=6)
+    est.fit(X_train[:1000], y["binary"][:1000], eval_set=[(X_train[1000:], y["binary"][1000:])], verbose=False)
+    assert 0 < est.best_iteration < est.get_booster().num_boosted_rounds() - 1
+    check_xgb_classifier(est, X_test, np.float32)
+    check_xgb_classifier(est, X_test, np.float64)
