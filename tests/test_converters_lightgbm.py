@@ -87,7 +87,11 @@ def test_zero_as_missing_routes_zeros(sets):
 def test_early_stopping_keeps_best_iteration(sets):
     X_train, X_test, y = sets
     est = lgb.LGBMClassifier(n_estimators=500, learning_rate=0.3, verbose=-1)
-    est.fit(X_train[:1000], y["binary"][:1000], eval_set=[(X_train[1000:], y["binary"][1000:])],
-            callbacks=[lgb.early_stopping(5, verbose=False)])
+    est.fit(
+        X_train[:1000],
+        y["binary"][:1000],
+        eval_set=[(X_train[1000:], y["binary"][1000:])],
+        callbacks=[lgb.early_stopping(5, verbose=False)],
+    )
     assert 0 < est.best_iteration_ < 500
     check_classifier(est, X_test, np.float64)

@@ -254,4 +254,3 @@ def registrations() -> dict[Any, list[str]]:
         convert_lgbm_classifier: ["lightgbm.sklearn.LGBMClassifier"],
         convert_lgbm_regressor: ["lightgbm.sklearn.LGBMRegressor", "lightgbm.sklearn.LGBMRanker"],
     }
-

@@ -1,0 +1,105 @@
+"""LightGBM and XGBoost steps inside scikit-learn pipelines, converted by one to_onnx(pipe, df) call with no
+registration by the user (the entry points register the converters), against the pipelines' own predict and
+predict_proba on held-out DataFrames with NaN."""
+
+import numpy as np
+import pytest
+from boosting_checks import ensure_registered
+from onnxruntime import InferenceSession
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from onnxalgebra import dataframe_feeds, to_onnx
+
+pd = pytest.importorskip("pandas")
+lgb = pytest.importorskip("lightgbm", reason="pipelines with a LightGBM step need LightGBM (pip install lightgbm)")
+xgb = pytest.importorskip("xgboost", reason="pipelines with an XGBoost step need XGBoost (pip install xgboost-cpu)")
+
+ensure_registered("lightgbm")
+ensure_registered("xgboost")
+
+
+def frame(n=2000, seed=1):
+    """Numeric columns with NaN, a string column with an unseen category in the held-out part; a binary and a
+    three-class target."""
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n),
+            "income": rng.lognormal(3, 1, n),
+            "score": rng.normal(size=n),
+            "city": rng.choice(["paris", "lyon", "nice"], n),
+        }
+    )
+    df.loc[rng.random(n) < 0.1, "income"] = np.nan
+    df.loc[rng.random(n) < 0.1, "score"] = np.nan
+    y = ((df["age"] - 40) / 10 + df["score"].fillna(1.0) + (df["city"] == "nice") * 0.8 > 0.3).astype(int).to_numpy()
+    y3 = np.digitize(df["age"].to_numpy() + 5 * df["score"].fillna(0).to_numpy(), [35, 45])
+    half = n // 2
+    test = df.iloc[half:].copy()
+    test.iloc[:20, test.columns.get_loc("city")] = "marseille"  # unseen by the encoder
+    return df.iloc[:half], test, y[:half], y3[:half]
+
+
+def run_frame(model, df):
+    session = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, dataframe_feeds(session, df))
+
+
+def preprocessor():
+    return ColumnTransformer(
+        [
+            ("num", "passthrough", ["age", "income", "score"]),
+            ("cat", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["city"]),
+        ]
+    )
+
+
+BOOSTERS = {
+    "lgbm": lambda: lgb.LGBMClassifier(n_estimators=40, num_leaves=15, verbose=-1),
+    "xgb": lambda: xgb.XGBClassifier(n_estimators=40, max_depth=4),
+    "xgbrf": lambda: xgb.XGBRFClassifier(n_estimators=20, max_depth=5),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+@pytest.mark.parametrize("classes", ["binary", "multiclass"])
+@pytest.mark.parametrize("booster", sorted(BOOSTERS))
+def test_column_transformer_pipeline(booster, classes, dtype):
+    train, test, y, y3 = frame()
+    pipe = Pipeline([("pre", preprocessor()), ("model", BOOSTERS[booster]())]).fit(train, y if classes == "binary" else y3)
+    model = to_onnx(pipe, train.iloc[:5], dtype=dtype)
+    label, proba = run_frame(model, test)
+    expected = pipe.predict_proba(test)
+    np.testing.assert_array_equal(label, pipe.predict(test))
+    rtol = 1e-5 if dtype == np.float32 or booster != "lgbm" else 1e-12
+    np.testing.assert_allclose(proba, expected, rtol=rtol, atol=1e-7)
+
+
+def test_lightgbm_regressor_after_imputer_and_scaler():
+    train, test, _, _ = frame()
+    target = train["age"].to_numpy() * 0.1 + train["score"].fillna(0).to_numpy()
+    numeric = ["age", "income", "score"]
+    pipe = make_pipeline(SimpleImputer(), StandardScaler(), lgb.LGBMRegressor(n_estimators=50, verbose=-1))
+    pipe.fit(train[numeric], target)
+    (got,) = run_frame(to_onnx(pipe, train[numeric].iloc[:5], dtype=np.float64), test[numeric])
+    np.testing.assert_allclose(got[:, 0], pipe.predict(test[numeric]), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: lgb.LGBMRegressor(n_estimators=30, verbose=-1), lambda: xgb.XGBRegressor(n_estimators=30)],
+    ids=["lgbm", "xgb"],
+)
+def test_booster_fitted_on_a_dataframe(make):
+    """A booster fitted on a numeric DataFrame directly: one graph input per column, in the fitted order."""
+    train, test, _, _ = frame()
+    numeric = ["score", "age", "income"]
+    est = make().fit(train[numeric], train["age"].to_numpy() * 0.1 - train["income"].fillna(5).to_numpy())
+    model = to_onnx(est, train[numeric].iloc[:5], dtype=np.float32)
+    assert [i.name for i in model.graph.input] == numeric
+    (got,) = run_frame(model, test[numeric].astype(np.float32))
+    expected = est.predict(test[numeric].astype(np.float32))
+    np.testing.assert_allclose(got[:, 0], expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
