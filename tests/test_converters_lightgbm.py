@@ -95,3 +95,15 @@ def test_early_stopping_keeps_best_iteration(sets):
     )
     assert 0 < est.best_iteration_ < 500
     check_classifier(est, X_test, np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_categorical_splits(dtype):
+    """Categorical splits (set membership): unseen categories and NaN go right, as LightGBM sends them."""
+    from boosting_checks import categorical_data
+
+    X_train, X_test, y = categorical_data()
+    est = lgb.LGBMClassifier(n_estimators=30, verbose=-1, min_data_per_group=5, cat_smooth=1)
+    est.fit(X_train, y, categorical_feature=[1, 3])
+    assert sum(t["num_cat"] for t in est.booster_.dump_model()["tree_info"]) > 10
+    check_classifier(est, X_test, dtype)

@@ -115,3 +115,17 @@ def test_early_stopping_keeps_best_iteration(sets):
     assert 0 < est.best_iteration < est.get_booster().num_boosted_rounds() - 1
     check_xgb_classifier(est, X_test, np.float32)
     check_xgb_classifier(est, X_test, np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_categorical_splits(dtype):
+    """Categorical splits: a split's set goes right, NaN its default way, unseen categories left, as in XGBoost."""
+    from boosting_checks import categorical_data
+
+    X_train, X_test, y = categorical_data()
+    est = xgb.XGBClassifier(
+        n_estimators=30, max_depth=4, enable_categorical=True, feature_types=["q", "c", "q", "c"], max_cat_to_onehot=1
+    ).fit(X_train, y)
+    learner = __import__("json").loads(bytes(est.get_booster().save_raw("json")))["learner"]
+    assert sum(len(t["categories_nodes"]) for t in learner["gradient_booster"]["model"]["trees"]) > 10
+    check_xgb_classifier(est, X_test, dtype)

@@ -16,8 +16,10 @@ split_condition``: the node table (``float32_inputs=True``) holds the largest
 float32 below each condition, so that float32 and float64 graphs take
 XGBoost's paths exactly; NaN (and values equal to the estimator's ``missing``)
 go the default direction (``default_left``). A categorical split
-(``split_type`` 1) sends the categories of its set right, the other known
-categories left, and NaN the default direction.
+(``split_type`` 1) sends the categories of its set right, NaN the default
+direction, and any other value left (unseen and invalid categories included).
+(XGBoost truncates a non-integer category, ``2.5`` is ``2``; the graph compares
+values as they are, so ``2.5`` goes left.)
 
 XGBoost sums the leaves in float32: a float64 graph sums them in float64,
 within float32 rounding of XGBoost (about 1e-7 relative).
@@ -36,11 +38,15 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import ConversionError, Expr, OnnxExp, OnnxWhere
+from onnxalgebra import ConversionError, Expr, OnnxConcat, OnnxExp, OnnxIsNaN, OnnxWhere
 
 from ..scikit_learn._common import argmax_label, binary_columns, label_of
 from ..scikit_learn.trees import missing_values_option, tree_ensemble
 
+# A categorical split's column holds this where X holds NaN: XGBoost sends a split's set right, NaN its default way
+# and any other value left; the node table sends listed values one way and anything else, NaN included, the other.
+# (A category of -inf, which XGBoost sends left as an invalid category, would go the way NaN goes.)
+_MISSING_CATEGORY = -np.inf
 _LOGIT = {"binary:logistic", "reg:logistic", "binary:logitraw"}
 _LOG = {"count:poisson", "reg:gamma", "reg:tweedie", "survival:cox"}
 _IDENTITY = {
@@ -95,18 +101,22 @@ def _best_iteration(booster: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def xgboost_nodes(learner: dict[str, Any], n_iterations: int | None = None) -> tuple[dict[str, Any], np.ndarray, np.ndarray, int]:
+def xgboost_nodes(
+    learner: dict[str, Any], n_iterations: int | None = None
+) -> tuple[dict[str, Any], np.ndarray, np.ndarray, int, list[int]]:
     """The trees of the learner's booster (the first ``n_iterations`` iterations) as a node table, each node's value
-    (its leaf value times its tree's weight) and the margin column it adds to, and the number of columns.
+    (its leaf value times its tree's weight) and the margin column it adds to, the number of columns, and the
+    categorical features: their splits read columns after ``X``'s, in that order, where NaN is
+    ``_MISSING_CATEGORY``.
 
     >>> tree = {"left_children": [1, -1, -1], "right_children": [2, -1, -1], "split_indices": [0, 0, 0],
     ...         "split_conditions": [0.5, -1.0, 2.0], "default_left": [1, 0, 0], "split_type": [0, 0, 0],
     ...         "tree_param": {"size_leaf_vector": "1"}}
     >>> learner = {"learner_model_param": {"num_class": "0", "num_target": "1"}, "gradient_booster": {"name": "gbtree",
     ...     "model": {"trees": [tree], "tree_info": [0], "iteration_indptr": [0, 1]}}}
-    >>> nodes, values, targets, k = xgboost_nodes(learner)
-    >>> nodes["left"].tolist(), nodes["threshold"][0] < 0.5, values.tolist(), k
-    ([1, 1, 2], True, [0.0, -1.0, 2.0], 1)
+    >>> nodes, values, targets, k, categorical = xgboost_nodes(learner)
+    >>> nodes["left"].tolist(), nodes["threshold"][0] < 0.5, values.tolist(), k, categorical
+    ([1, 1, 2], True, [0.0, -1.0, 2.0], 1, [])
     """
     booster = learner["gradient_booster"]
     name = booster["name"]
@@ -159,41 +169,37 @@ def xgboost_nodes(learner: dict[str, Any], n_iterations: int | None = None) -> t
         "float32_inputs": True,
     }
     member = (split_type == 1) & ~is_leaf
+    categorical: list[int] = []
     if member.any():
         nodes["member"] = member
         nodes["member_values"] = _member_values(trees, nodes, member)
+        nodes["missing_left"] = nodes["missing_left"] | member  # NaN is the marker in the split's column
+        categorical = np.unique(nodes["feature"][member]).tolist()
+        n_features = int(learner["learner_model_param"]["num_feature"])
+        nodes["feature"][member] = n_features + np.searchsorted(categorical, nodes["feature"][member])
     values = np.where(is_leaf, condition.astype(np.float64), 0.0)
     if weights is not None:
         values *= weights[tree]
-    return nodes, values, tree_info[tree], n_columns
+    return nodes, values, tree_info[tree], n_columns, categorical
 
 
 def _member_values(trees: list[dict[str, Any]], nodes: dict[str, Any], member: np.ndarray) -> np.ndarray:
-    """For each categorical split in node order, the values of the side NaN does not take, then NaN.
-
-    XGBoost sends the categories of a split's set right, any other non-negative integer left: the side NaN does not
-    take is listed as values (the set itself, or the other categories the model knows up to its largest one)."""
-    known: dict[int, int] = {}  # feature -> 1 + its largest category in any split
-    sets: dict[int, list[int]] = {}  # node (global) -> its categories
+    """For each categorical split in node order, the values that go right (its set; and the missing-value marker
+    when NaN goes right), then NaN: any other value goes left, as in XGBoost."""
+    sets: dict[int, list[float]] = {}  # node (global) -> its categories
     start = 0
     for t in trees:
         segments = t.get("categories_segments", [])
         sizes = t.get("categories_sizes", [])
         categories = t.get("categories", [])
         for local, segment, size in zip(t.get("categories_nodes", []), segments, sizes):
-            values = [int(c) for c in categories[segment : segment + size]]
-            sets[start + int(local)] = values
-            f = int(nodes["feature"][start + int(local)])
-            known[f] = max([known.get(f, 0), *(v + 1 for v in values)])
+            sets[start + int(local)] = [float(c) for c in categories[segment : segment + size]]
         start += len(t["left_children"])
     out: list[float] = []
     for node in np.flatnonzero(member):
-        values = sets.get(int(node), [])
-        if nodes["missing_left"][node]:  # NaN left: list the right side, the set
-            out.extend(float(v) for v in values)
-        else:  # NaN right: list the left side, the known categories outside the set
-            inside = set(values)
-            out.extend(float(v) for v in range(known.get(int(nodes["feature"][node]), 0)) if v not in inside)
+        out.extend(sets.get(int(node), []))
+        if not nodes["missing_left"][node]:
+            out.append(_MISSING_CATEGORY)
         out.append(np.nan)
     return np.asarray(out, dtype=np.float64)
 
@@ -209,7 +215,11 @@ def xgboost_margin(
     if missing is not None and not (isinstance(missing, float) and np.isnan(missing)):
         X = OnnxWhere(X == np.asarray(missing, dtype=X.dtype), np.array([np.nan], dtype=X.dtype), X)
     best = _best_iteration(booster)
-    nodes, values, targets, n_columns = xgboost_nodes(learner, None if best is None else best + 1)
+    nodes, values, targets, n_columns, categorical = xgboost_nodes(learner, None if best is None else best + 1)
+    if categorical:
+        marker = np.array([_MISSING_CATEGORY], dtype=X.dtype)
+        columns = [OnnxWhere(OnnxIsNaN(X[:, f : f + 1]), marker, X[:, f : f + 1]) for f in categorical]
+        X = OnnxConcat(X, *columns, axis=1)
     base = intercept(learner)
     base = np.broadcast_to(base, (n_columns,)) if base.size in (1, n_columns) else base[:n_columns]
     margin = tree_ensemble(
