@@ -107,3 +107,35 @@ def test_categorical_splits(dtype):
     est.fit(X_train, y, categorical_feature=[1, 3])
     assert sum(t["num_cat"] for t in est.booster_.dump_model()["tree_info"]) > 10
     check_classifier(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_ranker(sets, dtype):
+    X_train, X_test, y = sets
+    relevance = np.clip(np.round(y["regression"]), 0, 4).astype(int)
+    est = lgb.LGBMRanker(n_estimators=20, verbose=-1).fit(X_train, relevance, group=[10] * (len(X_train) // 10))
+    check_regressor(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "params",
+    [{"objective": "binary"}, {"objective": "multiclass", "num_class": 3}, {"objective": "poisson"}],
+    ids=["binary", "multiclass", "poisson"],
+)
+def test_booster(sets, params, dtype):
+    """A lightgbm.Booster (lightgbm.train): one output, what Booster.predict returns, [N, K]."""
+    from boosting_checks import run
+
+    from onnxalgebra import to_onnx
+
+    X_train, X_test, y = sets
+    target = {"binary": y["binary"], "multiclass": y["multiclass"], "poisson": np.exp(y["regression"] / 4)}[params["objective"]]
+    booster = lgb.train({**params, "verbose": -1}, lgb.Dataset(X_train, target), num_boost_round=20)
+    X = X_test.astype(dtype)
+    model = to_onnx(booster, X[:1])
+    assert [o.name for o in model.graph.output] == ["variable"]
+    (got,) = run(model, X)
+    expected = booster.predict(X).reshape(len(X), -1)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(expected).max())

@@ -129,3 +129,39 @@ def test_categorical_splits(dtype):
     learner = __import__("json").loads(bytes(est.get_booster().save_raw("json")))["learner"]
     assert sum(len(t["categories_nodes"]) for t in learner["gradient_booster"]["model"]["trees"]) > 10
     check_xgb_classifier(est, X_test, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"objective": "binary:logistic"},
+        {"objective": "multi:softprob", "num_class": 3},
+        {"objective": "multi:softmax", "num_class": 3},
+        {"objective": "count:poisson"},
+        {"objective": "reg:squarederror"},
+    ],
+    ids=["binary", "softprob", "softmax", "poisson", "squarederror"],
+)
+def test_booster(sets, params, dtype):
+    """An xgboost.Booster (xgboost.train): one output, what Booster.predict returns, [N, K]."""
+    from boosting_checks import run
+
+    from onnxalgebra import to_onnx
+
+    X_train, X_test, y = sets
+    objective = params["objective"]
+    target = y["multiclass"] if objective.startswith("multi") else y["binary"] if objective.startswith("binary") else None
+    target = np.exp(y["regression"] / 4) if target is None else target
+    booster = xgb.train({**params, "max_depth": 4}, xgb.DMatrix(X_train, target), num_boost_round=20)
+    X = X_test.astype(dtype)
+    model = to_onnx(booster, X[:1])
+    (got,) = run(model, X)
+    expected = booster.predict(xgb.DMatrix(X)).reshape(len(X), -1)
+    if objective == "multi:softmax":
+        margins = booster.predict(xgb.DMatrix(X), output_margin=True)
+        decided = np.abs(np.diff(np.sort(margins, axis=1)[:, -2:], axis=1))[:, 0] > 1e-5
+        np.testing.assert_array_equal(got[decided], expected[decided])
+        return
+    rtol = 1e-5 if dtype == np.float32 else FLOAT64_RTOL
+    np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(expected).max())

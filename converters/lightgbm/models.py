@@ -227,7 +227,7 @@ def regression_output(raw: Expr, objective: str) -> Expr:
     name, parameters = _objective({"objective": objective})
     if name in _EXP:
         return OnnxExp(raw)
-    if name in _IDENTITY or name in _SIGMOID:
+    if name in _IDENTITY or name in _SIGMOID or name == "custom":
         out = _sigmoid(raw, float(parameters.get("sigmoid", 1.0) or 1.0)) if name in _SIGMOID else raw
         if "sqrt" in parameters:
             out = out * OnnxAbs(out)  # reg_sqrt: LightGBM squares, keeping the sign
@@ -248,9 +248,27 @@ def convert_lgbm_regressor(est: Any, X: Expr, options: dict | None = None) -> Ex
     return regression_output(raw, str(dump.get("objective", "regression")))
 
 
+def convert_lgbm_booster(booster: Any, X: Expr, options: dict | None = None) -> Expr:
+    """A ``lightgbm.Booster``: what its ``predict`` returns, as ``variable`` [N, K] (K = 1 but for multiclass: one
+    probability per class; binary: the probability of the positive class).
+
+    ``options={'missing_values': False}``: X has no NaN (no NaN routing).
+    """
+    dump = booster.dump_model()
+    missing = missing_values_option(options)
+    name, parameters = _objective(dump)
+    if name == "multiclass":
+        return lightgbm_raw(dump, X, missing, softmax=True)
+    raw = lightgbm_raw(dump, X, missing)
+    if name == "multiclassova":
+        return _sigmoid(raw, float(parameters.get("sigmoid") or 1.0))
+    return regression_output(raw, str(dump.get("objective", "regression")))
+
+
 def registrations() -> dict[Any, list[str]]:
     """The converters of this module and the full names of the LightGBM classes they serve (nothing imported)."""
     return {
         convert_lgbm_classifier: ["lightgbm.sklearn.LGBMClassifier"],
         convert_lgbm_regressor: ["lightgbm.sklearn.LGBMRegressor", "lightgbm.sklearn.LGBMRanker"],
+        convert_lgbm_booster: ["lightgbm.basic.Booster"],
     }

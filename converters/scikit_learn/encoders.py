@@ -343,8 +343,9 @@ def equality_keys(est: Any, i: int, layout: tuple[np.ndarray, int, int], X: Expr
     return np.asarray(keys, dtype=np.int64 if kind == "int" else X.dtype)
 
 
-def one_hot_by_equality(X: Expr | Columns, est: Any, inputs: list[Expr], kept: list[int], keys: list[np.ndarray],
-                        dtype: np.dtype) -> Expr | None:
+def one_hot_by_equality(
+    X: Expr | Columns, est: Any, inputs: list[Expr], kept: list[int], keys: list[np.ndarray], dtype: np.dtype
+) -> Expr | None:
     """The one-hot matrix as ``X[:, feature] == key`` for every output column (one ArrayFeatureExtractor, one
     Equal, one Cast); None when the input columns do not share one numeric type."""
     if len({Xi.dtype for Xi in inputs}) != 1:

@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import ConversionError, Expr, OnnxConcat, OnnxExp, OnnxIsNaN, OnnxWhere
+from onnxalgebra import ConversionError, Expr, OnnxArgMax, OnnxConcat, OnnxExp, OnnxIsNaN, OnnxWhere
 
 from ..scikit_learn._common import argmax_label, binary_columns, label_of
 from ..scikit_learn.trees import missing_values_option, tree_ensemble
@@ -205,11 +205,17 @@ def _member_values(trees: list[dict[str, Any]], nodes: dict[str, Any], member: n
 
 
 def xgboost_margin(
-    booster: Any, X: Expr, missing: Any = np.nan, missing_values: bool = True, softmax: bool = False
+    booster: Any,
+    X: Expr,
+    missing: Any = np.nan,
+    missing_values: bool = True,
+    softmax: bool = False,
+    learner: dict[str, Any] | None = None,
 ) -> tuple[Expr, str]:
     """The margins of an XGBoost ``Booster`` (``predict(output_margin=True)``), [N, K], and its objective's name;
-    ``softmax``: their softmax. Values equal to ``missing`` (NaN by default) are missing values."""
-    learner = xgboost_model(booster)
+    ``softmax``: their softmax. Values equal to ``missing`` (NaN by default) are missing values. ``learner``: the
+    booster's JSON model when already read (:func:`xgboost_model`)."""
+    learner = xgboost_model(booster) if learner is None else learner
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float32)
     if missing is not None and not (isinstance(missing, float) and np.isnan(missing)):
@@ -278,9 +284,33 @@ def convert_xgb_regressor(est: Any, X: Expr, options: dict | None = None) -> Exp
     return margin
 
 
+def convert_xgb_booster(booster: Any, X: Expr, options: dict | None = None) -> Expr:
+    """An ``xgboost.Booster``: what its ``predict`` returns, as ``variable`` [N, K] (K = 1 but for multi:softprob:
+    one probability per class; multi:softmax: the class index as a float; binary:hinge: 0 or 1).
+
+    ``options={'missing_values': False}``: X has no NaN (no NaN routing).
+    """
+    missing = missing_values_option(options)
+    learner = xgboost_model(booster)
+    objective = learner["objective"]["name"]
+    if objective == "multi:softprob":
+        return xgboost_margin(booster, X, np.nan, missing, softmax=True, learner=learner)[0]
+    margin, _ = xgboost_margin(booster, X, np.nan, missing, learner=learner)
+    if objective == "multi:softmax":
+        return OnnxArgMax(margin, axis=1, keepdims=1).astype(margin.dtype)
+    if objective == "binary:hinge":
+        return (margin > 0).astype(margin.dtype)
+    if objective in ("reg:logistic", "binary:logistic"):
+        return _sigmoid(margin)
+    if objective in _LOG:
+        return OnnxExp(margin)
+    return margin
+
+
 def registrations() -> dict[Any, list[str]]:
     """The converters of this module and the full names of the XGBoost classes they serve (nothing imported)."""
     return {
         convert_xgb_classifier: ["xgboost.sklearn.XGBClassifier", "xgboost.sklearn.XGBRFClassifier"],
+        convert_xgb_booster: ["xgboost.core.Booster"],
         convert_xgb_regressor: ["xgboost.sklearn.XGBRegressor", "xgboost.sklearn.XGBRFRegressor", "xgboost.sklearn.XGBRanker"],
     }
