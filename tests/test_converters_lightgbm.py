@@ -139,3 +139,38 @@ def test_booster(sets, params, dtype):
     expected = booster.predict(X).reshape(len(X), -1)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"objective": "multiclass", "num_class": 3}, {"zero_as_missing": True}, {"categorical": True}, {"n_trees": 1}],
+    ids=["multiclass", "zero_as_missing", "categorical", "one_leaf_trees"],
+)
+def test_text_and_json_dumps_agree(sets, params):
+    """The converters read model_to_string() (fast); lightgbm_nodes reads dump_model()'s JSON: both give LightGBM's
+    raw scores (predict(raw_score=True)) in float64."""
+    from boosting_checks import categorical_data, run
+    from onnxalgebra_converters.lightgbm.models import lightgbm_model, lightgbm_nodes, lightgbm_raw
+
+    from onnxalgebra import Var, to_onnx
+
+    params = dict(params)
+    if params.pop("categorical", False):
+        X_train, X_test, target = categorical_data()
+        train = lgb.Dataset(X_train, target, categorical_feature=[1, 3])
+        params.update(objective="binary", min_data_per_group=5, cat_smooth=1)
+    else:
+        X_train, X_test, y = sets
+        target = y["multiclass"] if params.get("objective") == "multiclass" else y["regression"]
+        if params.pop("n_trees", None):  # a constant target: trees of one leaf
+            target = np.ones(len(X_train))
+        train = lgb.Dataset(X_train, target)
+    booster = lgb.train({**params, "verbose": -1}, train, num_boost_round=15)
+    dump = booster.dump_model()
+    X = Var("X", np.float64, [None, X_test.shape[1]])
+    from_text = lightgbm_raw(lightgbm_model(booster), X)
+    from_json = lightgbm_raw((dump, *lightgbm_nodes(dump)), X)
+    expected = booster.predict(X_test, raw_score=True).reshape(len(X_test), -1)
+    for raw in (from_text, from_json):
+        (got,) = run(to_onnx(raw), X_test)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

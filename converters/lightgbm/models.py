@@ -1,11 +1,18 @@
-"""LightGBM models to one tree-ensemble node, read from the booster's own JSON dump (``Booster.dump_model()``).
+"""LightGBM models to one tree-ensemble node, read from the booster's own model dump.
+
+The converters read LightGBM's text model (``Booster.model_to_string()``, what
+``save_model`` writes: one line of numbers per field and tree, parsed by numpy
+in one pass per field), 10x to 20x faster than its JSON dump
+(``dump_model()``, 0.36 s of LightGBM's own time for 300 trees of 63 leaves);
+:func:`lightgbm_nodes` reads the JSON dump into the same node table (the tests
+check both against LightGBM).
 
 A LightGBM model's raw score is, for each of its ``K`` columns (one for
 regression, ranking and two classes, one per class otherwise), the sum of
 the leaves ``X`` reaches in the trees of that column (tree ``i`` feeds column
 ``i % K``); LightGBM folds its initial score (``boost_from_average``) into the
 first trees' leaves, so there is no base value. ``average_output`` (random
-forest mode) divides by the number of iterations. ``dump_model`` keeps the
+forest mode) divides by the number of iterations. Both dumps keep the
 iterations ``predict`` uses: up to ``best_iteration`` after early stopping.
 
 A split compares the feature as a double: ``x <= threshold`` goes left, as a
@@ -164,6 +171,119 @@ def lightgbm_nodes(dump: dict[str, Any]) -> tuple[dict[str, Any], np.ndarray, np
     return nodes, np.asarray(value, dtype=np.float64), targets, zero
 
 
+def _numbers(lines: list[str], dtype: Any) -> np.ndarray:
+    """The space-separated numbers of ``lines`` (one line per tree, ``key=`` removed), one array."""
+    return np.array(" ".join(lines).split(), dtype=dtype)
+
+
+def lightgbm_text_nodes(text: str) -> tuple[dict[str, Any], dict[str, Any], np.ndarray, np.ndarray, list[int]]:
+    """:func:`lightgbm_nodes` from LightGBM's text model (``Booster.model_to_string()``, what ``save_model``
+    writes): the header (the keys of ``dump_model()`` the converters read), the node table, each node's value, the
+    raw column each node's tree adds to, and the zero-as-missing features. One pass of numpy over each field of
+    every tree: 10x to 20x faster than ``dump_model()`` and its JSON.
+
+    A tree's split nodes come first (LightGBM's numbering, the root first), then its leaves; a child ``-1 - j``
+    is the tree's leaf ``j``. ``decision_type`` holds bit 0: categorical, bit 1: default left, bits 2-3: the
+    missing type (0 None, 1 Zero, 2 NaN).
+    """
+    head, _, body = text.partition("\nTree=")
+    header: dict[str, Any] = {}
+    for line in head.splitlines():
+        key, _, value = line.partition("=")
+        header[key.strip()] = value.strip() if _ else True
+    body = body.partition("\nend of trees")[0]
+    fields: dict[str, list[str]] = {}
+    for line in ("Tree=" + body).splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            fields.setdefault(key, []).append(value)
+    n_trees = len(fields["Tree"])
+    n_leaves = np.array(fields["num_leaves"], dtype=np.int64)
+    if any(v.strip() == "1" for v in fields.get("is_linear", [])):
+        raise ConversionError("LightGBM linear trees (linear_tree=True): their leaves are linear models; no converter.")
+    n_splits = n_leaves - 1
+    sizes = n_splits + n_leaves
+    starts = np.cumsum(sizes) - sizes
+    n_nodes = int(sizes.sum())
+    tree = np.repeat(np.arange(n_trees, dtype=np.int64), sizes)
+    local = np.arange(n_nodes, dtype=np.int64) - starts[tree]
+    split_rows = np.flatnonzero(local < n_splits[tree])  # global node numbers of the splits, tree after tree
+    leaf_rows = np.flatnonzero(local >= n_splits[tree])
+    with_splits = [i for i in range(n_trees) if n_splits[i] > 0]
+    # Trees of one leaf have no split_* lines: only the others' lines are read (in the same order).
+    split_lines = {k: fields.get(k, []) for k in ("split_feature", "threshold", "decision_type", "left_child", "right_child")}
+    if len(split_lines["split_feature"]) != len(with_splits):  # one-leaf trees may write empty lines
+        split_lines = {k: [v for v in lines if v.strip()] for k, lines in split_lines.items()}
+    feature = np.zeros(n_nodes, dtype=np.int64)
+    threshold = np.zeros(n_nodes, dtype=np.float64)
+    decision = np.zeros(n_nodes, dtype=np.int64)
+    left = np.arange(n_nodes, dtype=np.int64)
+    right = np.arange(n_nodes, dtype=np.int64)
+    split_tree = tree[split_rows]
+    if len(split_rows):
+        feature[split_rows] = _numbers(split_lines["split_feature"], np.int64)
+        threshold[split_rows] = _numbers(split_lines["threshold"], np.float64)
+        decision[split_rows] = _numbers(split_lines["decision_type"], np.int64)
+        for side, out in (("left_child", left), ("right_child", right)):
+            child = _numbers(split_lines[side], np.int64)
+            out[split_rows] = np.where(
+                child >= 0, starts[split_tree] + child, starts[split_tree] + n_splits[split_tree] + (-1 - child)
+            )
+    value = np.zeros(n_nodes, dtype=np.float64)
+    value[leaf_rows] = _numbers(fields["leaf_value"], np.float64)
+    is_leaf = np.zeros(n_nodes, dtype=bool)
+    is_leaf[leaf_rows] = True
+    categorical = (decision & 1).astype(bool) & ~is_leaf
+    default_left = (decision & 2).astype(bool)
+    kind = (decision >> 2) & 3
+    missing_left = np.where(kind == 0, threshold >= 0.0, default_left) & ~categorical & ~is_leaf
+    n_features = int(header["max_feature_idx"]) + 1
+    zero_nodes = (kind == 1) & ~categorical & ~is_leaf
+    zero = np.unique(feature[zero_nodes]).tolist()
+    feature[zero_nodes] = n_features + np.searchsorted(zero, feature[zero_nodes])
+    nodes = {
+        "starts": starts,
+        "tree": tree,
+        "local": local,
+        "is_leaf": is_leaf,
+        "left": left,
+        "right": right,
+        "feature": feature,
+        "threshold": np.where(categorical, 0.0, threshold),
+        "missing_left": missing_left,
+        "float32_inputs": False,
+    }
+    if categorical.any():
+        nodes["member"] = categorical
+        nodes["member_values"] = _text_member_values(fields, categorical, threshold, tree)
+    n_columns = int(header["num_tree_per_iteration"])
+    header["average_output"] = "average_output" in header
+    header["tree_info"] = [None] * n_trees
+    return header, nodes, value, tree % n_columns, zero
+
+
+def _text_member_values(
+    fields: dict[str, list[str]], categorical: np.ndarray, threshold: np.ndarray, tree: np.ndarray
+) -> np.ndarray:
+    """For each categorical split in node order: the categories going left (bits of ``cat_threshold`` between the
+    split's ``cat_boundaries``), then NaN."""
+    boundaries = fields.get("cat_boundaries", [])
+    words = fields.get("cat_threshold", [])
+    with_categories = [i for i, n in enumerate(fields["num_cat"]) if int(n) > 0]  # the trees that write those lines
+    row_of = {t: r for r, t in enumerate(with_categories)}
+    out: list[float] = []
+    for node in np.flatnonzero(categorical):
+        t = int(tree[node])
+        bounds = np.array(boundaries[row_of[t]].split(), dtype=np.int64)
+        bits = np.array(words[row_of[t]].split(), dtype=np.uint32)
+        k = int(threshold[node])
+        chunk = bits[bounds[k] : bounds[k + 1]]
+        codes = np.flatnonzero(np.unpackbits(chunk.astype("<u4").view(np.uint8), bitorder="little"))
+        out.extend(codes.astype(np.float64).tolist())
+        out.append(np.nan)
+    return np.asarray(out, dtype=np.float64)
+
+
 def _objective(dump: dict[str, Any]) -> tuple[str, dict[str, str]]:
     """The objective's name and its parameters: ``'binary sigmoid:1'`` -> ``('binary', {'sigmoid': '1'})``."""
     words = str(dump.get("objective", "regression")).split()
@@ -171,15 +291,21 @@ def _objective(dump: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return (words[0] if words else "regression"), parameters
 
 
-def lightgbm_raw(dump: dict[str, Any], X: Expr, missing_values: bool = True, softmax: bool = False) -> Expr:
-    """The raw scores (``predict(raw_score=True)``), [N, K], of the model ``dump`` (``Booster.dump_model()``);
-    ``softmax``: their softmax."""
+def lightgbm_model(booster: Any) -> tuple[dict[str, Any], dict[str, Any], np.ndarray, np.ndarray, list[int]]:
+    """The booster's model as :func:`lightgbm_text_nodes` reads it from ``model_to_string()`` (the iterations
+    ``predict`` uses: up to ``best_iteration`` after early stopping)."""
+    return lightgbm_text_nodes(booster.model_to_string())
+
+
+def lightgbm_raw(model: tuple, X: Expr, missing_values: bool = True, softmax: bool = False) -> Expr:
+    """The raw scores (``predict(raw_score=True)``), [N, K], of ``model`` (:func:`lightgbm_model`); ``softmax``:
+    their softmax."""
+    header, nodes, values, targets, zero = model
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float32)
-    nodes, values, targets, zero = lightgbm_nodes(dump)
-    n_columns = int(dump["num_tree_per_iteration"])
-    if dump.get("average_output"):
-        n_iterations = max(1, len(dump["tree_info"]) // n_columns)
+    n_columns = int(header["num_tree_per_iteration"])
+    if header.get("average_output"):
+        n_iterations = max(1, len(header["tree_info"]) // n_columns)
         values = values / n_iterations
     if zero:
         limit = split_points(np.array([_ZERO_THRESHOLD]), X.dtype)[0]
@@ -195,18 +321,19 @@ def _sigmoid(raw: Expr, scale: float) -> Expr:
     return 1 / (1 + OnnxExp(raw * -scale))  # onnxruntime's Sigmoid flushes to 0 below -17 (float)
 
 
-def classifier_outputs(est: Any, dump: dict[str, Any], X: Expr, missing_values: bool = True) -> tuple[Expr, Expr]:
-    """Label and probabilities of a classifier whose model is ``dump`` (``est`` gives ``classes_``)."""
-    name, parameters = _objective(dump)
+def classifier_outputs(est: Any, model: tuple, X: Expr, missing_values: bool = True) -> tuple[Expr, Expr]:
+    """Label and probabilities of a classifier whose model is ``model`` (:func:`lightgbm_model`; ``est`` gives
+    ``classes_``)."""
+    name, parameters = _objective(model[0])
     scale = float(parameters.get("sigmoid") or 1.0)
     if name in _SIGMOID:
-        raw = lightgbm_raw(dump, X, missing_values)
+        raw = lightgbm_raw(model, X, missing_values)
         return label_of(est, (raw.reshape(-1) > 0).astype(np.int64)), binary_columns(_sigmoid(raw, scale))
     if name == "multiclass":
-        proba = lightgbm_raw(dump, X, missing_values, softmax=True)
+        proba = lightgbm_raw(model, X, missing_values, softmax=True)
         return argmax_label(est, proba), proba
     if name == "multiclassova":
-        proba = _sigmoid(lightgbm_raw(dump, X, missing_values), scale)
+        proba = _sigmoid(lightgbm_raw(model, X, missing_values), scale)
         return argmax_label(est, proba), proba
     raise ConversionError(
         f"{type(est).__name__}(objective={name!r}): expected a binary or multiclass objective (binary, cross_entropy, "
@@ -219,7 +346,7 @@ def convert_lgbm_classifier(est: Any, X: Expr, options: dict | None = None) -> t
 
     ``options={'missing_values': False}``: X has no NaN (no NaN routing).
     """
-    return classifier_outputs(est, est.booster_.dump_model(), X, missing_values_option(options))
+    return classifier_outputs(est, lightgbm_model(est.booster_), X, missing_values_option(options))
 
 
 def regression_output(raw: Expr, objective: str) -> Expr:
@@ -243,9 +370,9 @@ def convert_lgbm_regressor(est: Any, X: Expr, options: dict | None = None) -> Ex
 
     ``options={'missing_values': False}``: X has no NaN (no NaN routing).
     """
-    dump = est.booster_.dump_model()
-    raw = lightgbm_raw(dump, X, missing_values_option(options))
-    return regression_output(raw, str(dump.get("objective", "regression")))
+    model = lightgbm_model(est.booster_)
+    raw = lightgbm_raw(model, X, missing_values_option(options))
+    return regression_output(raw, str(model[0].get("objective", "regression")))
 
 
 def convert_lgbm_booster(booster: Any, X: Expr, options: dict | None = None) -> Expr:
@@ -254,15 +381,15 @@ def convert_lgbm_booster(booster: Any, X: Expr, options: dict | None = None) -> 
 
     ``options={'missing_values': False}``: X has no NaN (no NaN routing).
     """
-    dump = booster.dump_model()
+    model = lightgbm_model(booster)
     missing = missing_values_option(options)
-    name, parameters = _objective(dump)
+    name, parameters = _objective(model[0])
     if name == "multiclass":
-        return lightgbm_raw(dump, X, missing, softmax=True)
-    raw = lightgbm_raw(dump, X, missing)
+        return lightgbm_raw(model, X, missing, softmax=True)
+    raw = lightgbm_raw(model, X, missing)
     if name == "multiclassova":
         return _sigmoid(raw, float(parameters.get("sigmoid") or 1.0))
-    return regression_output(raw, str(dump.get("objective", "regression")))
+    return regression_output(raw, str(model[0].get("objective", "regression")))
 
 
 def registrations() -> dict[Any, list[str]]:
