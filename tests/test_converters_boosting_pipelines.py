@@ -103,3 +103,40 @@ def test_booster_fitted_on_a_dataframe(make):
     (got,) = run_frame(model, test[numeric].astype(np.float32))
     expected = est.predict(test[numeric].astype(np.float32))
     np.testing.assert_allclose(got[:, 0], expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+
+
+def test_registration_imports_neither_library():
+    """The entry points register by class name: loading them imports neither LightGBM nor XGBoost."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from onnxalgebra_converters.lightgbm import register as a\n"
+        "from onnxalgebra_converters.xgboost import register as b\n"
+        "a(); b()\n"
+        "print(sorted(m for m in ('lightgbm', 'xgboost') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_subclass_found_by_name():
+    """A subclass of a library's class takes its converter (the class name is looked up along the MRO)."""
+
+    class MyRegressor(lgb.LGBMRegressor):
+        pass
+
+    train, test, _, _ = frame()
+    numeric = ["age", "income", "score"]
+    est = MyRegressor(n_estimators=10, verbose=-1).fit(train[numeric].to_numpy(), train["age"].to_numpy())
+    X = test[numeric].to_numpy()
+    (got,) = InferenceSession(to_onnx(est, X[:1]).SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"X": X})
+    np.testing.assert_allclose(got[:, 0], est.predict(X), rtol=1e-12)
+
+
+def test_register_converter_rejects_a_name_without_module():
+    from onnxalgebra import register_converter
+
+    with pytest.raises(TypeError, match=r"'module\.QualName'"):
+        register_converter("LGBMClassifier", lambda est, X: X)
