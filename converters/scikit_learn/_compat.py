@@ -7,10 +7,11 @@ converter tests with the oldest scikit-learn allowed, 1.3).
 
 from __future__ import annotations
 
+import re
+from importlib import metadata
 from typing import Any
 
 import numpy as np
-import sklearn
 
 __all__ = [
     "SKLEARN_VERSION",
@@ -25,7 +26,18 @@ __all__ = [
     "tree_class_fractions",
 ]
 
-SKLEARN_VERSION: tuple[int, int] = tuple(int(p) for p in sklearn.__version__.split(".")[:2])  # type: ignore[assignment]
+def _installed_version() -> tuple[int, int]:
+    """(major, minor) of the installed scikit-learn, read from its metadata (scikit-learn is not imported: the
+    LightGBM and XGBoost converters share this package's helpers), (0, 0) without it."""
+    try:
+        text = metadata.version("scikit-learn")
+    except metadata.PackageNotFoundError:
+        return (0, 0)
+    found = re.match(r"(\d+)\.(\d+)", text)
+    return (int(found.group(1)), int(found.group(2))) if found else (0, 0)
+
+
+SKLEARN_VERSION: tuple[int, int] = _installed_version()
 
 
 def pls_coef(est: Any) -> np.ndarray:
