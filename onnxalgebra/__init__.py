@@ -40,6 +40,7 @@ from ._functions import function
 from ._graph import Graph
 from ._inline import inline
 from ._optional import MissingDependencyError, require
+from ._translate import TranslateError, translate
 from ._types import MapType, OptionalType, SequenceType, TensorType, ValueType
 from .compiler._large import save_model
 from .display._dot import to_dot
@@ -83,6 +84,7 @@ __all__ = [
     "RenderError",
     "SequenceType",
     "TensorType",
+    "TranslateError",
     "UnsupportedEstimatorError",
     "ValueType",
     "Var",
@@ -104,6 +106,7 @@ __all__ = [
     "to_dot",
     "to_networkx",
     "to_onnx",
+    "translate",
 ]
 
 

@@ -34,6 +34,8 @@ from ._graph import Graph as Graph
 from ._inline import inline as inline
 from ._optional import MissingDependencyError as MissingDependencyError
 from ._optional import require as require
+from ._translate import TranslateError as TranslateError
+from ._translate import translate as translate
 from ._types import MapType as MapType
 from ._types import OptionalType as OptionalType
 from ._types import SequenceType as SequenceType
