@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -44,22 +45,22 @@ def _rebuild(model, **kwargs) -> onnx.ModelProto:
     return rebuilt
 
 
-def _runner(model):
-    """A function feeds -> outputs for ``model``: onnx's reference evaluator, else onnxruntime; None if neither runs it."""
-    from onnx.reference import ReferenceEvaluator
+def _runner(model, order=("reference", "onnxruntime")):
+    """The first runtime of ``order`` that loads ``model`` (onnx's reference evaluator, onnxruntime); None if none does."""
+    for runtime in order:
+        try:
+            if runtime == "reference":
+                from onnx.reference import ReferenceEvaluator
 
-    try:
-        ReferenceEvaluator(model)
-        return "reference"
-    except Exception:  # then try onnxruntime
-        pass
-    import onnxruntime
+                ReferenceEvaluator(model)
+            else:
+                import onnxruntime
 
-    try:
-        onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
-        return "onnxruntime"
-    except Exception:
-        return None
+                onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+            return runtime
+        except Exception:  # the next runtime, if any
+            continue
+    return None
 
 
 def _run(runtime: str, model, feeds: dict) -> list:
@@ -101,6 +102,9 @@ def _same(expected: list, got: list, rtol: float = 1e-6, atol: float = 1e-7) -> 
 def _round_trip(model, feeds: dict, rtol: float = 1e-6, atol: float = 1e-7, runtime: str | None = None, **kwargs) -> None:
     runtime = runtime or _runner(model)
     if runtime is None:
+        rebuilt = _rebuild(model, **kwargs)  # still translated and rebuilt: the same operators, the same outputs
+        assert sorted(n.op_type for n in rebuilt.graph.node) == sorted(n.op_type for n in model.graph.node)
+        assert [o.name for o in rebuilt.graph.output] == [o.name for o in model.graph.output]
         pytest.skip("neither onnx's reference evaluator nor onnxruntime runs the original model")
     expected = _run(runtime, model, feeds)
     rebuilt = _rebuild(model, **kwargs)
@@ -150,3 +154,41 @@ def test_bad_input_is_named():
         translate("/nonexistent/model.onnx")
     with pytest.raises(TranslateError, match=r"expected an onnx\.ModelProto"):
         translate(3)
+
+
+DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
+DATA_MODELS = sorted(
+    str(p.parent.relative_to(DATA)) for folder in ("pytorch-converted", "pytorch-operator", "simple", "light")
+    for p in (DATA / folder).glob("*/model.onnx")
+) + sorted(f"light/{p.name}" for p in (DATA / "light").glob("*.onnx"))  # fmt: skip
+
+
+def _data_set(folder: Path, model: onnx.ModelProto) -> dict:
+    inits = {t.name for t in model.graph.initializer}
+    names = [i.name for i in model.graph.input if i.name not in inits]
+    if folder.suffix == ".onnx":  # onnx's light models ship outputs only: random inputs of the declared shapes
+        rng = np.random.default_rng(0)
+        feeds = {}
+        for vi in model.graph.input:
+            if vi.name not in inits:
+                shape = [d.dim_value or 1 for d in vi.type.tensor_type.shape.dim]
+                dtype = onnx.helper.tensor_dtype_to_np_dtype(vi.type.tensor_type.elem_type)
+                feeds[vi.name] = rng.standard_normal(shape).astype(dtype)
+        return feeds
+    files = sorted((folder / "test_data_set_0").glob("input_*.pb"), key=lambda p: int(p.stem.split("_")[1]))
+    feeds = {}
+    for name, path in zip(names, files):
+        tensor = onnx.TensorProto.FromString(path.read_bytes())
+        feeds[name] = numpy_helper.to_array(tensor)
+    return feeds
+
+
+@pytest.mark.parametrize("name", DATA_MODELS)
+def test_onnx_data_model_round_trip(name):
+    folder = DATA / name
+    model = onnx.load(str(folder if folder.suffix == ".onnx" else folder / "model.onnx"))
+    feeds = _data_set(folder, model)
+    if not feeds:
+        pytest.skip("no input in test_data_set_0")
+    # onnxruntime first: the reference evaluator takes minutes on the convolutional networks
+    _round_trip(model, feeds, rtol=1e-5, atol=1e-5, runtime=_runner(model, ("onnxruntime", "reference")))
