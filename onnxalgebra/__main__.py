@@ -6,6 +6,8 @@ its producer, IR version, opsets and the oldest onnxruntime release that loads i
 ``onnxalgebra convert model.skops -o model.onnx [--n-features N | --sample rows.csv] [--dtype float64]``: convert a
 saved estimator (``.pkl``/``.joblib`` only with ``--trust-pickle``), check it against the estimator, write it
 (exit 0 done, 1 verification failed, 2 bad input).
+``onnxalgebra translate model.onnx [-o out.py] [--weights inline|path]``: print (or write) Python source, written with
+the algebra, that rebuilds an equivalent model (exit 2 on bad input).
 """
 
 from __future__ import annotations
@@ -70,6 +72,23 @@ def _show(path: Path, output: Path | None, dot: bool, collapse: int | None, info
     return 0
 
 
+def _translate(path: Path, output: Path | None, weights: str | None) -> int:
+    from ._translate import TranslateError, translate
+
+    try:
+        _load(path)
+        source = translate(path, weights=weights)
+    except (ValueError, TranslateError) as exc:
+        print(f"onnxalgebra translate: {exc}", file=sys.stderr)
+        return 2
+    if output is None:
+        print(source, end="")
+    else:
+        output.write_text(source, encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``onnxalgebra`` command."""
     parser = argparse.ArgumentParser(prog="onnxalgebra", description=__doc__)
@@ -88,11 +107,18 @@ def main(argv: list[str] | None = None) -> int:
 
     convert = sub.add_parser("convert", help="convert a saved scikit-learn model (.skops, .pkl, .joblib) to a checked ONNX file")
     add_convert_arguments(convert)
+    translate = sub.add_parser("translate", help="print Python source (written with the algebra) that rebuilds a model")
+    translate.add_argument("model", type=Path, help="the .onnx file")
+    translate.add_argument("-o", "--output", type=Path, help="write the source here instead of printing it")
+    translate.add_argument("--weights", choices=["inline", "path"], default=None,
+                           help="large tensors as base64 in the source (inline) or read from the model file (path, the default)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return _demo(args.output)
     if args.command == "show":
         return _show(args.model, args.output, args.dot, args.collapse, args.info)
+    if args.command == "translate":
+        return _translate(args.model, args.output, args.weights)
     if args.command == "convert":
         from .cli._cli_convert import run as run_convert
 

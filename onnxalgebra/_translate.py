@@ -30,7 +30,9 @@ __all__ = ["TranslateError", "translate"]
 # A tensor of at most this many elements is written as a literal; a larger one is loaded (see ``weights``).
 SMALL = 16
 
-_STANDARD = {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview.training"}
+# onnx's own domains; any other is written with custom_operator (even when declared in this process: the text
+# must not depend on what ran before)
+_STANDARD = {"", "ai.onnx", "ai.onnx.ml", "ai.onnx.preview", "ai.onnx.preview.training", "ai.onnx.training"}
 _RESERVED = {"np", "onnx", "numpy_helper", "TensorProto", "base64", "model", "to_onnx", "Graph", "Var", "TensorType",
              "SequenceType", "OptionalType", "MapType", "custom_operator", "operator_class", "build", "weights",
              "_tensor", "_load_weights"}  # fmt: skip
@@ -89,7 +91,13 @@ def _load(model: Any) -> tuple[ModelProto, Path | None]:
     )
 
 
+_DTYPE_NAMES = {np.dtype(getattr(np, name)): name for name in _PLAIN_DTYPES.values()}
+_NOT_WORD = re.compile(r"\W", flags=re.ASCII)
+
+
 def _float_text(value: float) -> str:
+    if value == value and value not in (math.inf, -math.inf):
+        return repr(float(value))
     if math.isnan(value):
         return "float('nan')"
     if math.isinf(value):
@@ -124,12 +132,15 @@ class _Writer:
         self.custom: dict[tuple[str, str], tuple[str, int, int, dict[str, str], int]] = {}
         self.need_tensor = False
         self.need_weights = False
+        self.standard: dict[tuple[str, str], tuple[str, str]] = {}  # (domain, op_type) -> class name, op_version text
+        self.variadic: dict[tuple[str, str], bool] = {}
+        self.inferred = False
         self.opsets = {op.domain if op.domain != "ai.onnx" else "": op.version for op in model.opset_import}
         self.types = self._known_types(model.graph)
 
     # -- names
     def fresh(self, onnx_name: str, prefix: str = "v") -> str:
-        base = re.sub(r"\W", "_", onnx_name, flags=re.ASCII).strip("_") or prefix
+        base = _NOT_WORD.sub("_", onnx_name).strip("_") or prefix
         if base[0].isdigit():
             base = f"{prefix}_{base}"
         if keyword.iskeyword(base) or keyword.issoftkeyword(base) or base.startswith("Onnx"):
@@ -184,7 +195,7 @@ class _Writer:
     def tensor_text(self, tensor: TensorProto, where: str, name: str | None = None) -> str:
         """An expression evaluating to the numpy array of ``tensor``."""
         dtype = _PLAIN_DTYPES.get(tensor.data_type)
-        size = int(np.prod(tensor.dims, dtype=np.int64)) if tensor.dims else 1
+        size = math.prod(tensor.dims)
         external = tensor.data_location == TensorProto.EXTERNAL
         if size <= SMALL and not external and (dtype is not None or tensor.data_type == TensorProto.STRING):
             array = numpy_helper.to_array(tensor)
@@ -212,10 +223,10 @@ class _Writer:
         if array.dtype == object:
             values = [v.decode("utf-8") if isinstance(v, bytes) else v for v in array.reshape(-1).tolist()]
             return f"np.array({_nested(values, array.shape, repr)}, dtype=object)"
-        dtype = "bool_" if array.dtype == np.bool_ else array.dtype.name
+        dtype = _DTYPE_NAMES.get(array.dtype) or array.dtype.name
         flat = array.reshape(-1).tolist()
         if array.dtype.kind == "f":
-            fmt = _float_text
+            fmt = _float_text if not np.isfinite(array).all() else repr
         elif array.dtype.kind == "b":
             fmt = repr
         else:
@@ -296,11 +307,15 @@ class _Writer:
 
     def op_class(self, node: NodeProto, where: str) -> tuple[str, str]:
         """The Python name of the node's operator class and the ``op_version=`` text (may be empty)."""
+        key = (node.domain, node.op_type)
+        known = self.standard.get(key)
+        if known is not None:
+            return known
         domain = "" if node.domain == "ai.onnx" else node.domain
         opset = self.opsets.get(domain)
         if opset is None:
             raise TranslateError(f"translate: {where}: its domain {domain!r} is not among the model's opset imports.")
-        if domain in _STANDARD or defs.has(node.op_type, domain):
+        if domain in _STANDARD:
             try:
                 schema = defs.get_schema(node.op_type, opset, domain)
                 latest = defs.get_schema(node.op_type, domain=domain)
@@ -312,6 +327,9 @@ class _Writer:
             cls = f"Onnx{node.op_type}"
             self.classes.add(cls)
             pin = f", op_version={opset}" if schema.since_version != latest.since_version else ""
+            variadic = any(o.option == defs.OpSchema.FormalParameterOption.Variadic for o in schema.outputs)
+            self.standard[key] = (cls, pin)
+            self.variadic[key] = variadic
             return cls, pin
         return self.custom_class(node, domain, opset, where), ""
 
@@ -343,8 +361,14 @@ class _Writer:
         extra = ""
         if custom:
             types = []
+            self._infer_types()
             for o in outs:
                 tp = self.types.get(o)
+                if tp is None and node.input and node.input[0] in self.types:  # the first input's element type
+                    first = self.types[node.input[0]]
+                    if first.WhichOneof("value") == "tensor_type":
+                        tp = TypeProto()
+                        tp.tensor_type.elem_type = first.tensor_type.elem_type
                 if tp is None or tp.WhichOneof("value") != "tensor_type":
                     raise TranslateError(
                         f"translate: {where}: the type of its output {o!r} is unknown (onnx cannot infer operators "
@@ -371,13 +395,20 @@ class _Writer:
                 if o:
                     self.lines.append(f"{n} = {node_var}[{i}]")
 
-    def _variadic(self, node: NodeProto) -> bool:
-        domain = "" if node.domain == "ai.onnx" else node.domain
+    def _infer_types(self) -> None:
+        """Types of every value onnx's inference knows (once, for operators of other domains)."""
+        if self.inferred:
+            return
+        self.inferred = True
         try:
-            schema = defs.get_schema(node.op_type, self.opsets.get(domain, 1), domain)
-        except defs.SchemaError:
-            return False
-        return any(o.option == defs.OpSchema.FormalParameterOption.Variadic for o in schema.outputs)
+            inferred = onnx.shape_inference.infer_shapes(self.model)
+        except Exception:  # a model onnx cannot infer: the declared types only
+            return
+        for name, tp in self._known_types(inferred.graph).items():
+            self.types.setdefault(name, tp)
+
+    def _variadic(self, node: NodeProto) -> bool:
+        return self.variadic.get((node.domain, node.op_type), False)
 
     # -- the model
     def write(self) -> str:
@@ -440,7 +471,7 @@ class _Writer:
         if self.need_tensor or self.need_weights:
             imports.append("from onnx import numpy_helper")
         if self.custom:
-            imports.append("from onnxalgebra import custom_operator")
+            imports.append("from onnxalgebra import OperatorError, custom_operator, operator_class")
         classes = sorted(self.classes)
         for i in range(0, len(classes), 6):
             imports.append(f"from onnxalgebra import {', '.join(classes[i:i + 6])}")
@@ -460,13 +491,25 @@ class _Writer:
                 "    return {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}",
                 "",
             ]
+        if self.custom:
+            out += [
+                "",
+                "def _custom(op_type, domain, n_inputs, n_outputs, attributes, version):",
+                '    """The class of an operator onnx does not define: declared here, or as declared before in this process."""',
+                "    try:",
+                "        inputs, outputs = [f'X{i}' for i in range(n_inputs)], [f'Y{i}' for i in range(n_outputs)]",
+                "        return custom_operator(op_type, domain, inputs=inputs, outputs=outputs, attributes=attributes,",
+                "                               version=version)",
+                "    except OperatorError:  # declared before in this process (by a converter): its schema gives the types",
+                "        cls = operator_class(op_type)",
+                "        if cls.domain != domain:",
+                "            raise",
+                "        return lambda *inputs, output_types, **attributes: cls(*inputs, **attributes)",
+                "",
+                "",
+            ]
         for (domain, op_type), (var, n_in, n_out, kinds, version) in sorted(self.custom.items()):
-            ins = [f"X{i}" for i in range(n_in)]
-            outs = [f"Y{i}" for i in range(n_out)]
-            out.append(
-                f"{var} = custom_operator({op_type!r}, {domain!r}, inputs={ins!r}, outputs={outs!r}, "
-                f"attributes={dict(sorted(kinds.items()))!r}, version={version})"
-            )
+            out.append(f"{var} = _custom({op_type!r}, {domain!r}, {n_in}, {n_out}, {dict(sorted(kinds.items()))!r}, {version})")
         out += ["", "def build(weights=None):"]
         out += ["    " + line for line in body]
         out += ["", ""]

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
+from fitted_estimators import fitted_estimators
 from onnx import numpy_helper
 
 from onnxalgebra import TranslateError, translate
@@ -70,7 +71,10 @@ def _run(runtime: str, model, feeds: dict) -> list:
         return ReferenceEvaluator(model).run(None, feeds)
     import onnxruntime
 
-    return onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1  # no spinning threads on a shared machine
+    session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return session.run(None, feeds)
 
 
 def _as_float(a):
@@ -192,3 +196,87 @@ def test_onnx_data_model_round_trip(name):
         pytest.skip("no input in test_data_set_0")
     # onnxruntime first: the reference evaluator takes minutes on the convolutional networks
     _round_trip(model, feeds, rtol=1e-5, atol=1e-5, runtime=_runner(model, ("onnxruntime", "reference")))
+
+
+
+
+def _ort(model, feeds: dict) -> list:
+    return _run("onnxruntime", model, feeds)
+
+
+_fitted = functools.cache(fitted_estimators)  # fits every estimator: once per session
+
+
+@pytest.mark.parametrize("name", sorted(_fitted()))
+def test_converter_model_round_trip(name):
+    """Every converter's model (one fitted estimator per converter) rebuilt from its source gives identical outputs."""
+    from onnxalgebra import to_onnx
+
+    est, X = _fitted()[name]
+    X = X.astype(np.float32) if X.dtype.kind == "f" else X
+    model = to_onnx(est, X[:1])
+    feeds = {model.graph.input[0].name: X}
+    expected, got = _ort(model, feeds), _ort(_rebuild(model), feeds)
+    _same(expected, got, rtol=0, atol=0)
+
+
+def test_text_vectorizer_with_com_microsoft_tokenizer_and_zipmap_classifier():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from onnxalgebra import to_onnx
+
+    docs = np.array(["the cat sat", "a dog ran far", "cats and dogs", "the dog sat", "far far away"], dtype=object)
+    pipe = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(docs, [0, 1, 0, 1, 1])
+    model = to_onnx(pipe, docs[:1], options={"zipmap": True})  # the default tokenizer is com.microsoft.Tokenizer
+    assert "com.microsoft" in {o.domain for o in model.opset_import}
+    text = translate(model)
+    assert "_custom('Tokenizer', 'com.microsoft'" in text and "OnnxZipMap(" in text
+    expected, got = _ort(model, {"X": docs}), _ort(_rebuild(model), {"X": docs})
+    _same(expected, got, rtol=0, atol=0)
+    assert isinstance(got[1], list) and isinstance(got[1][0], dict)  # ZipMap's maps
+
+
+def test_dataframe_pipeline_with_column_transformer():
+    import pandas as pd
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    from onnxalgebra import dataframe_feeds, to_onnx
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.standard_normal(40), "b": rng.standard_normal(40), "c": rng.choice(["x", "y", "z"], 40)})
+    y = (df["a"] + (df["c"] == "x") > 0).astype(int)
+    pre = ColumnTransformer([("num", StandardScaler(), ["a", "b"]), ("cat", OneHotEncoder(), ["c"])])
+    pipe = make_pipeline(pre, LogisticRegression()).fit(df, y)
+    model = to_onnx(pipe, df[:1])
+    feeds = dataframe_feeds(model, df)
+    rebuilt = _rebuild(model)
+    assert [i.name for i in rebuilt.graph.input] == ["a", "b", "c"]
+    _same(_ort(model, feeds), _ort(rebuilt, feeds), rtol=0, atol=0)
+
+
+def test_cli_translate(tmp_path, capsys):
+    from onnxalgebra.__main__ import main
+
+    source = DATA / "pytorch-converted" / "test_Linear" / "model.onnx"
+    out = tmp_path / "linear.py"
+    assert main(["translate", str(source), "-o", str(out)]) == 0
+    text = out.read_text()
+    assert "_load_weights(" in text and "OnnxGemm(" in text  # the 8x10 weights are read from the file
+    namespace: dict = {}
+    exec(compile(text, str(out), "exec"), namespace)
+    model = onnx.load(str(source))
+    feeds = _data_set(source.parent, model)
+    _same(_run("reference", model, feeds), _run("reference", namespace["model"], feeds), rtol=1e-6, atol=1e-6)
+    assert main(["translate", str(source)]) == 0
+    assert capsys.readouterr().out == text  # printed: the same text
+    assert main(["translate", str(tmp_path / "missing.onnx")]) == 2
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x08\x07garbage")
+    assert main(["translate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 2 and "not a valid ONNX model" in err
