@@ -280,3 +280,41 @@ def test_cli_translate(tmp_path, capsys):
     assert main(["translate", str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 2 and "not a valid ONNX model" in err
+
+
+def test_large_weights_inline_and_from_the_file(tmp_path):
+    from onnx import TensorProto, helper
+
+    w = np.random.default_rng(0).standard_normal((10, 3)).astype(np.float32)  # 30 elements: not a literal
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["X", "W"], ["Y"], name="mm")], "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", 10])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["batch", 3])], [numpy_helper.from_array(w, "W")],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    path = tmp_path / "mm.onnx"
+    onnx.save(model, str(path))
+    x = np.random.default_rng(1).standard_normal((4, 10)).astype(np.float32)
+    inline, from_file = translate(model), translate(path)
+    assert '_tensor("' in inline and "weights['W']" not in inline
+    assert "weights['W']" in from_file and str(path.resolve()) in from_file
+    for rebuilt in (_rebuild(model), _rebuild(path), _rebuild(path, weights="inline")):
+        assert rebuilt.graph.input[0].type == model.graph.input[0].type  # the symbolic 'batch' kept
+        _same([x @ w], _ort(rebuilt, {"X": x}), rtol=1e-6, atol=1e-6)
+    with pytest.raises(TranslateError, match="weights='path' needs the model given as a path"):
+        translate(model, weights="path")
+
+
+def test_untranslatable_node_is_named():
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("NoSuchOp", ["X"], ["Y"], name="mystery")], "g",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [2])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    with pytest.raises(TranslateError, match=r"node 'mystery' \(NoSuchOp\): operator 'NoSuchOp' does not exist"):
+        translate(model)
+    with pytest.raises(ValueError):  # a TranslateError is a ValueError too
+        translate(model)
