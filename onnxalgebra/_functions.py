@@ -34,7 +34,7 @@ from ._errors import CompileError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
 from ._graph import Graph
 
-__all__ = ["function", "LocalFunction", "attach_functions"]
+__all__ = ["function", "LocalFunction", "attach_functions", "compile_bodies", "needed_opsets"]
 
 
 class LocalFunction:
@@ -162,18 +162,27 @@ def _attribute_spec(function_name: str, param: inspect.Parameter) -> tuple[int, 
 def _attribute_value(name: str, kind: int) -> Expr:
     """What the traced body sees for attribute ``name``: a Constant node of the attribute's value (written with
     ``ref_attr_name``), usable as a tensor (``x * alpha``) and as an operator's attribute (``alpha=alpha``)."""
-    from ._operators import operator_class
-    from ._types import TensorType
 
-    field, elem_type, shape = _CONSTANT[kind]
-    base = operator_class("Constant")
-    namespace = {"__slots__": ("attribute_ref",), "__module__": "onnxalgebra", "__qualname__": base.__qualname__,
-                 "infer": lambda self, *args: (TensorType(elem_type, shape),)}  # fmt: skip
-    cls = type(base.__name__, (base,), namespace)  # ONNX cannot infer a Constant whose value is a reference
+    field = _CONSTANT[kind][0]
+    cls = _attribute_constant(kind)
     ref = AttributeRef(name, kind)
     node = cls(**{field: ref})
     node.attribute_ref = ref
     return node
+
+
+@functools.cache
+def _attribute_constant(kind: int) -> type[OnnxOperator]:
+    """The Constant class of a function attribute of ``kind``: typed by the kind (ONNX cannot infer a Constant whose
+    value is a reference)."""
+    from ._operators import operator_class
+    from ._types import TensorType
+
+    _, elem_type, shape = _CONSTANT[kind]
+    base = operator_class("Constant")
+    namespace = {"__slots__": ("attribute_ref",), "__module__": "onnxalgebra", "__qualname__": base.__qualname__,
+                 "infer": lambda self, *args: (TensorType(elem_type, shape),)}  # fmt: skip
+    return type(base.__name__, (base,), namespace)
 
 
 def _as_expr(value: Any) -> Expr:
@@ -261,22 +270,30 @@ def _compile_body(fn: LocalFunction, types: tuple, target: Any, exact: dict[str,
     return compile_model(list(outputs), list(formal), outputs_spec=names, target_opset=target, opset_floor=floor)
 
 
-def function_opsets(values: Sequence[Any], target: Any) -> dict[str, int]:
-    """The opsets the bodies of the local functions ``values`` call need at least (empty without calls)."""
+def compile_bodies(values: Sequence[Any], target: Any) -> list[tuple[LocalFunction, tuple, ModelProto]]:
+    """``(function, input types, body compiled at its smallest opsets)`` for each local function ``values`` call
+    (empty without calls): their opsets are the least the model can import."""
+    return [(fn, types, _compile_body(fn, types, target, None)) for fn, types in _distinct(_calls(values))]
+
+
+def needed_opsets(bodies: Sequence[tuple[LocalFunction, tuple, ModelProto]]) -> dict[str, int]:
+    """The opsets of the standard domains the ``bodies`` need at least."""
     needed: dict[str, int] = {}
-    for fn, types in _distinct(_calls(values)):
-        body = _compile_body(fn, types, target, None)
+    for _, _, body in bodies:
         for opset in body.opset_import:
             if opset.domain in _STANDARD:
                 needed[opset.domain] = max(needed.get(opset.domain, opset.version), opset.version)
     return needed
 
 
-def _function_proto(fn: LocalFunction, types: tuple, opsets: dict[str, int]) -> tuple[FunctionProto, list[FunctionProto]]:
+def _function_proto(
+    fn: LocalFunction, types: tuple, body: ModelProto, opsets: dict[str, int]
+) -> tuple[FunctionProto, list[FunctionProto]]:
     """The ``FunctionProto`` of ``fn`` traced for ``types`` at the model's ``opsets`` (and those of the functions its
-    body calls)."""
+    body calls): ``body`` as it is when compiled at those opsets already, else compiled again at exactly them."""
     formal, _ = fn.body(types)
-    body = _compile_body(fn, types, None, opsets)
+    if any(o.domain in _STANDARD and o.version != opsets.get(o.domain) for o in body.opset_import):
+        body = _compile_body(fn, types, None, opsets)
     nodes = [helper.make_node("Constant", [], [t.name], value=t) for t in body.graph.initializer]
     nodes.extend(body.graph.node)
     required = [n for n, (_, default) in fn.attributes.items() if default is _REQUIRED]
@@ -305,17 +322,18 @@ def _same_opsets(proto: FunctionProto, model: ModelProto) -> None:
             )
 
 
-def attach_functions(model: ModelProto, values: Sequence[Any], opsets: dict[str, int], inline: bool = False) -> ModelProto:
-    """Put the ``FunctionProto`` of every local function ``values`` call beside ``model``'s graph (or expand them
-    all with ``inline``). One per function: a function whose calls trace to different bodies (other input types
-    changing what the Python code builds) is an error naming it."""
-    calls = _calls(values)
-    if not calls:
+def attach_functions(
+    model: ModelProto, bodies: Sequence[tuple[LocalFunction, tuple, ModelProto]], opsets: dict[str, int], inline: bool = False
+) -> ModelProto:
+    """Put the ``FunctionProto`` of every local function (``bodies``: :func:`compile_bodies`) beside ``model``'s
+    graph (or expand them all with ``inline``). One per function: a function whose calls trace to different bodies
+    (other input types changing what the Python code builds) is an error naming it."""
+    if not bodies:
         return model
     protos: dict[tuple[str, str], bytes] = {}
     ordered: list[FunctionProto] = []
-    for fn, types in _distinct(calls):
-        proto, nested = _function_proto(fn, types, opsets)
+    for fn, types, body in bodies:
+        proto, nested = _function_proto(fn, types, body, opsets)
         for item in [*nested, proto]:
             key = (item.domain, item.name)
             raw = item.SerializeToString(deterministic=True)

@@ -195,7 +195,7 @@ def _exports() -> tuple[list[tuple[str, str]], list[str]]:
 def render_stub() -> str:
     """The text of ``onnxalgebra/__init__.pyi`` for the installed onnx: every public name re-exported, and each
     operator class (newest and pinned versions) with its typed constructor."""
-    from ._operators import operator_class, operator_class_names
+    from ._operators import operator_class
     from ._schemas import operator_table
 
     lines = [_HEADER.format(onnx=onnx.__version__)]
@@ -211,10 +211,11 @@ def render_stub() -> str:
         *defined,
         "",
     ]
-    standard = {op for op, (key, _) in operator_table().items() if key.domain in _STANDARD_DOMAINS}
-    for name in operator_class_names():
-        if name[4:].split("_")[0] not in standard and name[4:] not in standard:
-            continue  # an operator declared at run time (custom_operator, a local function) is not onnx's
+    names = []  # onnx's own operators (not those declared at run time: custom_operator, local functions)
+    for op, (key, versions) in sorted(operator_table().items()):
+        if key.domain in _STANDARD_DOMAINS:
+            names += [f"Onnx{op}", *(f"Onnx{op}_{v}" for v in versions)]
+    for name in names:
         cls = operator_class(name)
         lines.append(f"class {name}(OnnxOperator):")
         lines.append(f"    def __init__({_render_parameters(inspect.signature(cls).parameters.values())}) -> None: ...")

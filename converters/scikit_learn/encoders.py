@@ -344,7 +344,7 @@ def equality_keys(est: Any, i: int, layout: tuple[np.ndarray, int, int], X: Expr
 
 
 def one_hot_by_equality(
-    X: Expr | Columns, est: Any, inputs: list[Expr], kept: list[int], keys: list[np.ndarray], dtype: np.dtype
+    X: Expr | Columns, inputs: list[Expr], kept: list[int], keys: list[np.ndarray], dtype: np.dtype
 ) -> Expr | None:
     """The one-hot matrix as ``X[:, feature] == key`` for every output column (one ArrayFeatureExtractor, one
     Equal, one Cast); None when the input columns do not share one numeric type."""
@@ -375,7 +375,7 @@ def convert_one_hot_encoder(est: Any, X: Expr | Columns) -> Expr:
         return OnnxCast(first[:, 0:0], to=_onnx_type(dtype)) if input_kind(first) != "string" else _empty(first, dtype)
     keys = [equality_keys(est, i, layouts[i], inputs[i]) for i in kept]
     if all(k is not None for k in keys):
-        compared = one_hot_by_equality(X, est, inputs, kept, keys, dtype)
+        compared = one_hot_by_equality(X, inputs, kept, keys, dtype)
         if compared is not None:
             return compared
     parts = []

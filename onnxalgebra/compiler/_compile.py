@@ -26,7 +26,7 @@ from .._attributes import attribute_bytes, attribute_proto
 from .._control_flow import refine_control_flow
 from .._errors import CompileError
 from .._expr import Constant, Expr, OnnxOperator, Output, Var, resolve_constants
-from .._functions import attach_functions, function_opsets
+from .._functions import attach_functions, compile_bodies, needed_opsets
 from .._graph import Graph
 from .._passes.cse import NodeTable
 from .._passes.dedup_constants import InitializerTable
@@ -444,13 +444,14 @@ def compile_model(
         inferred = root.types.get(name)
         vtype = _output_type(name, value, inferred, vtype)
         graph.output.append(value_info(name, vtype))
+    bodies = compile_bodies(values, target_opset)  # local functions' bodies, compiled apart
     floor = dict(opset_floor or {})
-    for domain, version in function_opsets(values, target_opset).items():  # local functions' bodies, compiled apart
+    for domain, version in needed_opsets(bodies).items():
         floor[domain] = max(floor.get(domain, version), version)
     opsets = choose_opsets(compiler.uses, survey.raw, target_opset, floor)
     check_target_domains(target_opset, opsets)
     model = _finish(model, opsets)
-    return attach_functions(model, values, opsets, inline=inline_functions)  # one FunctionProto each
+    return attach_functions(model, bodies, opsets, inline=inline_functions)  # one FunctionProto each
 
 
 def inference_opsets(target: Any) -> dict[str, int]:
