@@ -100,6 +100,11 @@ def test_gradient_boosting_classifier(kind, loss, init, dtype):
     ).fit(X_train, y_train)
     real_init = init in ("logistic", "pipeline")
     check(est, X_test, dtype, tolerance=REAL_INIT_FLOAT64 if real_init and dtype == np.float64 else None)
+    ops = [n.op_type for n in to_onnx(est, X_test[:1].astype(dtype)).graph.node]
+    if kind in ("multiclass", "names") and dtype == np.float32 and not real_init:
+        assert ops == ["TreeEnsembleClassifier"], ops  # label, softmax and init in the one node
+    else:  # onnxruntime's two-class TreeEnsembleClassifier is no argmax; float64 has no TreeEnsembleClassifier
+        assert "TreeEnsembleClassifier" not in ops, ops
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)

@@ -127,6 +127,7 @@ REGRESSORS = {
     "AdaBoost": lambda: AdaBoostRegressor(n_estimators=20, random_state=0),
 }
 DTYPES = [np.float32, np.float64]
+V3_NODES = ("TreeEnsembleRegressor", "TreeEnsembleClassifier")  # ai.onnx.ml v3: nodes_* lists
 
 
 @cache
@@ -284,7 +285,35 @@ def _attributes(node):
 
 def _modes(node):
     modes = _attributes(node)["nodes_modes"]
-    return set(modes) if node.op_type == "TreeEnsembleRegressor" else set(onnx.numpy_helper.to_array(modes).tolist())
+    return set(modes) if node.op_type in V3_NODES else set(onnx.numpy_helper.to_array(modes).tolist())
+
+
+def test_one_tree_of_three_classes_or_more_is_one_classifier_node_whose_ties_go_to_the_first_class():
+    """float32, one tree, three classes or more: one TreeEnsembleClassifier gives the label itself (int, str or
+    float classes), ties to the first class as numpy's argmax; two classes or float64 keep the ArgMax (onnxruntime's
+    two-class TreeEnsembleClassifier is not an argmax)."""
+    rng = np.random.default_rng(0)
+    points = rng.normal(size=(60, 3)).round(2)
+    X_test = np.concatenate([points, rng.normal(size=(100, 3)), [[np.nan, 0.2, -1.0]]])
+    for classes, n_classes in ((np.array([0, 1, 2, 3]), 4), (np.array(["b", "a", "c"]), 3), (np.array([2.0, -1.0, 7.0]), 3),
+                               (np.array([3, 9]), 2)):
+        # each point twice: the same class (a pure leaf) or two classes (a tie), either order
+        codes = rng.integers(0, n_classes, size=(len(points), 2))
+        X, y = np.concatenate([points, points]), classes[np.concatenate([codes[:, 0], codes[:, 1]])]
+        est = DecisionTreeClassifier(random_state=0).fit(X, y)
+        proba = est.predict_proba(X_test.astype(np.float32))
+        top = np.sort(proba, axis=1)
+        assert (top[:, -1] == top[:, -2]).any(), "the data must give tied leaves"
+        for dtype in DTYPES:
+            model = to_onnx(est, X_test[:1].astype(dtype))
+            ops = [n.op_type for n in model.graph.node]
+            if dtype == np.float32 and n_classes >= 3:
+                assert "TreeEnsembleClassifier" in ops and "ArgMax" not in ops, ops
+            else:
+                assert "TreeEnsembleClassifier" not in ops and "ArgMax" in ops, ops
+            label, probabilities = session(model).run(None, {"X": X_test.astype(dtype)})
+            np.testing.assert_array_equal(label, est.predict(X_test.astype(np.float32)))
+            np.testing.assert_allclose(probabilities, proba, rtol=TOLERANCE[dtype])
 
 
 def _nan_left_splits(est):
@@ -327,7 +356,7 @@ def test_both_nan_encodings_route_nan_as_sklearn_and_the_option_leaves_them_out(
         else:
             assert "Neg" not in ops(exact) and "Concat" not in ops(exact)
             entries = sum(max(1, int((t.children_left >= 0).sum())) for t in trees_module.trees_of(est))
-            copies = 1 if node.op_type == "TreeEnsembleRegressor" else len(flags) // entries  # TreeEnsemble: per target
+            copies = 1 if node.op_type in V3_NODES else len(flags) // entries  # TreeEnsemble: per target
             assert sum(flags) == copies * _nan_left_splits(est)
         (plain,) = _tree_nodes(model)
         assert "nodes_missing_value_tracks_true" not in _attributes(plain)

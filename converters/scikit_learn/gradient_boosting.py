@@ -63,7 +63,7 @@ from onnxalgebra import (
 
 from ._common import argmax_label, binary_columns, label_of
 from ._compat import gradient_boosting_columns, hist_gradient_boosting_bin_categories
-from .trees import tree_ensemble
+from .trees import labels_in_tree_node, tree_ensemble, tree_ensemble_classifier
 
 _EPS = float(np.finfo(np.float64).eps)  # scikit-learn clips the initial estimator's probabilities to [eps, 1 - eps]
 
@@ -118,28 +118,37 @@ def _is_classifier(est: Any) -> bool:
     return is_classifier(est)
 
 
+def _stages(est: Any) -> tuple[list[Any], np.ndarray, np.ndarray, np.ndarray | None]:
+    """GradientBoosting's trees (stage after stage: tree (i, k) is number i * K + k), each node's value times the
+    learning rate, each node's column ``k``, and the raw value the constant ``init`` gives (None for an estimator)."""
+    stages = est.estimators_  # [n_stages, K] decision trees
+    n_stages, n_columns = stages.shape
+    trees = [e.tree_ for e in stages.ravel()]
+    values = np.concatenate([t.value[:, 0, 0] for t in trees]) * est.learning_rate  # predict_stages: scale * value
+    targets = np.repeat(np.tile(np.arange(n_columns), n_stages), [t.node_count for t in trees])
+    init = est.init_
+    if not _is_constant(init):
+        return trees, values, targets, None
+    if isinstance(init, str):  # 'zero'
+        return trees, values, targets, np.zeros(n_columns)
+    probe = np.zeros((1, est.n_features_in_), dtype=np.float32)
+    base = _link_constant(est, init.predict_proba(probe) if _is_classifier(est) else init.predict(probe))
+    return trees, values, targets, base
+
+
 def gradient_boosting_raw(est: Any, X: Expr, softmax: bool = False) -> Expr:
     """GradientBoosting's raw predictions (``decision_function``; ``predict`` for a regressor), [N, K]; ``softmax``:
     their softmax (the probabilities of several classes)."""
     if X.dtype not in (np.float32, np.float64):
         X = X.astype(np.float32)
     # scikit-learn refuses NaN here ("does not accept missing values"): no NaN routing, every split x <= s.
-    stages = est.estimators_  # [n_stages, K] decision trees
-    n_stages, n_columns = stages.shape
-    trees = [e.tree_ for e in stages.ravel()]  # stage after stage: tree (i, k) is number i * K + k
-    values = np.concatenate([t.value[:, 0, 0] for t in trees]) * est.learning_rate  # predict_stages: scale * value
-    targets = np.repeat(np.tile(np.arange(n_columns), n_stages), [t.node_count for t in trees])
-    init = est.init_
-    if _is_constant(init):
-        if isinstance(init, str):  # 'zero'
-            base = np.zeros(n_columns)
-        else:
-            probe = np.zeros((1, est.n_features_in_), dtype=np.float32)
-            base = _link_constant(est, init.predict_proba(probe) if _is_classifier(est) else init.predict(probe))
+    trees, values, targets, base = _stages(est)
+    n_columns = est.estimators_.shape[1]
+    if base is not None:
         return tree_ensemble(
             X, trees, values, targets=targets, n_targets=n_columns, base_values=base, missing_values=False, softmax=softmax
         )
-    outputs = convert_estimator(init, X)
+    outputs = convert_estimator(est.init_, X)
     start = _link_expression(est, outputs[1] if _is_classifier(est) else outputs[0])
     raw = tree_ensemble(X, trees, values, targets=targets, n_targets=n_columns, missing_values=False) + start
     return OnnxSoftmax(raw, axis=1) if softmax else raw
@@ -151,6 +160,10 @@ def convert_gradient_boosting_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]
         raw = gradient_boosting_raw(est, X)
         label = label_of(est, (raw.reshape(-1) >= 0).astype(np.int64))
         return label, binary_columns(_expit(raw * 2.0 if est.loss == "exponential" else raw))
+    if labels_in_tree_node(X, len(est.classes_)) and _is_constant(est.init_):  # one TreeEnsembleClassifier node
+        trees, values, targets, base = _stages(est)
+        return tree_ensemble_classifier(est, X, trees, values, targets=targets, base_values=base, missing_values=False,
+                                        softmax=True)
     proba = gradient_boosting_raw(est, X, softmax=True)
     return argmax_label(est, proba), proba  # softmax keeps the order of the raw values
 
