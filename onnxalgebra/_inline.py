@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -207,7 +207,9 @@ def _clean(name: str) -> str:
     return "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "v"
 
 
-def inline(model: Any, *inputs: Any, target_opset: int | None = None, **named_inputs: Any) -> Expr | tuple[Expr, ...]:
+def inline(
+    model: Any, *inputs: Any, target_opset: int | None = None, outputs: str | Sequence[str] | None = None, **named_inputs: Any
+) -> Expr | tuple[Expr, ...]:
     """The outputs of ``model`` computed from ``inputs``, as expressions (one for a single output, else a tuple).
 
     ``inputs`` feed the model's graph inputs in order, ``named_inputs`` by name;
@@ -215,6 +217,11 @@ def inline(model: Any, *inputs: Any, target_opset: int | None = None, **named_in
     numpy constant. A graph input that has an initializer keeps it unless it is
     given. ``target_opset`` first converts the model to that opset of ai.onnx
     (onnx's version converter; a clear error names what cannot be converted).
+    ``outputs`` names the values of the model's graph to return instead of its
+    graph outputs: any node's output (an intermediate result, such as the
+    tensor a ``ZipMap`` turns into a sequence of maps), a graph input or an
+    initializer; one name gives one expression, a list a tuple. (A graph input
+    named ``outputs`` or ``target_opset`` is given by position.)
 
     >>> import numpy as np
     >>> from onnx import TensorProto, helper
@@ -229,6 +236,8 @@ def inline(model: Any, *inputs: Any, target_opset: int | None = None, **named_in
     'tensor(float)[batch, 3]'
     >>> to_onnx(out * 2, {"X": np.zeros((1, 3), np.float32)}).graph.node[1].op_type
     'Relu'
+    >>> str(inline(relu, X, outputs="x").type)  # a named value of the graph: here its input, X itself
+    'tensor(float)[batch, 3]'
     """
     proto = _load(model)
     if target_opset is not None:
@@ -256,14 +265,26 @@ def inline(model: Any, *inputs: Any, target_opset: int | None = None, **named_in
     opsets = {o.domain: o.version for o in proto.opset_import}
     reader = _Reader(opsets, prefix="inlined", functions=functions)
     reader.nodes(graph, scope)
-    outputs = []
-    for value in graph.output:
-        result = scope.get(value.name)
+    names = [v.name for v in graph.output] if outputs is None else [outputs] if isinstance(outputs, str) else list(outputs)
+    if outputs is not None:
+        unknown = [n for n in names if not isinstance(n, str) or n not in scope]
+        if unknown or not names:
+            known = [*formal, *(o for n in graph.node for o in n.output if o)]
+            shown = ", ".join(repr(k) for k in known[:20]) + (f" ... ({len(known)} in all)" if len(known) > 20 else "")
+            raise OnnxTypeError(
+                f"inline: outputs={outputs!r}: {unknown or 'no name'} is no value of the model's graph; "
+                f"name node outputs, graph inputs or initializers: {shown}."
+            )
+    results = []
+    for name in names:
+        result = scope.get(name)
         if result is None:
-            raise CompileError(f"inline: the model's output {value.name!r} is computed by no node.")
+            raise CompileError(f"inline: the model's output {name!r} is computed by no node.")
         if isinstance(result, np.ndarray):
             from ._expr import Constant
 
             result = Constant(result)
-        outputs.append(result)
-    return outputs[0] if len(outputs) == 1 else tuple(outputs)
+        results.append(result)
+    if isinstance(outputs, str) or (outputs is None and len(results) == 1):
+        return results[0]
+    return tuple(results)

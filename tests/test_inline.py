@@ -211,3 +211,47 @@ def _ref_node(op, inputs, outputs, attribute, reference, kind):
     attr = node.attribute.add()
     attr.name, attr.ref_attr_name, attr.type = attribute, reference, kind
     return node
+
+
+def _stump_classifier():
+    """An ai.onnx.ml-only classifier as boosting libraries export it (CatBoost: opset_import holds ai.onnx.ml alone):
+    one stump per class on x[:, 0] < 0.5, softmax, the probabilities turned into a sequence of maps by a ZipMap."""
+    tree = helper.make_node(
+        "TreeEnsembleClassifier", ["x"], ["label", "probability_tensor"], domain="ai.onnx.ml",
+        nodes_treeids=[0, 0, 0], nodes_nodeids=[0, 1, 2], nodes_featureids=[0, 0, 0], nodes_values=[0.5, 0.0, 0.0],
+        nodes_modes=["BRANCH_LT", "LEAF", "LEAF"], nodes_truenodeids=[1, 0, 0], nodes_falsenodeids=[2, 0, 0],
+        class_treeids=[0, 0, 0, 0], class_nodeids=[1, 1, 2, 2], class_ids=[0, 1, 0, 1], class_weights=[2.0, -1.0, -0.5, 1.5],
+        classlabels_int64s=[10, 20], post_transform="SOFTMAX",
+    )  # fmt: skip
+    zipmap = helper.make_node("ZipMap", ["probability_tensor"], ["probabilities"], domain="ai.onnx.ml",
+                              classlabels_int64s=[10, 20])  # fmt: skip
+    a_map = helper.make_map_type_proto(TensorProto.INT64, helper.make_tensor_type_proto(TensorProto.FLOAT, []))
+    maps = helper.make_value_info("probabilities", helper.make_sequence_type_proto(a_map))
+    graph = helper.make_graph([tree, zipmap], "g", [_tensor("x", ["N", 2])], [_tensor("label", ["N"], TensorProto.INT64), maps])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("ai.onnx.ml", 2)])
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model
+
+
+def test_outputs_picks_a_value_before_the_zipmap():
+    # the tensor a ZipMap turns into maps, taken by name and composed with ai.onnx operators (the model imports
+    # ai.onnx.ml only); against onnxruntime running the original model (its maps read back as a matrix) and numpy
+    model = _stump_classifier()
+    data = np.array([[0.0, 1.0], [1.0, 0.0], [0.49, 3.0], [np.nan, 0.0]], np.float32)
+    label, maps = _session(model).run(None, {"x": data})
+    expected = np.array([[m[10], m[20]] for m in maps], np.float32)
+    x = Var("x", np.float32, ["batch", 2])
+    proba = inline(model, x, outputs="probability_tensor")
+    assert str(proba.type) == "tensor(float)[batch, 2]"
+    both = inline(model, x, outputs=["label", "probability_tensor"])
+    assert isinstance(both, tuple) and len(both) == 2
+    ours = to_onnx([both[0], both[1] * 2.0], [x], outputs=["label", "twice"])
+    assert [n.op_type for n in ours.graph.node if n.domain == "ai.onnx.ml"] == ["TreeEnsembleClassifier"]  # no ZipMap
+    got_label, twice = _session(ours).run(None, {"x": data})
+    np.testing.assert_array_equal(got_label, label)
+    np.testing.assert_allclose(twice, 2 * expected, rtol=1e-6)
+    scores = np.where(data[:, :1] < 0.5, [[2.0, -1.0]], [[-0.5, 1.5]])  # NaN is not < 0.5: the false branch
+    np.testing.assert_allclose(twice / 2, np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True), rtol=1e-6)
+    with pytest.raises(OnnxTypeError, match=r"outputs='proba': \['proba'\] is no value of the model's graph.*'probability_t"):
+        inline(model, x, outputs="proba")
