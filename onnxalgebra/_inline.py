@@ -10,6 +10,13 @@ models are inlined. Symbolic dimensions flow from the caller's inputs through
 ONNX's inference. ``target_opset=`` converts the model first with onnx's
 version converter, for an outer graph built at another opset.
 
+Nodes of ``ai.onnx.ml`` (tree ensembles, label encoders... which onnx's
+version converter does not convert) are built with the version the model's
+opset put in force but not pinned: the compiler may take any version that
+computes the same for them (``TreeEnsembleClassifier`` 1 and 3 for a node
+that sets no ``*_as_tensor`` attribute), so an exported tree model fits in a
+graph whose other converters need a newer ``ai.onnx.ml`` opset.
+
 The model's local functions become local functions of ours
 (:func:`onnxalgebra.function`): each call stays a call, and the compiled model
 keeps one ``FunctionProto`` per function.
@@ -156,6 +163,8 @@ class _Reader:
             if isinstance(exc, CompileError):
                 raise
             raise CompileError(f"inline: {where}: {exc}") from exc
+        if key == "ai.onnx.ml":  # no version converter for this domain: the compiler may take an equivalent version
+            op.pinned = False
         for i, name in enumerate(node.output):
             if name:
                 scope[name] = op[i] if len(node.output) > 1 else op

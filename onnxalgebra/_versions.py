@@ -54,6 +54,13 @@ NEUTRAL_ATTRIBUTES: dict[tuple[str, str, int], frozenset[str]] = {
     ("", "Reshape", 14): frozenset({"allowzero"}),  # 0 (the default): a 0 copies the dimension, as before
     ("", "Shape", 15): frozenset({"start", "end"}),  # the whole shape by default, as before
     ("", "Split", 18): frozenset({"num_outputs"}),  # a node with a 'split' input splits as before
+    # ai.onnx.ml: the tensor forms of the float-list attributes (double precision), unused when the lists are set
+    ("ai.onnx.ml", "TreeEnsembleClassifier", 3): frozenset(
+        {"base_values_as_tensor", "class_weights_as_tensor", "nodes_hitrates_as_tensor", "nodes_values_as_tensor"}
+    ),
+    ("ai.onnx.ml", "TreeEnsembleRegressor", 3): frozenset(
+        {"base_values_as_tensor", "nodes_hitrates_as_tensor", "nodes_values_as_tensor", "target_weights_as_tensor"}
+    ),
 }
 
 

@@ -11,7 +11,7 @@ import pytest
 from onnx import AttributeProto, TensorProto, helper, numpy_helper
 from sklearn.preprocessing import StandardScaler
 
-from onnxalgebra import CompileError, OnnxSubEstimator, OnnxTypeError, Var, inline, to_onnx
+from onnxalgebra import CompileError, OnnxLabelEncoder, OnnxSubEstimator, OnnxTypeError, Var, inline, to_onnx
 from onnxalgebra._types import type_from_proto
 
 DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
@@ -255,3 +255,27 @@ def test_outputs_picks_a_value_before_the_zipmap():
     np.testing.assert_allclose(twice / 2, np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True), rtol=1e-6)
     with pytest.raises(OnnxTypeError, match=r"outputs='proba': \['proba'\] is no value of the model's graph.*'probability_t"):
         inline(model, x, outputs="proba")
+
+
+def test_ai_onnx_ml_nodes_fit_a_newer_ml_opset():
+    # the model imports ai.onnx.ml 2 (TreeEnsembleClassifier 1, in force at ml opsets 1-2); a LabelEncoder with a
+    # tensor attribute needs ml opset 4: the inlined node is not pinned, the compiler writes TreeEnsembleClassifier 3
+    # (the same for a node without the *_as_tensor attributes) and imports ml opset 4; against onnxruntime running
+    # the original model, its labels mapped with Python (onnxruntime's label here is the class index, 0 or 1)
+    model = _stump_classifier()
+    x = Var("x", np.float32, ["batch", 2])
+    label, _ = inline(model, x, outputs=["label", "probability_tensor"])
+    names = OnnxLabelEncoder(
+        label, keys_tensor=numpy_helper.from_array(np.array([0, 1], np.int64)),
+        values_tensor=numpy_helper.from_array(np.array(["first", "second"], dtype=object)),
+        default_tensor=numpy_helper.from_array(np.array(["?"], dtype=object)), op_version=4,
+    )  # fmt: skip
+    ours = to_onnx(names, [x], outputs=["name"])
+    assert {o.domain: o.version for o in ours.opset_import}["ai.onnx.ml"] == 4
+    data = np.array([[0.0, 1.0], [1.0, 0.0], [np.nan, 0.0]], np.float32)
+    (expected,) = _session(model).run(["label"], {"x": data})
+    (got,) = _session(ours).run(None, {"x": data})
+    np.testing.assert_array_equal(got, [{0: "first", 1: "second"}.get(int(v), "?") for v in expected])
+    assert set(got) == {"first", "second"}
+    alone = to_onnx(label, [x], outputs=["label"])  # without the encoder: the oldest ml opset that runs it
+    assert {o.domain: o.version for o in alone.opset_import}["ai.onnx.ml"] <= 2

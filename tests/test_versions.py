@@ -142,3 +142,20 @@ def test_python_scalars_are_weak_with_numpy_1_too(dtype, scalar):
     got = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"X": x})[0]
     assert got.dtype == expected.dtype
     np.testing.assert_allclose(got, expected)
+
+
+@pytest.mark.parametrize(
+    ("op", "built", "inputs", "outputs", "attributes", "expected"),
+    [
+        # 3 only added the tensor (double) forms of the float-list attributes: a node setting none is the same at 1 and 3
+        # (5 deprecates the operator with 3's schema: the opset choice skips deprecated versions)
+        ("TreeEnsembleClassifier", 1, [F], [I64, F], {"nodes_values": [0.5]}, (1, 5)),
+        ("TreeEnsembleClassifier", 3, [F], [I64, F], {"nodes_values_as_tensor": None}, (3, 5)),
+        ("TreeEnsembleRegressor", 1, [D], [F], {"target_weights": [1.0]}, (1, 5)),
+        ("TreeEnsembleRegressor", 3, [F], [F], {"target_weights_as_tensor": None}, (3, 5)),
+        # LabelEncoder 4 added the tensor attributes too, and types (onnxruntime's kernels of 2 take fewer pairs)
+        ("LabelEncoder", 4, [I64], ["tensor(string)"], {"keys_int64s": [1]}, (4, 4)),
+    ],
+)
+def test_ai_onnx_ml_equivalent_versions(op, built, inputs, outputs, attributes, expected):
+    assert equivalent_versions("ai.onnx.ml", op, built, inputs, outputs, attributes) == expected
