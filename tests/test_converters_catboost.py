@@ -109,6 +109,28 @@ def test_classifier_labels(sets, labels, dtype):
     assert json.loads(est.get_metadata()["class_params"]) == before  # the estimator is left as it was
 
 
+def _post_transform(model):
+    node = next(n for n in model.graph.node if n.op_type == "TreeEnsembleClassifier")
+    return next(a.s for a in node.attribute if a.name == "post_transform").decode()
+
+
+def test_catboosts_own_transform_kept_when_it_is_predict_proba(sets):
+    """Binary and multiclass models without scale or bias: CatBoost's sigmoid/softmax and an ArgMax, no other work
+    (the probabilities checked above); a bias, a threshold or one-vs-all: raw scores and the algebra's link."""
+    X_train, X_test, y = sets
+    binary = small(cb.CatBoostClassifier).fit(X_train, y["binary"])
+    multi = small(cb.CatBoostClassifier).fit(X_train, y["multiclass"])
+    for est, transform in ((binary, "LOGISTIC"), (multi, "SOFTMAX")):
+        model = to_onnx(est, X_test[:1].astype(np.float32))
+        assert _post_transform(model) == transform
+        assert sorted(n.op_type for n in model.graph.node) == ["ArgMax", "TreeEnsembleClassifier"]
+    biased = small(cb.CatBoostClassifier, boost_from_average=True).fit(X_train, y["binary"])
+    assert biased.get_scale_and_bias()[1] != 0
+    assert _post_transform(to_onnx(biased, X_test[:1].astype(np.float32))) == "NONE"
+    binary.set_probability_threshold(0.3)
+    assert _post_transform(to_onnx(binary, X_test[:1].astype(np.float32))) == "NONE"
+
+
 def test_zipmap_option(sets):
     """options={'zipmap': True}: the probabilities as maps class -> probability, as CatBoost's own export gives."""
     X_train, X_test, y = sets

@@ -1,12 +1,17 @@
 """CatBoost models through CatBoost's own ONNX export, inlined with :func:`onnxalgebra.inline`.
 
 CatBoost writes its (symmetric) trees as one ``ai.onnx.ml`` tree-ensemble node
-(``model.save_model(path, format="onnx")``): the converter exports the fitted
-model to a temporary file, sets that node's ``post_transform`` to ``NONE`` and
-inlines it on ``X`` cast to float32 (CatBoost reads features as float32, so the
-graph takes CatBoost's paths exactly, NaN included: ``nan_mode`` Min and Max
-are written into the nodes). What CatBoost applies after the trees is done
-with the algebra, in the input's float type:
+(``model.save_model(path, format="onnx")``) followed, for classifiers, by a
+``ZipMap``: the converter exports the fitted model to a temporary file and
+inlines that node on ``X`` cast to float32 (CatBoost reads features as float32,
+so the graph takes CatBoost's paths exactly, NaN included: ``nan_mode`` Min
+and Max are written into the nodes), taking the probability tensor before the
+``ZipMap``. A ``Logloss``, ``CrossEntropy`` or ``MultiClass`` classifier with
+no scale or bias and the default probability threshold keeps CatBoost's own
+sigmoid or softmax (the label is the class of the largest probability: one
+node and an ArgMax). Otherwise the node's ``post_transform`` is set to
+``NONE`` and what CatBoost applies after the trees is done with the algebra,
+in the input's float type:
 
 - the model's scale and bias (``get_scale_and_bias``: CatBoost's export refuses
   a scale other than 1 and mis-applies a classifier's bias, which
@@ -15,12 +20,13 @@ with the algebra, in the input's float type:
 - classifiers: ``Logloss``/``CrossEntropy``: ``p = sigmoid(raw)``,
   probabilities ``[1 - p, p]``, label ``classes_[p > probability threshold]``;
   ``MultiClass``: softmax; ``MultiClassOneVsAll``: a sigmoid per class (the
-  export writes a softmax); label of the largest. The label comes from
-  ``classes_`` (int64, strings, float64 or bool, as ``predict``): CatBoost's
-  export refuses float and bool labels, so such a model is exported with its
-  class indices as labels (on a copy);
+  export writes a softmax); label of the largest;
 - regressors: ``Poisson`` and ``Tweedie``: ``exp(raw)`` (``predict``'s
   ``Exponent``), the other losses ``raw``; rankers: ``raw``. [N, 1].
+
+Labels come from ``classes_`` (int64, strings, float64 or bool, as
+``predict``): CatBoost's export refuses float and bool labels, so such a model
+is exported with its class indices as labels (on a copy).
 
 Early stopping needs nothing: with ``use_best_model`` CatBoost shrinks the
 model to its best iteration, and the export holds the trees ``predict`` uses.
@@ -29,8 +35,9 @@ categorical, text and embedding features, non-symmetric trees
 (``grow_policy`` Depthwise or Lossguide), several outputs (``MultiRMSE``,
 ``RMSEWithUncertainty``...).
 
-A float64 graph computes the trees in float32 (as CatBoost) and the rest in
-float64: within float32 rounding of the leaf values (about 1e-7 relative).
+A float64 graph computes the trees in float32 (as CatBoost's export writes its
+leaf values) and casts their result: within 2e-6 relative of CatBoost's
+``predict_proba`` (which sums float64 leaves).
 """
 
 from __future__ import annotations
@@ -121,44 +128,66 @@ def _export(est: Any, model: Any) -> onnx.ModelProto:
         return onnx.load(path)
 
 
-def catboost_scores(est: Any, X: Expr | Columns) -> Expr:
+class _Export:
+    """CatBoost's ONNX export of a model, ready to inline: its tree-ensemble node, the number of its columns (classes,
+    or one target), and the scale and bias left out of it."""
+
+    def __init__(self, est: Any):
+        model, self.scale, self.bias = _exportable(est)
+        self.proto = _export(est, model)
+        trees = [n for n in self.proto.graph.node if n.op_type in _TREES]
+        if len(trees) != 1:
+            raise ConversionError(
+                f"{type(est).__name__}: CatBoost's ONNX export holds {[n.op_type for n in self.proto.graph.node]}; "
+                "expected one tree-ensemble node (a CatBoost version this converter does not know)."
+            )
+        self.node = trees[0]
+        self.attributes = {a.name: a for a in self.node.attribute}
+        if self.node.op_type == "TreeEnsembleClassifier":
+            labels = self.attributes.get("classlabels_int64s") or self.attributes.get("classlabels_strings")
+            self.n_columns = len(labels.ints or labels.strings) if labels is not None else 0
+        else:
+            self.n_columns = int(self.attributes["n_targets"].i) if "n_targets" in self.attributes else 1
+        if self.n_columns < 1 or (self.node.op_type != "TreeEnsembleClassifier" and self.n_columns != 1):
+            raise ConversionError(
+                f"{type(est).__name__}(loss_function={loss_name(est)!r}): CatBoost's ONNX export writes n_targets="
+                f"{self.n_columns}; the converter takes models of one output (fit one model per target)."
+            )
+
+    @property
+    def identity(self) -> bool:
+        """No scale or bias to apply: CatBoost's own post_transform gives what predict_proba gives."""
+        return self.scale == 1 and not np.any(self.bias != 0)
+
+    def inline(self, X: Expr, outputs: list[str], raw: bool) -> tuple[Expr, ...]:
+        """The node's ``outputs`` computed from X as float32; ``raw``: with post_transform NONE."""
+        if raw and "post_transform" in self.attributes:
+            self.attributes["post_transform"].s = b"NONE"
+        result = inline(self.proto, X if X.dtype == np.float32 else X.astype(np.float32), outputs=outputs)
+        return tuple(result)
+
+
+def _float_type(X: Expr) -> Any:
+    return np.float64 if X.dtype == np.float64 else np.float32
+
+
+def catboost_scores(est: Any, X: Expr | Columns, export: _Export | None = None) -> Expr:
     """The sum of the model's trees times its scale plus its bias (``predict(prediction_type='RawFormulaVal')``),
     [N, K], in X's float type (float32 for other types): CatBoost's own ONNX export inlined on ``X`` as float32."""
     X = _matrix(est, X)
-    model, scale, bias = _exportable(est)
-    proto = _export(est, model)
-    trees = [n for n in proto.graph.node if n.op_type in _TREES]
-    if len(trees) != 1:
-        raise ConversionError(
-            f"{type(est).__name__}: CatBoost's ONNX export holds {[n.op_type for n in proto.graph.node]}; expected one "
-            "tree-ensemble node (a CatBoost version this converter does not know)."
-        )
-    node = trees[0]
-    attributes = {a.name: a for a in node.attribute}
-    if node.op_type == "TreeEnsembleClassifier":
-        labels = attributes.get("classlabels_int64s") or attributes.get("classlabels_strings")
-        n_columns = len(labels.ints or labels.strings) if labels is not None else 0
-        output = node.output[1]  # the probability tensor, before CatBoost's ZipMap
-    else:
-        n_columns = int(attributes["n_targets"].i) if "n_targets" in attributes else 1
-        output = node.output[0]
-    if n_columns < 1 or (node.op_type != "TreeEnsembleClassifier" and n_columns != 1):
-        raise ConversionError(
-            f"{type(est).__name__}(loss_function={loss_name(est)!r}): CatBoost's ONNX export writes n_targets="
-            f"{n_columns}; the converter takes models of one output (fit one model per target)."
-        )
-    if "post_transform" in attributes:
-        attributes["post_transform"].s = b"NONE"  # the raw sums: the links are applied below
-    dtype = np.float64 if X.dtype == np.float64 else np.float32
-    raw = inline(proto, X if X.dtype == np.float32 else X.astype(np.float32), outputs=output)
+    export = _Export(est) if export is None else export
+    node = export.node
+    output = node.output[1] if node.op_type == "TreeEnsembleClassifier" else node.output[0]  # before the ZipMap
+    (raw,) = export.inline(X, [output], raw=True)
+    dtype = _float_type(X)
     if dtype == np.float64:
         raw = raw.astype(np.float64)
-    if n_columns == 2 and loss_name(est) in _BINARY:  # the export writes [-raw, raw]
+    if export.n_columns == 2 and loss_name(est) in _BINARY:  # the export writes [-raw, raw]
         raw = raw[:, 1:2]
-    if scale != 1:
-        raw = raw * np.asarray(scale, dtype=dtype)
-    if np.any(bias != 0):
-        raw = raw + bias.astype(dtype).reshape(1, -1)
+    if export.scale != 1:
+        raw = raw * np.asarray(export.scale, dtype=dtype)
+    if np.any(export.bias != 0):
+        raw = raw + export.bias.astype(dtype).reshape(1, -1)
     return raw
 
 
@@ -176,10 +205,17 @@ def convert_catboost_classifier(est: Any, X: Expr | Columns) -> tuple[Expr, Expr
             f"CatBoostClassifier(loss_function={loss!r}): expected one of {', '.join(_BINARY + _MULTICLASS)} (the "
             "losses whose predict_proba the converter knows); multi-label losses give several labels per row."
         )
-    raw = catboost_scores(est, X)
+    X = _matrix(est, X)
+    export = _Export(est)
+    threshold = float(est.get_probability_threshold()) if loss in _BINARY else 0.5
+    if export.identity and loss != "MultiClassOneVsAll" and threshold == 0.5:
+        # CatBoost's own sigmoid or softmax (onnxruntime's label output is the class index, not the label, for two
+        # classes other than 0 and 1: the label is the class of the largest probability, ties to the first)
+        (proba,) = export.inline(X, [export.node.output[1]], raw=False)
+        return argmax_label(est, proba), proba.astype(np.float64) if X.dtype == np.float64 else proba
+    raw = catboost_scores(est, X, export)
     if loss in _BINARY:
         p = _sigmoid(raw)
-        threshold = float(est.get_probability_threshold()) if hasattr(est, "get_probability_threshold") else 0.5
         if threshold == 0.5:  # p > 0.5 exactly when the raw score is positive (no rounding of p near 0.5)
             index = (raw.reshape(-1) > 0).astype(np.int64)
         else:
