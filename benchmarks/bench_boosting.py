@@ -19,6 +19,11 @@ The script also checks that both converted models agree with the library on
 the 1,000 rows (maximum absolute difference of the probabilities) before
 timing them. Run: ``python benchmarks/bench_boosting.py`` (``--trees 500``
 for a quick run; ``--skip-onnxmltools`` without it).
+
+CatBoost (``--catboost also``, the default, ``only`` or ``no``): a classifier
+of ``--trees`` symmetric trees of depth 6; our conversion (CatBoost's own ONNX
+export, inlined) next to the export alone run in onnxruntime as CatBoost writes
+it (label and ZipMap maps), and CatBoost's ``predict_proba``.
 """
 
 from __future__ import annotations
@@ -63,6 +68,8 @@ def _ensure_registered() -> None:
     for library in ("lightgbm", "xgboost"):
         if library not in installed:
             __import__(f"onnxalgebra_converters.{library}", fromlist=["register"]).register()
+    if "catboost" not in installed:
+        __import__("onnxalgebra_converters.catboost", fromlist=["register"]).register()
 
 
 def _fit(library: str, trees: int, X: np.ndarray, y: np.ndarray) -> Any:
@@ -183,6 +190,62 @@ def report(r: dict[str, Any]) -> None:
         print(line)
 
 
+def bench_catboost(args: argparse.Namespace) -> dict[str, Any]:
+    """CatBoost (``--trees`` symmetric trees of depth 6: 64 leaves each): our conversion (CatBoost's own ONNX export,
+    inlined) next to the export alone (``save_model(format='onnx')``, run as it is in onnxruntime: label and
+    ZipMap maps) and CatBoost's ``predict_proba``."""
+    import os
+    import tempfile
+
+    import catboost
+
+    X_train, y_train, X_test = _data(args.rows, args.features)
+    est = catboost.CatBoostClassifier(iterations=args.trees, depth=6, learning_rate=0.05, verbose=0,
+                                      allow_writing_files=False, thread_count=2)  # fmt: skip
+    start = time.perf_counter()
+    est.fit(X_train, y_train)
+    result: dict[str, Any] = {"library": "catboost", "trees": args.trees, "leaves": args.trees * 64}
+    result["fit_s"] = time.perf_counter() - start
+    result["ours_convert_s"], ours = _best(lambda: to_onnx(est, X_test[:1]), args.conversions)
+    ours_bytes = ours.SerializeToString()
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.onnx")
+        result["export_s"], _ = _best(lambda: est.save_model(path, format="onnx"), args.conversions)
+        with open(path, "rb") as f:
+            theirs_bytes = f.read()
+    result.update(ours_mb=len(ours_bytes) / 1e6, export_mb=len(theirs_bytes) / 1e6)
+    result["ours_load_s"], ours_session = _best(lambda: _session(ours_bytes), 3)
+    result["export_load_s"], export_session = _best(lambda: _session(theirs_bytes), 3)
+    expected = est.predict_proba(X_test)
+    result["ours_max_diff"] = float(np.abs(ours_session.run(None, {"X": X_test})[1] - expected).max())
+    maps = export_session.run(None, {"features": X_test})[1]
+    result["export_max_diff"] = float(np.abs(np.array([[m[0], m[1]] for m in maps]) - expected).max())
+    for rows in (1, 1000):
+        batch = X_test[:rows]
+        candidates = {
+            "ours": lambda b=batch: ours_session.run(None, {"X": b}),
+            "export": lambda b=batch: export_session.run(None, {"features": b}),
+            "catboost": lambda b=batch: est.predict_proba(b),
+        }
+        for name, seconds in measure(candidates, args.rounds, args.budget, "min").items():
+            result[f"{name}_{rows}_us"] = seconds * 1e6
+    return result
+
+
+def report_catboost(r: dict[str, Any]) -> None:
+    print(f"\ncatboost: {r['trees']} trees, {r['leaves']} leaves (fit {r['fit_s']:.1f} s)")
+    print(f"  conversion: ours {r['ours_convert_s']:.3f} s ({r['ours_mb']:.1f} MB), CatBoost's export alone "
+          f"{r['export_s']:.3f} s ({r['export_mb']:.1f} MB)")  # fmt: skip
+    ratio = r["ours_load_s"] / r["export_load_s"]
+    print(f"  load in onnxruntime: ours {r['ours_load_s']:.3f} s, export {r['export_load_s']:.3f} s: ratio {ratio:.2f}x")
+    print(f"  max |proba - catboost.predict_proba| on 1,000 held-out rows: ours {r['ours_max_diff']:.2e}, "
+          f"export {r['export_max_diff']:.2e}")  # fmt: skip
+    for rows in (1, 1000):
+        ratio = r[f"ours_{rows}_us"] / r[f"export_{rows}_us"]
+        print(f"  latency {rows:>4} row(s): ours {r[f'ours_{rows}_us']:.1f} us, export (with its ZipMap) "
+              f"{r[f'export_{rows}_us']:.1f} us: ratio {ratio:.2f}x, catboost {r[f'catboost_{rows}_us']:.1f} us")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trees", type=int, default=5000)
@@ -193,10 +256,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--budget", type=float, default=0.2, help="seconds per timed run")
     parser.add_argument("--library", choices=["lightgbm", "xgboost", "both"], default="both")
     parser.add_argument("--skip-onnxmltools", action="store_true")
+    parser.add_argument("--catboost", choices=["also", "only", "no"], default="also", help="CatBoost after the others")
     args = parser.parse_args(argv)
     _ensure_registered()
+    if args.catboost == "only":
+        return report_catboost(bench_catboost(args))
     for library in ("lightgbm", "xgboost") if args.library == "both" else (args.library,):
         report(bench(library, args))
+    if args.catboost == "also":
+        report_catboost(bench_catboost(args))
 
 
 if __name__ == "__main__":

@@ -357,6 +357,19 @@ def test_regressor_after_a_scaler(sets, dtype):
     np.testing.assert_allclose(got[:, 0], pipe.predict(X), rtol=RTOL[dtype], atol=1e-6)
 
 
+def test_fitted_on_a_dataframe_reads_columns_by_name():
+    """A model fitted on a DataFrame directly: the columns by name, whatever their order in the sample given."""
+    train, test, _ = frame()
+    numeric = ["score", "age", "income"]
+    est = small(cb.CatBoostRegressor).fit(train[numeric], train["age"].to_numpy() * 0.1 - train["income"].fillna(5).to_numpy())
+    shuffled = ["income", "score", "age"]
+    model = to_onnx(est, train[shuffled].iloc[:5], dtype=np.float32)
+    session = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, dataframe_feeds(session, test[shuffled]))
+    expected = est.predict(test[numeric])
+    np.testing.assert_allclose(got[:, 0], expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
+
+
 def test_registration_does_not_import_catboost():
     import subprocess
     import sys

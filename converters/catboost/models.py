@@ -91,9 +91,15 @@ def _check_features(est: Any) -> None:
 
 def _matrix(est: Any, X: Expr | Columns) -> Expr:
     """X as one matrix: a DataFrame's columns (the converters take them, :func:`onnxalgebra.takes_columns`, to say
-    what CatBoost's export refuses before the columns' types are checked) side by side."""
+    what CatBoost's export refuses before the columns' types are checked) side by side, in the order of CatBoost's
+    ``feature_names_`` when the model was fitted on a DataFrame."""
     _check_features(est)
-    return X.matrix(est) if isinstance(X, Columns) else X
+    if not isinstance(X, Columns):
+        return X
+    names = [str(n) for n in (getattr(est, "feature_names_", None) or [])]
+    if names and set(names) <= set(X.names):  # fitted on a DataFrame: its columns by name, in the fitted order
+        return X.matrix(est, names=names)
+    return X.matrix(est)
 
 
 def _exportable(est: Any) -> tuple[Any, float, np.ndarray]:
