@@ -370,6 +370,21 @@ def test_fitted_on_a_dataframe_reads_columns_by_name():
     np.testing.assert_allclose(got[:, 0], expected, rtol=1e-5, atol=1e-6 * np.abs(expected).max())
 
 
+@pytest.mark.parametrize("kind", ["binary", "regression"])
+def test_model_loaded_from_a_file(sets, kind, tmp_path):
+    """A model saved and loaded with CatBoost's load_model (which reports n_features_in_ = 0) converts from a sample."""
+    X_train, X_test, y = sets
+    cls = cb.CatBoostClassifier if kind == "binary" else cb.CatBoostRegressor
+    small(cls).fit(X_train, y[kind]).save_model(str(tmp_path / "model.cbm"))
+    loaded = cls()
+    loaded.load_model(str(tmp_path / "model.cbm"))
+    assert loaded.n_features_in_ == 0
+    if kind == "binary":
+        check_classifier(loaded, X_test, np.float32)
+    else:
+        check_regressor(loaded, X_test, np.float64)
+
+
 def test_registration_does_not_import_catboost():
     import subprocess
     import sys

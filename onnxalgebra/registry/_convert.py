@@ -42,7 +42,7 @@ from .._expr import Expr, Var
 from .._numpy_ops import NumpyOperators
 from .._types import TensorType, ValueType
 from ..compiler._inputs import type_of_sample
-from ._dataframe import Columns, dataframe_columns, is_dataframe
+from ._dataframe import Columns, dataframe_columns, fitted_feature_count, is_dataframe
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -272,7 +272,7 @@ def _not_fitted_error() -> type[EstimatorNotFittedError]:
 
 
 def _check_features(estimator: Any, X: Expr) -> None:
-    expected = getattr(estimator, "n_features_in_", None)
+    expected = fitted_feature_count(estimator)
     shape = X.shape
     if expected is None or shape is None or len(shape) != 2 or not isinstance(shape[1], int):
         return
@@ -285,8 +285,8 @@ def _check_features(estimator: Any, X: Expr) -> None:
 
 def _check_rank(estimator: Any, sample: Any) -> None:
     """A 1-D numpy sample for an estimator fitted on several features: it needs rows x features."""
-    expected = getattr(estimator, "n_features_in_", None)
-    if isinstance(sample, np.ndarray) and sample.ndim == 1 and isinstance(expected, (int, np.integer)) and expected > 1:
+    expected = fitted_feature_count(estimator)
+    if isinstance(sample, np.ndarray) and sample.ndim == 1 and expected is not None and expected > 1:
         raise ConversionError(
             f"to_onnx({type(estimator).__name__}): X must be a 2-D sample (rows x {expected} features), got shape "
             f"{sample.shape}; give X[:1] rather than X[0], or x.reshape(1, -1)."
@@ -381,7 +381,7 @@ class OnnxSubEstimator(NumpyOperators):
 
     def __init__(self, estimator: Any, X: Any, options: dict[str, Any] | None = None, dtype: Any = None):
         if isinstance(X, str):
-            X = Var(X, np.dtype(dtype or np.float32), [None, getattr(estimator, "n_features_in_", None)])
+            X = Var(X, np.dtype(dtype or np.float32), [None, fitted_feature_count(estimator)])
         self.estimator = estimator
         self.outputs = list(convert_estimator(estimator, X, options))
 

@@ -111,6 +111,21 @@ def takes_columns(converter: Any) -> Any:
     return converter
 
 
+def fitted_feature_count(estimator: Any) -> int | None:
+    """``estimator.n_features_in_`` when it is a positive int, else None (unknown): absent, None before fitting, or
+    0 as CatBoost's models loaded with ``load_model`` report it (they know their features: ``feature_names_``).
+
+    >>> class Loaded:
+    ...     n_features_in_ = 0
+    >>> fitted_feature_count(Loaded()) is None
+    True
+    """
+    value = getattr(estimator, "n_features_in_", None)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    return None
+
+
 def _name_of(estimator: Any) -> str:
     return "X" if estimator is None else type(estimator).__name__
 
@@ -206,8 +221,8 @@ class Columns:
                     f"{_name_of(estimator)} was fitted on the columns {names}; {missing} are not among {self.names}."
                 )
             return names
-        expected = getattr(estimator, "n_features_in_", None)
-        if isinstance(expected, (int, np.integer)) and expected != len(self):
+        expected = fitted_feature_count(estimator)
+        if expected is not None and expected != len(self):
             raise ConversionError(
                 f"{_name_of(estimator)} was fitted on {expected} features (without column names) but gets "
                 f"the {len(self)} columns {self.names}."
@@ -288,8 +303,8 @@ def dataframe_columns(df: Any, estimator: Any = None, dtype: Any = None) -> tupl
             )
         names = fitted
     else:
-        expected = getattr(estimator, "n_features_in_", None)
-        if isinstance(expected, (int, np.integer)) and expected != len(names):
+        expected = fitted_feature_count(estimator)
+        if expected is not None and expected != len(names):
             raise ConversionError(
                 f"{_name_of(estimator)} was fitted on {expected} features (without column names) but the DataFrame "
                 f"has {len(names)} columns: {names}."
