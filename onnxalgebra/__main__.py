@@ -1,6 +1,7 @@
 """Command line.
 
-``onnxalgebra show model.onnx -o model.svg``: draw any ONNX file (``--dot`` prints DOT; ``--info`` prints
+``onnxalgebra show model.onnx -o model.svg``: draw any ONNX file (``-o model.html``: an interactive page drawn by the
+browser, no Graphviz needed; ``--dot`` prints DOT; ``--info`` prints
 its producer, IR version, opsets and the oldest onnxruntime release that loads it).
 ``onnxalgebra demo [--output DIR]``: the main job.
 ``onnxalgebra convert model.skops -o model.onnx [--n-features N | --sample rows.csv] [--dtype float64]``: convert a
@@ -97,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--output", "-o", type=Path, default=Path("demo-output"), help="folder for the models")
     show = sub.add_parser("show", help="draw an ONNX file as a diagram")
     show.add_argument("model", type=Path, help="the .onnx file")
-    show.add_argument("-o", "--output", type=Path, help="write the diagram here (.svg, .png, .pdf or .dot)")
+    show.add_argument("-o", "--output", type=Path,
+                      help="write the diagram here (.svg, .png, .pdf, .dot; or .html: an interactive page, no Graphviz needed)")
     show.add_argument("--dot", action="store_true", help="print the DOT source")
     show.add_argument("--info", action="store_true",
                       help="print the producer, IR version, opsets and the oldest onnxruntime that loads it")

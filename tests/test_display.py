@@ -1,6 +1,7 @@
 """Diagrams: DOT, SVG rendering (parsed as XML), Jupyter display, networkx export, the CLI."""
 
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -171,8 +172,11 @@ def test_without_dot_display_falls_back_and_render_explains(monkeypatch, tmp_pat
     monkeypatch.setenv("PATH", str(tmp_path))
     diagram = show(logistic())
     bundle = diagram._repr_mimebundle_()
-    assert set(bundle) == {"text/plain"}
+    assert set(bundle) == {"text/plain", "text/html"}  # drawn by the browser (tests/test_browser.py runs it)
     assert "4 node(s)" in bundle["text/plain"]
+    assert "window.onnxalgebraDiagram(" in bundle["text/html"] and "Viz.js 3.31.0" in bundle["text/html"]
+    assert set(logistic()._repr_mimebundle_()) == {"text/plain", "text/html"}  # an expression too
+    assert set(show(logistic(), renderer="svg")._repr_mimebundle_()) == {"text/plain"}  # Graphviz only: the summary
     assert to_dot(logistic()).startswith("digraph")
     with pytest.raises(RenderError, match="apt-get install graphviz"):
         diagram.render(tmp_path / "x.svg")
@@ -203,3 +207,65 @@ def test_cli_show_corrupted_truncated_and_missing_files(tmp_path):
         assert result.returncode == 2
         assert message in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_renderer_choice_and_bad_renderer(monkeypatch):
+    from onnxalgebra.display import _render
+
+    monkeypatch.setattr(_render, "_renderer", "auto")
+    assert set(show(logistic(), renderer="browser")._repr_mimebundle_()) == {"text/plain", "text/html"}
+    assert _render.set_renderer("browser") == "auto"
+    assert "text/html" in show(logistic())._repr_mimebundle_()
+    assert "text/html" in logistic()._repr_mimebundle_()
+    with pytest.raises(RenderError, match=r"renderer must be one of \('auto', 'svg', 'browser'\), got 'png'"):
+        show(logistic(), renderer="png")
+    with pytest.raises(RenderError, match="set_renderer: renderer must be one of"):
+        _render.set_renderer("html")
+
+
+@needs_dot
+def test_with_dot_svg_stays_the_default(monkeypatch):
+    from onnxalgebra.display import _render
+
+    monkeypatch.setattr(_render, "_renderer", "auto")
+    assert set(show(logistic())._repr_mimebundle_()) == {"text/plain", "image/svg+xml"}
+
+
+def _strip_ids(dot):
+    return re.sub(r"id=\w+, ", "", dot)
+
+
+@pytest.mark.parametrize("build", [lambda: logistic().to_onnx({"X": X32}), lambda: with_branches().to_onnx(),
+                                   lambda: chain_model(40)])
+def test_assembled_dot_matches_to_dot(build):
+    """The interactive view's DOT (every chain collapsed, or every one expanded) is to_dot's, with ids."""
+    from onnxalgebra.display._dot import assemble_dot, dot_parts
+    from onnxalgebra.display._view import view_of
+
+    view = view_of(build())
+    parts = dot_parts(view, collapse=5)
+    every = {c["box"] for c in parts["chains"]}
+    assert _strip_ids(assemble_dot(parts, every)) == to_dot(view, collapse=0)
+    collapsed, reference = assemble_dot(parts), to_dot(view, collapse=5)
+    for dot in (collapsed, reference):
+        assert dot.count("shape=box") == reference.count("shape=box")
+    assert sorted(re.findall(r"label=\"[^\"]*\"", _strip_ids(collapsed))) == sorted(re.findall(r"label=\"[^\"]*\"", reference))
+    # every drawn id is described: operators with their tensors, edges with their tensor's type
+    ids = set(re.findall(r"\bid=(\w+)", collapsed))
+    assert ids <= set(parts["index"])
+    for key in ids:
+        entry = parts["index"][key]
+        for name in [entry.get("name")] if entry["kind"] == "edge" else entry.get("inputs", []) + entry.get("outputs", []):
+            assert name in parts["values"]
+
+
+def test_html_page_is_self_contained_and_escapes_names(tmp_path):
+    x = Var("</script><b>X", np.float32, [None, 4])
+    page = show(OnnxExp(x)).save_html(tmp_path / "page.html").read_text(encoding="utf-8")
+    assert page.count("</script>") == page.count("<script")  # the name cannot close a script element
+    assert "<b>X" not in page
+    assert not re.search(r"(src|href)=[\"']?https?:", page)
+    from onnxalgebra.display._html import STATIC
+
+    assert (STATIC / "viz-global.js").read_text(encoding="utf-8") in page  # the vendored file, unmodified
+    assert "Michael Daines" in (STATIC / "THIRD_PARTY.txt").read_text() and "EPL-1.0" in (STATIC / "THIRD_PARTY.txt").read_text()

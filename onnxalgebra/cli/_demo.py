@@ -48,16 +48,15 @@ def _save_diagram(model: Any, path: Path, say: Callable[[str], None]) -> Path:
     from ..display._render import RenderError, show
 
     diagram = show(model)
-    if shutil.which("dot") is None:
-        dot = path.with_suffix(".dot")
-        diagram.render(dot)
-        say(f"      Graphviz's dot is missing: wrote {dot.name} (install graphviz for SVG)")
-        return dot
+    if shutil.which("dot") is None:  # the browser draws it: an interactive page, Graphviz in WebAssembly
+        page = diagram.save_html(path.with_suffix(".html"))
+        say(f"      Graphviz's dot is missing: wrote {page.name}, open it in a browser (install graphviz for SVG)")
+        return page
     try:
         return diagram.render(path.with_suffix(".svg"))
     except RenderError as exc:  # pragma: no cover - dot present but failing
         say(f"      could not render the diagram: {exc}")
-        return diagram.render(path.with_suffix(".dot"))
+        return diagram.save_html(path.with_suffix(".html"))
 
 
 def _logistic_function(X32: np.ndarray, beta32: np.ndarray) -> Any:

@@ -1,4 +1,5 @@
-"""What the wheel holds (``make test-package``): our packages only, py.typed and the LICENSE, no tests.
+"""What the wheel holds (``make test-package``): our packages only, py.typed, the LICENSE and the diagrams' static files
+(vendored viz.js and its licences), no tests.
 
 ``python tests/package/check_wheel.py dist/onnxalgebra-*.whl``; exits 1 naming what is wrong.
 """
@@ -27,9 +28,14 @@ def problems(path: str) -> list[str]:
         found.append("no onnxalgebra/__init__.pyi (the operator classes' typed stubs)")
     if not any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE") for n in names):
         found.append("no LICENSE in the .dist-info")
-    for module in ("onnxalgebra/_numpy/ufuncs.py", "onnxalgebra/display/_dot.py", "onnxalgebra_converters/scikit_learn/trees.py"):
+    for module in ("onnxalgebra/_numpy/ufuncs.py", "onnxalgebra/display/_dot.py", "onnxalgebra/display/_html.py",
+                   "onnxalgebra_converters/scikit_learn/trees.py"):
         if module not in names:
             found.append(f"no {module}")
+    # the interactive diagrams inline these: viz.js (Graphviz in WebAssembly), its licences, our script and style
+    for static in ("viz-global.js", "THIRD_PARTY.txt", "diagram.js", "diagram.css"):
+        if f"onnxalgebra/display/static/{static}" not in names:
+            found.append(f"no onnxalgebra/display/static/{static} (package-data in pyproject.toml)")
     return found
 
 
