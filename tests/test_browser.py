@@ -231,3 +231,23 @@ def test_notebook_exported_html_draws_without_dot(tmp_path):
     first, second = dom.split(f'<div id="{ids[1]}"')
     assert_draws(model, drawn_nodes(first))
     assert_draws(model, drawn_nodes(second))
+
+
+def test_large_layouts_fold_constants_and_drop_edge_labels(no_dot, tmp_path):
+    from onnxalgebra.display._html import standalone_page
+
+    model = chain_model(30)
+    diagram = show(model, collapse=0)
+    path = tmp_path / "large.html"
+    path.write_text(standalone_page(diagram.view, collapse=0, large_nodes=20), encoding="utf-8")
+    dom = dump(path)
+    assert root_attributes(dom)["data-large"] == "1"
+    nodes = drawn_nodes(dom)
+    assert kinds(nodes) == Counter({"n": 30, "in": 1, "out": 1})  # the 30 constants folded into their operators
+    edges = re.findall(r'<g id="e\d+" class="edge">(.*?)</g>', dom, re.S)
+    assert len(edges) == 31 and not any("<text" in e for e in edges)  # no labels
+    # the panel still names each folded constant and its type
+    operator = next(key for key in nodes if key.startswith("n"))
+    dom = dump(path, f"#select={operator}")
+    panel = html.unescape(re.search(r'<div class="oxa-panel">(.*?)</div>', dom, re.S).group(1))
+    assert re.search(r"input 1</td><td>\w+: float32, shape \[4\]", panel)

@@ -144,7 +144,8 @@ class _Writer:
         self.lines: list[tuple[str | None, str]] = []  # (DOT id of the node the line declares, line)
         # Edges go after every node, outside the clusters: an edge written inside
         # a cluster would pull its outer end into that cluster.
-        self.edges: list[tuple[str, str, str, str]] = []  # (edge id, source id, target id, attributes)
+        # (edge id, source id, target id, quoted label or None, other attributes)
+        self.edges: list[tuple[str, str, str, str | None, str]] = []
         self.producer: dict[str, tuple[str, int]] = {}  # value name -> (DOT id, cluster)
         self.index: dict[str, dict[str, Any]] = {}  # DOT id -> what it stands for
         self.node_ids: dict[int, str] = {}  # id(NodeView) -> DOT id
@@ -236,7 +237,7 @@ class _Writer:
             self.lines.append((None, f'{inner}label={_quote(f"{node.name}.{attr}")}; style="rounded,dashed"; color="#7f8c8d";'))
             for out_id in self.emit_graph(sub, number, inner):  # a branch's result, returned to its node
                 edge_id = self.new_edge_id()
-                self.edges.append((edge_id, out_id, node_id, "style=dotted, arrowhead=empty"))
+                self.edges.append((edge_id, out_id, node_id, None, "style=dotted, arrowhead=empty"))
                 self.index[edge_id] = {"kind": "edge", "name": self.index[out_id]["name"]}
             self.lines.append((None, f"{indent}}}"))
         for name in node.outputs:
@@ -251,15 +252,23 @@ class _Writer:
             self.index[node_id] = {"kind": "input", "name": name, "outputs": [self.value(name, view)]}
             source = self.producer[name] = (node_id, cluster)
         self.value(name, view)
-        style = ", style=dashed" if source[1] != cluster else ""
+        style = "style=dashed" if source[1] != cluster else ""
         edge_id = self.new_edge_id()
-        self.edges.append((edge_id, source[0], target, f"label={_quote(self.values[name]['type'])}{style}"))
+        self.edges.append((edge_id, source[0], target, _quote(self.values[name]["type"]), style))
         self.index[edge_id] = {"kind": "edge", "name": name}
 
     def edge_lines(self) -> list[str]:
-        if self.ids:
-            return [f"  {a} -> {b} [id={e}, {attrs}];" for e, a, b, attrs in self.edges]
-        return [f"  {a} -> {b} [{attrs}];" for _, a, b, attrs in self.edges]
+        return [_edge_line(*edge, ids=self.ids) for edge in self.edges]
+
+
+def _edge_line(edge_id: str, source: str, target: str, label: str | None, style: str, *, ids: bool = True,
+               labels: bool = True) -> str:
+    attrs = [f"id={edge_id}"] if ids else []
+    if label is not None and labels:
+        attrs.append(f"label={label}")
+    if style:
+        attrs.append(style)
+    return f"  {source} -> {target} [{', '.join(attrs)}];"
 
 
 _HEADER = [
@@ -303,7 +312,8 @@ def dot_parts(view: GraphView, *, collapse: int | None = None) -> dict[str, Any]
     """Every node's DOT line and every edge, with ids, plus each collapsible chain: what an interactive
     view needs to assemble the DOT of any mix of collapsed and expanded chains (a JSON-able dict).
 
-    ``lines``: ``[owner id or None, line]`` in order; ``edges``: ``[edge id, source id, target id, attributes]``;
+    ``lines``: ``[owner id or None, line]`` in order; ``edges``: ``[edge id, source id, target id, quoted label or None,
+    other attributes]``;
     ``chains``: ``{"box", "first", "members", "line"}``, where ``members`` are the DOT ids the box hides
     (its operators, then the initializers only they read) and ``line`` declares the box in place of ``first``'s;
     ``index``: DOT id -> what it stands for (kind, name, operator, attributes, names of inputs and outputs);
@@ -359,10 +369,10 @@ def assemble_dot(parts: dict[str, Any], expanded: set[str] | frozenset[str] = fr
                 out.append(first[owner])
             continue
         out.append(line)
-    for edge_id, source, target, attrs in parts["edges"]:
+    for edge_id, source, target, label, style in parts["edges"]:
         a, b = hidden.get(source, source), hidden.get(target, target)
         if a != b:
-            out.append(f"  {a} -> {b} [id={edge_id}, {attrs}];")
+            out.append(_edge_line(edge_id, a, b, label, style))
     return "\n".join([*out, "}"]) + "\n"
 
 

@@ -22,9 +22,10 @@ from ._view import GraphView
 __all__ = ["page_data", "standalone_page", "notebook_html", "LARGE_GRAPH_NODES", "LARGE_GRAPH_ATTRIBUTES"]
 
 STATIC = Path(__file__).parent / "static"
-# Above this many drawn nodes, Graphviz lays out with cheaper settings (see benchmarks/bench_render.py).
+# Above this many drawn nodes, edges lose their labels and constants fold into the nodes reading them (the side
+# panel still gives both), and Graphviz gets LARGE_GRAPH_ATTRIBUTES: measured in benchmarks/bench_render.py.
 LARGE_GRAPH_NODES = 1500
-LARGE_GRAPH_ATTRIBUTES = "splines=line, nslimit=2, nslimit1=2, mclimit=0.2, searchsize=10"
+LARGE_GRAPH_ATTRIBUTES = "splines=false"
 # No network at all: scripts and styles only inline, WebAssembly compiled from the inlined bytes.
 _POLICY = ("default-src 'none'; script-src 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'unsafe-inline'; "
            "img-src data:; connect-src 'none'")
@@ -41,8 +42,13 @@ def _json(data: Any) -> str:
 
 
 def page_data(view: GraphView, *, collapse: int | None = None, title: str | None = None,
-              use_hash: bool = False) -> dict[str, Any]:
+              use_hash: bool = False, graph_attributes: str = "", large_nodes: int = LARGE_GRAPH_NODES,
+              large_attributes: str = LARGE_GRAPH_ATTRIBUTES, large_fold: bool = True) -> dict[str, Any]:
     """What the page's script draws: the DOT parts with ids, what each id stands for, and options.
+
+    ``graph_attributes``: Graphviz graph attributes added to every layout. Layouts of more than ``large_nodes``
+    nodes (default :data:`LARGE_GRAPH_NODES`; 0: never) use ``large_attributes``, no edge labels and, with
+    ``large_fold``, no constant nodes.
 
     >>> from onnxalgebra import OnnxAbs
     >>> from onnxalgebra.display._view import view_of
@@ -50,10 +56,8 @@ def page_data(view: GraphView, *, collapse: int | None = None, title: str | None
     ['chains', 'edges', 'header', 'index', 'lines', 'values']
     """
     parts = dot_parts(view, collapse=collapse)
-    drawn = sum(1 for owner, _ in parts["lines"] if owner is not None)
-    for chain in parts["chains"]:
-        drawn -= len(chain["members"]) - 1
-    options = {"useHash": use_hash, "graphAttributes": LARGE_GRAPH_ATTRIBUTES if drawn > LARGE_GRAPH_NODES else ""}
+    options = {"useHash": use_hash, "graphAttributes": graph_attributes, "largeNodes": large_nodes,
+               "largeAttributes": large_attributes, "largeFold": large_fold}
     return {"title": title or view.name, "parts": parts, "options": options}
 
 
@@ -68,7 +72,7 @@ def _scripts(data: dict[str, Any], element_id: str) -> str:
     )
 
 
-def standalone_page(view: GraphView, *, collapse: int | None = None, title: str | None = None) -> str:
+def standalone_page(view: GraphView, *, collapse: int | None = None, title: str | None = None, **options: Any) -> str:
     """A complete HTML page that draws ``view`` offline, from the file system, with no Python.
 
     >>> from onnxalgebra import OnnxAbs
@@ -76,7 +80,7 @@ def standalone_page(view: GraphView, *, collapse: int | None = None, title: str 
     >>> standalone_page(view_of(OnnxAbs("X"))).startswith("<!DOCTYPE html>")
     True
     """
-    data = page_data(view, collapse=collapse, title=title, use_hash=True)
+    data = page_data(view, collapse=collapse, title=title, use_hash=True, **options)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f'<meta http-equiv="Content-Security-Policy" content="{_POLICY}">\n'
