@@ -214,7 +214,9 @@ def test_renderer_choice_and_bad_renderer(monkeypatch):
 
     monkeypatch.setattr(_render, "_renderer", "auto")
     assert set(show(logistic(), renderer="browser")._repr_mimebundle_()) == {"text/plain", "text/html"}
-    assert _render.set_renderer("browser") == "auto"
+    from onnxalgebra.display import set_renderer
+
+    assert set_renderer("browser") == "auto"  # the public name
     assert "text/html" in show(logistic())._repr_mimebundle_()
     assert "text/html" in logistic()._repr_mimebundle_()
     with pytest.raises(RenderError, match=r"renderer must be one of \('auto', 'svg', 'browser'\), got 'png'"):

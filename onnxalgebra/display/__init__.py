@@ -3,3 +3,7 @@
 The algebra never imports this package at module level: an expression's
 Jupyter repr imports it when first shown.
 """
+
+from ._render import RENDERERS, set_renderer
+
+__all__ = ["RENDERERS", "set_renderer"]
