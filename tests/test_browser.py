@@ -160,6 +160,8 @@ def test_collapsed_chain_expands_on_click(no_dot, tmp_path):
     assert root_attributes(dom)["data-renders"] == "2"
     assert_draws(model, expanded)
     assert len(expanded) - len(collapsed) == 24 + 23 - 1  # its operators and the constants only they read, not the box
+    panel = html.unescape(re.search(r'<div class="oxa-panel">(.*?)</div>', dom, re.S).group(1))
+    assert "Add x12, Mul x12" in panel and "24 operators and 23 constants" in panel
 
 
 def test_screenshot_is_not_blank(no_dot, tmp_path):

@@ -310,7 +310,12 @@
       (entry.inputs || []).forEach(function (n, i) { row(table, "input " + i, n + ": " + typeText(values[n])); });
       (entry.outputs || []).forEach(function (n, i) { row(table, "output " + i, n + ": " + typeText(values[n])); });
       if (entry.preview) row(table, "values", entry.preview);
-      if (entry.kind === "chain") row(table, "collapsed", entry.members.length + " nodes: click the box to expand");
+      if (entry.kind === "chain") {
+        var index = this.index;
+        var constants = entry.members.filter(function (m) { return (index[m] || {}).kind === "initializer"; });
+        row(table, "collapsed", (entry.members.length - constants.length) + " operators and " + constants.length +
+            " constants only they read: click the box to expand");
+      }
     }
     panel.appendChild(table);
   };
