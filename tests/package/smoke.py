@@ -1,8 +1,8 @@
 """Smoke test of an installed wheel, run from outside the repository (``make test-package``).
 
 ``python smoke.py``: the algebra without extras (build, compile and run an expression; a clear error for an
-estimator with no converter). ``python smoke.py --sklearn``: with the sklearn extra, convert and run a pipeline
-and compare it with scikit-learn.
+estimator with no converter; its interactive diagram page from the installed static files).
+``python smoke.py --sklearn``: with the sklearn extra, convert and run a pipeline and compare it with scikit-learn.
 """
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ def algebra() -> None:
         import sklearn  # noqa: F401
     except ImportError:
         assert "pip install 'onnxalgebra[sklearn]'" in message, message
+    # the interactive diagram inlines the static files installed with the package (vendored viz.js, our script)
+    page = onnxalgebra.show(expr).to_html()
+    assert "Viz.js 3.31.0" in page and "window.onnxalgebraDiagram" in page and "ReduceSum" in page, page[:200]
     print("algebra: ok")
 
 
