@@ -112,7 +112,12 @@ class Diagram:
         return path
 
     def to_html(self) -> str:
-        """The standalone interactive page (see :meth:`save_html`) as a string."""
+        """The standalone interactive page (see :meth:`save_html`) as a string.
+
+        >>> from onnxalgebra import OnnxAbs
+        >>> "window.onnxalgebraDiagram" in show(OnnxAbs("X")).to_html()
+        True
+        """
         from ._html import standalone_page
 
         return standalone_page(self.view, collapse=self.collapse)
@@ -134,7 +139,12 @@ class Diagram:
 
     def notebook_html(self) -> str:
         """The interactive view as a notebook shows it (viz.js lays the graph out in the browser; not named
-        ``_repr_html_``, which IPython would add beside the SVG and frontends would prefer)."""
+        ``_repr_html_``, which IPython would add beside the SVG and frontends would prefer).
+
+        >>> from onnxalgebra import OnnxAbs
+        >>> 'class="oxa-diagram"' in show(OnnxAbs("X")).notebook_html()
+        True
+        """
         from ._html import notebook_html
 
         return notebook_html(self.view, collapse=self.collapse)
