@@ -56,17 +56,44 @@ def run(model, X, name="X"):
     return session.run(None, {name: X})
 
 
-def check_classifier(est, X, dtype, **kwargs):
-    """Labels identical to ``est.predict``; probabilities within PROBA_RTOL relative (float32), 1e-12 (float64)."""
+def check_classifier(est, X, dtype, rtol=None, atol=None, **kwargs):
+    """Labels identical to ``est.predict`` (of its integer dtype); probabilities within ``rtol`` relative (default
+    PROBA_RTOL in float32, 1e-12 in float64)."""
     X = X.astype(dtype)
     model = to_onnx(est, X[:1], **kwargs)
     label, proba = run(model, X)
     expected = est.predict_proba(X)
     assert proba.dtype == dtype and proba.shape == expected.shape
-    rtol, atol = (PROBA_RTOL, PROBA_ATOL) if dtype == np.float32 else (1e-12, 1e-15)
-    np.testing.assert_allclose(proba, expected, rtol=rtol, atol=atol)
-    np.testing.assert_array_equal(label, est.predict(X))
+    default_rtol, default_atol = (PROBA_RTOL, PROBA_ATOL) if dtype == np.float32 else (1e-12, 1e-15)
+    np.testing.assert_allclose(proba, expected, rtol=rtol or default_rtol, atol=atol or default_atol)
+    predicted = np.asarray(est.predict(X)).reshape(-1)  # CatBoost: [N] for two classes, [N, 1] for more
+    assert label.shape == predicted.shape
+    np.testing.assert_array_equal(label, predicted)
+    if predicted.dtype.kind in "iub":
+        assert label.dtype == predicted.dtype
     return model
+
+
+def mixed_frame(n=2000, seed=1):
+    """A training and a held-out DataFrame: numeric columns with NaN, a string column whose held-out part has a
+    category the training part lacks."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame(
+        {
+            "age": rng.normal(40, 10, n),
+            "income": rng.lognormal(3, 1, n),
+            "score": rng.normal(size=n),
+            "city": rng.choice(["paris", "lyon", "nice"], n),
+        }
+    )
+    df.loc[rng.random(n) < 0.1, "income"] = np.nan
+    df.loc[rng.random(n) < 0.1, "score"] = np.nan
+    half = n // 2
+    test = df.iloc[half:].copy()
+    test.iloc[:20, test.columns.get_loc("city")] = "marseille"  # unseen when fitted
+    return df.iloc[:half], test
 
 
 def check_regressor(est, X, dtype, expected=None, **kwargs):

@@ -4,7 +4,7 @@ predict_proba on held-out DataFrames with NaN."""
 
 import numpy as np
 import pytest
-from boosting_checks import ensure_registered
+from boosting_checks import ensure_registered, mixed_frame
 from onnxruntime import InferenceSession
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
@@ -22,25 +22,11 @@ ensure_registered("xgboost")
 
 
 def frame(n=2000, seed=1):
-    """Numeric columns with NaN, a string column with an unseen category in the held-out part; a binary and a
-    three-class target."""
-    rng = np.random.default_rng(seed)
-    df = pd.DataFrame(
-        {
-            "age": rng.normal(40, 10, n),
-            "income": rng.lognormal(3, 1, n),
-            "score": rng.normal(size=n),
-            "city": rng.choice(["paris", "lyon", "nice"], n),
-        }
-    )
-    df.loc[rng.random(n) < 0.1, "income"] = np.nan
-    df.loc[rng.random(n) < 0.1, "score"] = np.nan
-    y = ((df["age"] - 40) / 10 + df["score"].fillna(1.0) + (df["city"] == "nice") * 0.8 > 0.3).astype(int).to_numpy()
-    y3 = np.digitize(df["age"].to_numpy() + 5 * df["score"].fillna(0).to_numpy(), [35, 45])
-    half = n // 2
-    test = df.iloc[half:].copy()
-    test.iloc[:20, test.columns.get_loc("city")] = "marseille"  # unseen by the encoder
-    return df.iloc[:half], test, y[:half], y3[:half]
+    """:func:`mixed_frame`'s DataFrames, a binary and a three-class target."""
+    train, test = mixed_frame(n, seed)
+    y = ((train["age"] - 40) / 10 + train["score"].fillna(1.0) + (train["city"] == "nice") * 0.8 > 0.3).astype(int).to_numpy()
+    y3 = np.digitize(train["age"].to_numpy() + 5 * train["score"].fillna(0).to_numpy(), [35, 45])
+    return train, test, y, y3
 
 
 def run_frame(model, df):

@@ -5,9 +5,10 @@ ColumnTransformer over a DataFrame; what the export cannot write raises Conversi
 
 import json
 
+import boosting_checks
 import numpy as np
 import pytest
-from boosting_checks import PROBA_ATOL, PROBA_RTOL, data, declared_entry_points, ensure_registered, run
+from boosting_checks import PROBA_ATOL, PROBA_RTOL, data, declared_entry_points, ensure_registered, mixed_frame, run
 from onnxruntime import InferenceSession
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -36,18 +37,7 @@ def sets():
 
 def check_classifier(est, X, dtype, **kwargs):
     """Labels identical to ``est.predict`` (of its dtype); probabilities within RTOL relative of ``predict_proba``."""
-    X = X.astype(dtype)
-    model = to_onnx(est, X[:1], **kwargs)
-    label, proba = run(model, X)
-    expected = est.predict_proba(X)
-    assert proba.dtype == dtype and proba.shape == expected.shape
-    np.testing.assert_allclose(proba, expected, rtol=RTOL[dtype], atol=PROBA_ATOL)
-    predicted = np.asarray(est.predict(X)).reshape(-1)  # CatBoost: [N] for two classes, [N, 1] for more
-    assert label.shape == predicted.shape
-    np.testing.assert_array_equal(label, predicted)
-    if predicted.dtype.kind in "iub":
-        assert label.dtype == predicted.dtype
-    return model
+    return boosting_checks.check_classifier(est, X, dtype, rtol=RTOL[dtype], atol=PROBA_ATOL, **kwargs)
 
 
 def check_regressor(est, X, dtype, **kwargs):
@@ -305,25 +295,11 @@ def test_unknown_option_raises(sets):
 
 
 def frame(n=1200, seed=1):
-    """Numeric columns with NaN and a string column with a category unseen in the held-out part; a three-class
-    target."""
-    pd = pytest.importorskip("pandas")
-    rng = np.random.default_rng(seed)
-    df = pd.DataFrame(
-        {
-            "age": rng.normal(40, 10, n),
-            "income": rng.lognormal(3, 1, n),
-            "score": rng.normal(size=n),
-            "city": rng.choice(["paris", "lyon", "nice"], n),
-        }
-    )
-    df.loc[rng.random(n) < 0.1, "income"] = np.nan
-    df.loc[rng.random(n) < 0.1, "score"] = np.nan
-    y = np.digitize((df["age"] - 40) / 10 + df["score"].fillna(1.0) + (df["city"] == "nice") * 0.8, [-0.5, 0.7])
-    half = n // 2
-    test = df.iloc[half:].copy()
-    test.iloc[:20, test.columns.get_loc("city")] = "marseille"  # unseen by the encoder: -1
-    return df.iloc[:half], test, np.asarray(y)[:half]
+    """:func:`mixed_frame`'s DataFrames and a three-class target."""
+    pytest.importorskip("pandas")
+    train, test = mixed_frame(n, seed)
+    y = np.digitize((train["age"] - 40) / 10 + train["score"].fillna(1.0) + (train["city"] == "nice") * 0.8, [-0.5, 0.7])
+    return train, test, np.asarray(y)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -1,15 +1,9 @@
 """Converters of XGBoost models (``XGBClassifier``, ``XGBRegressor``, ``XGBRanker``, ``XGBRFClassifier``, ``XGBRFRegressor``).
 
-:func:`register` is the target of the entry point ``xgboost`` in the group
-``onnxalgebra.converters``. It registers the converters by the full names of
-XGBoost's classes without importing XGBoost:
-without XGBoost, nothing ever matches them; with it, the converters are
-found when an estimator of those classes (or of a subclass) is converted.
+:func:`register` is the entry point ``xgboost`` of the group ``onnxalgebra.converters``.
 """
 
 from __future__ import annotations
-
-from onnxalgebra import register_converter
 
 
 def register() -> None:
@@ -17,8 +11,7 @@ def register() -> None:
 
     >>> register()  # the registry calls it once, through the entry point
     """
+    from .. import register_by_class_names
     from .models import registrations
 
-    for converter, names in registrations().items():
-        for name in names:
-            register_converter(name, converter)
+    register_by_class_names(registrations())
