@@ -174,3 +174,82 @@ def test_text_and_json_dumps_agree(sets, params):
     for raw in (from_text, from_json):
         (got,) = run(to_onnx(raw), X_test)
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def category_frame(n=3000, seed=0):
+    """A DataFrame with NaN in its numbers and two ``category`` columns (strings; integers), a held-out part with
+    missing and unseen categories, a binary and a 3-class target."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(seed)
+    cities = np.array(["paris", "lyon", "nice", "brest", "lille"])
+    df = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "city": rng.choice(cities, n),
+            "rooms": rng.integers(1, 6, n),
+            "b": rng.normal(size=n),
+        }
+    )
+    df.loc[rng.random(n) < 0.1, "a"] = np.nan
+    effect = df["city"].map({"paris": 0.0, "lyon": 2.0, "nice": -1.5, "brest": 1.0, "lille": -0.5}) + (df["rooms"] == 3)
+    y = np.digitize(df["a"].fillna(0.5) + effect + 0.3 * rng.normal(size=n), [0.0, 1.2])
+    half = n // 2
+    train, test = df.iloc[:half].copy(), df.iloc[half:].copy()
+    test.iloc[:15, test.columns.get_loc("city")] = "rome"  # unseen when fitted
+    test.iloc[15:30, test.columns.get_loc("city")] = None  # missing
+    test.iloc[30:40, test.columns.get_loc("rooms")] = 9  # unseen integer category
+    for frame in (train, test):
+        frame["city"] = pd.Categorical(frame["city"], categories=sorted(set(cities) | {"rome"} if frame is test else cities))
+        frame["rooms"] = pd.Categorical(frame["rooms"])
+    return train, test, y[:half]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression", "booster"])
+def test_dataframe_with_category_columns(kind, dtype):
+    """Fitted on a DataFrame with pandas ``category`` columns (LightGBM's own categorical splits): to_onnx(est, df)
+    gives one input per column, the categories as strings; outputs equal LightGBM's on held-out rows with missing
+    and unseen categories (which LightGBM reads as NaN)."""
+    from onnxruntime import InferenceSession
+
+    from onnxalgebra import dataframe_feeds, to_onnx
+
+    train, test, y = category_frame()
+    params = {"n_estimators": 25, "verbose": -1, "min_data_per_group": 5, "cat_smooth": 1.0}
+    if kind == "regression" or kind == "booster":
+        est = lgb.LGBMRegressor(**params).fit(train, y + train["b"].to_numpy())
+    else:
+        est = lgb.LGBMClassifier(**params).fit(train, y > 0 if kind == "binary" else y)
+    assert est.booster_.pandas_categorical and len(est.booster_.pandas_categorical) == 2
+    model_of = est.booster_ if kind == "booster" else est
+    model = to_onnx(model_of, train.head(), dtype=dtype)
+    assert {i.name: i.type.tensor_type.elem_type for i in model.graph.input}["city"] == 8  # a string input
+    session = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    outputs = session.run(None, dataframe_feeds(session, test))
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    if kind in ("binary", "multiclass"):
+        np.testing.assert_array_equal(outputs[0], est.predict(test))
+        np.testing.assert_allclose(outputs[1], est.predict_proba(test), rtol=rtol, atol=3e-7)
+    else:
+        expected = model_of.predict(test)
+        np.testing.assert_allclose(outputs[0][:, 0], expected, rtol=rtol, atol=1e-6 * np.abs(expected).max())
+
+
+def test_dataframe_category_column_given_as_integers_or_floats():
+    """An integer category column may come as plain integers (numbered by value as LightGBM does); floats are
+    refused, as is a DataFrame without one of the fitted columns, with errors naming them."""
+    from onnxruntime import InferenceSession
+
+    from onnxalgebra import ColumnError, ConversionError, dataframe_feeds, to_onnx
+
+    train, test, y = category_frame()
+    est = lgb.LGBMRegressor(n_estimators=5, verbose=-1, min_data_per_group=5).fit(train, y)
+    integers = test.assign(rooms=test["rooms"].astype(int))
+    model = to_onnx(est, integers.head())
+    session = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, dataframe_feeds(session, integers))
+    np.testing.assert_allclose(got[:, 0], est.predict(test), rtol=1e-10, atol=1e-12)
+    with pytest.raises(ConversionError, match=r"category column of float64 with categories \[1, 2, 3, 4, 5\]"):
+        to_onnx(est, train.assign(rooms=train["rooms"].astype(float)).head())
+    with pytest.raises(ColumnError, match=r"the DataFrame lacks \[.b.\]"):
+        to_onnx(est, train.drop(columns="b").head())

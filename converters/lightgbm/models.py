@@ -54,10 +54,12 @@ from onnxalgebra import (
     OnnxConcat,
     OnnxExp,
     OnnxWhere,
+    takes_columns,
 )
 
 from ..scikit_learn._common import argmax_label, binary_columns, label_of
 from ..scikit_learn.trees import missing_values_option, split_points, tree_ensemble
+from .frame import lightgbm_input
 
 _ZERO_THRESHOLD = 1e-35  # LightGBM's kZeroThreshold: |x| at most this is a zero (zero_as_missing)
 _IDENTITY = {
@@ -341,11 +343,14 @@ def classifier_outputs(est: Any, model: tuple, X: Expr, missing_values: bool = T
     )
 
 
+@takes_columns
 def convert_lgbm_classifier(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
     """LGBMClassifier (binary, multiclass, multiclassova, cross_entropy objectives): label, probabilities.
 
+    ``X`` may be a DataFrame's columns, ``category`` ones included (:mod:`.frame`).
     ``options={'missing_values': False}``: X has no NaN (no NaN routing).
     """
+    X = lightgbm_input(est, est.booster_, X)
     return classifier_outputs(est, lightgbm_model(est.booster_), X, missing_values_option(options))
 
 
@@ -365,22 +370,27 @@ def regression_output(raw: Expr, objective: str) -> Expr:
     )
 
 
+@takes_columns
 def convert_lgbm_regressor(est: Any, X: Expr, options: dict | None = None) -> Expr:
     """LGBMRegressor and LGBMRanker (every built-in objective: identity, or exp for poisson, gamma, tweedie), [N, 1].
 
+    ``X`` may be a DataFrame's columns, ``category`` ones included (:mod:`.frame`).
     ``options={'missing_values': False}``: X has no NaN (no NaN routing).
     """
+    X = lightgbm_input(est, est.booster_, X)
     model = lightgbm_model(est.booster_)
     raw = lightgbm_raw(model, X, missing_values_option(options))
     return regression_output(raw, str(model[0].get("objective", "regression")))
 
 
+@takes_columns
 def convert_lgbm_booster(booster: Any, X: Expr, options: dict | None = None) -> Expr:
     """A ``lightgbm.Booster``: what its ``predict`` returns, as ``variable`` [N, K] (K = 1 but for multiclass: one
     probability per class; binary: the probability of the positive class).
 
     ``options={'missing_values': False}``: X has no NaN (no NaN routing).
     """
+    X = lightgbm_input(booster, booster, X)
     model = lightgbm_model(booster)
     missing = missing_values_option(options)
     name, parameters = _objective(model[0])
