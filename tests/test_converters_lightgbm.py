@@ -253,3 +253,40 @@ def test_dataframe_category_column_given_as_integers_or_floats():
         to_onnx(est, train.assign(rooms=train["rooms"].astype(float)).head())
     with pytest.raises(ColumnError, match=r"the DataFrame lacks \[.b.\]"):
         to_onnx(est, train.drop(columns="b").head())
+def test_model_text_is_model_to_string_up_to_best_iteration(sets):
+    """The converters read the text save_model writes (LightGBM formats it once): the same text as model_to_string(),
+    the iterations up to best_iteration after early stopping."""
+    from onnxalgebra_converters.lightgbm.models import model_text
+
+    X_train, X_test, y = sets
+    train, valid = lgb.Dataset(X_train, y["regression"]), lgb.Dataset(X_test, y["regression"])
+    params = {"learning_rate": 0.3, "verbose": -1}
+    stop = [lgb.early_stopping(5, verbose=False)]
+    booster = lgb.train(params, train, 300, valid_sets=[valid], callbacks=stop, keep_training_booster=True)
+    assert 0 < booster.best_iteration < booster.current_iteration()
+    text = model_text(booster)
+    assert text == booster.model_to_string()
+    assert text.count("\nTree=") == booster.best_iteration
+
+
+@pytest.mark.parametrize(
+    ("field", "damage", "message"),
+    [
+        ("threshold", lambda v: v.replace(" ", " x", 1), "threshold lines hold something other than numbers"),
+        ("left_child", lambda v: v.rsplit(" ", 1)[0], "left_child values where the trees' num_leaves give"),
+    ],
+)
+def test_damaged_text_model_raises(sets, field, damage, message):
+    """A text model whose fields do not parse, or hold fewer numbers than the trees' sizes say, raises a
+    ConversionError naming the field."""
+    from onnxalgebra_converters.lightgbm.models import lightgbm_text_nodes
+
+    from onnxalgebra import ConversionError
+
+    X_train, _, y = sets
+    text = lgb.LGBMRegressor(n_estimators=3, verbose=-1).fit(X_train, y["regression"]).booster_.model_to_string()
+    head, sep, rest = text.partition(f"\n{field}=")
+    line, newline, tail = rest.partition("\n")
+    lightgbm_text_nodes(text)  # the undamaged text parses
+    with pytest.raises(ConversionError, match=message):
+        lightgbm_text_nodes(head + sep + damage(line) + newline + tail)
