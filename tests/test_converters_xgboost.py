@@ -165,3 +165,82 @@ def test_booster(sets, params, dtype):
         return
     rtol = 1e-5 if dtype == np.float32 else FLOAT64_RTOL
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=rtol * np.abs(expected).max())
+
+
+def _same_document(ubj, text, path="learner"):
+    """The binary JSON model read by read_ubjson holds the JSON text model's values (typed arrays as float32 or
+    integers, the text's numbers being what XGBoost prints of them)."""
+    from onnxalgebra_converters.xgboost.models import TypedArray
+
+    if isinstance(text, dict):
+        assert isinstance(ubj, dict) and sorted(ubj) == sorted(text), path
+        for key in text:
+            _same_document(ubj[key], text[key], f"{path}.{key}")
+    elif isinstance(ubj, TypedArray):
+        values = np.asarray(ubj)
+        expected = np.asarray(text, dtype=values.dtype.newbyteorder("="))
+        assert values.shape == expected.shape and np.array_equal(values, expected), path
+    elif isinstance(text, list):
+        assert isinstance(ubj, list) and len(ubj) == len(text), path
+        for i, (u, t) in enumerate(zip(ubj, text)):
+            _same_document(u, t, f"{path}[{i}]")
+    elif isinstance(text, float):
+        assert np.float32(ubj) == np.float32(text), path
+    else:
+        assert ubj == text, path
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"objective": "multi:softprob", "num_class": 3},
+        {"objective": "binary:logistic", "booster": "dart", "rate_drop": 0.2},
+        {"objective": "reg:squarederror", "num_parallel_tree": 3, "subsample": 0.8},
+        {"categorical": True},
+    ],
+    ids=["multiclass", "dart", "forest", "categorical"],
+)
+def test_binary_and_text_json_models_agree(sets, params):
+    """The converters read save_raw('ubj') (read_ubjson: no text to format and parse); the JSON text
+    (save_raw('json'), json.loads) holds the same document, and both give the same node table."""
+    import json
+
+    from onnxalgebra_converters.xgboost.models import xgboost_json_model, xgboost_model, xgboost_nodes
+
+    params = dict(params)
+    if params.pop("categorical", False):
+        from boosting_checks import categorical_data
+
+        X_train, _, target = categorical_data()
+        train = xgb.DMatrix(X_train, target, enable_categorical=True, feature_types=["q", "c", "q", "c"])
+        params.update(objective="binary:logistic", max_cat_to_onehot=1)
+    else:
+        X_train, _, y = sets
+        target = y["multiclass"] if params["objective"].startswith("multi") else y["binary"]
+        train = xgb.DMatrix(X_train, target)
+    booster = xgb.train({**params, "max_depth": 4}, train, num_boost_round=8)
+    _same_document(xgboost_model(booster), json.loads(bytes(booster.save_raw("json")))["learner"])
+    from_binary = xgboost_nodes(xgboost_model(booster))
+    from_text = xgboost_nodes(xgboost_json_model(booster))
+    for got, expected in zip(from_binary, from_text):
+        if isinstance(got, dict):
+            assert sorted(got) == sorted(expected)
+            for key in got:
+                np.testing.assert_array_equal(np.asarray(got[key]), np.asarray(expected[key]), err_msg=key)
+        else:
+            np.testing.assert_array_equal(np.asarray(got), np.asarray(expected))
+
+
+def test_damaged_binary_json_model_raises(sets):
+    """A binary JSON model cut short, or with an unknown marker, raises a ConversionError saying what was expected."""
+    from onnxalgebra_converters.xgboost.models import read_ubjson
+
+    from onnxalgebra import ConversionError
+
+    X_train, _, y = sets
+    data = bytes(xgb.XGBRegressor(n_estimators=2, max_depth=2).fit(X_train, y["regression"]).get_booster().save_raw("ubj"))
+    assert "learner" in read_ubjson(data)
+    with pytest.raises(ConversionError, match=r"Booster.save_raw\('ubj'\) writes"):
+        read_ubjson(data[: len(data) // 2])
+    with pytest.raises(ConversionError, match="unknown marker 'X'"):
+        read_ubjson(b"{i\x01aX}")
