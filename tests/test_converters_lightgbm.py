@@ -146,13 +146,18 @@ def test_booster(sets, params, dtype):
     [{"objective": "multiclass", "num_class": 3}, {"zero_as_missing": True}, {"categorical": True}, {"n_trees": 1}],
     ids=["multiclass", "zero_as_missing", "categorical", "one_leaf_trees"],
 )
-def test_text_and_json_dumps_agree(sets, params):
-    """The converters read model_to_string() (fast); lightgbm_nodes reads dump_model()'s JSON: both give LightGBM's
-    raw scores (predict(raw_score=True)) in float64."""
+@pytest.mark.parametrize("chunk_trees", [500, 4], ids=["whole", "chunks"])
+def test_text_and_json_dumps_agree(sets, params, chunk_trees, monkeypatch):
+    """The converters read the text model (fast; in chunks of CHUNK_TREES trees, written by one thread while
+    another parses); lightgbm_nodes reads dump_model()'s JSON: both give LightGBM's raw scores
+    (predict(raw_score=True)) in float64."""
     from boosting_checks import categorical_data, run
+    from onnxalgebra_converters.lightgbm import models
     from onnxalgebra_converters.lightgbm.models import lightgbm_model, lightgbm_nodes, lightgbm_raw
 
     from onnxalgebra import Var, to_onnx
+
+    monkeypatch.setattr(models, "CHUNK_TREES", chunk_trees)
 
     params = dict(params)
     if params.pop("categorical", False):
@@ -253,9 +258,12 @@ def test_dataframe_category_column_given_as_integers_or_floats():
         to_onnx(est, train.assign(rooms=train["rooms"].astype(float)).head())
     with pytest.raises(ColumnError, match=r"the DataFrame lacks \[.b.\]"):
         to_onnx(est, train.drop(columns="b").head())
-def test_model_text_is_model_to_string_up_to_best_iteration(sets):
+
+
+def test_model_text_is_model_to_string_up_to_best_iteration(sets, monkeypatch):
     """The converters read the text save_model writes (LightGBM formats it once): the same text as model_to_string(),
     the iterations up to best_iteration after early stopping."""
+    from onnxalgebra_converters.lightgbm import models
     from onnxalgebra_converters.lightgbm.models import model_text
 
     X_train, X_test, y = sets
@@ -267,6 +275,15 @@ def test_model_text_is_model_to_string_up_to_best_iteration(sets):
     text = model_text(booster)
     assert text == booster.model_to_string()
     assert text.count("\nTree=") == booster.best_iteration
+    # Read in chunks of 7 trees: the same node table as the whole text's.
+    monkeypatch.setattr(models, "CHUNK_TREES", 7)
+    _, nodes, values, targets, zero = models.lightgbm_model(booster)
+    _, expected, expected_values, expected_targets, expected_zero = models.lightgbm_text_nodes(text)
+    assert sorted(nodes) == sorted(expected) and zero == expected_zero
+    for key in nodes:
+        np.testing.assert_array_equal(nodes[key], expected[key], err_msg=key)
+    np.testing.assert_array_equal(values, expected_values)
+    np.testing.assert_array_equal(targets, expected_targets)
 
 
 @pytest.mark.parametrize(
