@@ -19,7 +19,8 @@ same fitted model:
   (target: at most 1.0x).
 
 Each time is the best of its runs, with the noise band ``[min - max]`` of the
-runs beside it. The script also checks that both converted models agree with
+runs beside it; each ratio is that of the best runs, then that of the medians
+and the band ``[best / worst, worst / best]``. The script also checks that both converted models agree with
 the library on the 1,000 rows (maximum absolute difference) before timing
 them. Run: ``python benchmarks/bench_boosting.py`` (``--trees 500`` for a
 quick run; ``--skip-onnxmltools`` without it).
@@ -224,10 +225,13 @@ def _band(values: list[float], scale: float, unit: str, digits: int) -> str:
 
 
 def _ratio(r: dict[str, Any], key: str, target: str) -> str:
+    """Ours / onnxmltools': of the best runs, of the medians, and the band [best / worst, worst / best]."""
     ours, theirs = r.get(f"ours_{key}"), r.get(f"onnxmltools_{key}")
     if ours is None or theirs is None:
         return ""
-    return f": ratio {min(ours) / min(theirs):.3f}x [{min(ours) / max(theirs):.3f} - {max(ours) / min(theirs):.3f}] ({target})"
+    median = float(np.median(ours) / np.median(theirs))
+    band = f"[{min(ours) / max(theirs):.3f} - {max(ours) / min(theirs):.3f}]"
+    return f": ratio {min(ours) / min(theirs):.3f}x, medians {median:.3f}x {band} ({target})"
 
 
 def report(r: dict[str, Any]) -> None:
@@ -254,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--conversions", type=int, default=5, help="conversions of ours")
     parser.add_argument("--their-conversions", type=int, default=2, help="conversions of onnxmltools'")
-    parser.add_argument("--loads", type=int, default=5)
+    parser.add_argument("--loads", type=int, default=11)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--budget", type=float, default=0.2, help="seconds per timed run")
     parser.add_argument("--library", choices=["lightgbm", "xgboost", "both"], default="both")
