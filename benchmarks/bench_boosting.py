@@ -24,6 +24,11 @@ and the band ``[best / worst, worst / best]``. The script also checks that both 
 the library on the 1,000 rows (maximum absolute difference) before timing
 them. Run: ``python benchmarks/bench_boosting.py`` (``--trees 500`` for a
 quick run; ``--skip-onnxmltools`` without it).
+
+CatBoost (``--catboost also``, the default, ``only`` or ``no``): a classifier
+of ``--trees`` symmetric trees of depth 6; our conversion (CatBoost's own ONNX
+export, inlined) next to the export alone run in onnxruntime as CatBoost writes
+it (label and ZipMap maps), and CatBoost's ``predict_proba``.
 """
 
 from __future__ import annotations
@@ -71,7 +76,7 @@ def _ensure_registered() -> None:
     from importlib.metadata import entry_points
 
     installed = {e.name for e in entry_points(group="onnxalgebra.converters")}
-    for library in ("lightgbm", "xgboost"):
+    for library in ("lightgbm", "xgboost", "catboost"):
         if library not in installed:
             __import__(f"onnxalgebra_converters.{library}", fromlist=["register"]).register()
 
@@ -251,6 +256,65 @@ def report(r: dict[str, Any]) -> None:
         print(f"  latency {rows:>4} row(s): " + ", ".join(parts) + _ratio(r, f"{rows}_s", "target <= 1.0x"))
 
 
+def bench_catboost(args: argparse.Namespace) -> dict[str, Any]:
+    """CatBoost (``--trees`` symmetric trees of depth 6: 64 leaves each): our conversion (CatBoost's own ONNX export,
+    inlined) next to the export alone (``save_model(format='onnx')``, run as it is in onnxruntime: label and
+    ZipMap maps) and CatBoost's ``predict_proba``."""
+    import tempfile
+
+    import catboost
+
+    X_train, y_train, X_test = _data(args.rows, args.features, "binary")
+    est = catboost.CatBoostClassifier(iterations=args.trees, depth=6, learning_rate=0.05, verbose=0,
+                                      allow_writing_files=False, thread_count=2)  # fmt: skip
+    start = time.perf_counter()
+    est.fit(X_train, y_train)
+    result: dict[str, Any] = {"library": "catboost", "trees": args.trees, "leaves": args.trees * 64}
+    result["fit_s"] = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.onnx")
+        times, results = _interleaved({
+            "ours": (lambda: to_onnx(est, X_test[:1]), args.conversions),
+            "export": (lambda: est.save_model(path, format="onnx"), args.conversions),
+        })  # fmt: skip
+        with open(path, "rb") as f:
+            theirs_bytes = f.read()
+    ours_bytes = results["ours"].SerializeToString()
+    result.update(ours_convert_s=min(times["ours"]), export_s=min(times["export"]))
+    result.update(ours_mb=len(ours_bytes) / 1e6, export_mb=len(theirs_bytes) / 1e6)
+    times, sessions = _interleaved({"ours": (lambda: _session(ours_bytes), 3), "export": (lambda: _session(theirs_bytes), 3)})
+    result.update(ours_load_s=min(times["ours"]), export_load_s=min(times["export"]))
+    ours_session, export_session = sessions["ours"], sessions["export"]
+    expected = est.predict_proba(X_test)
+    result["ours_max_diff"] = float(np.abs(ours_session.run(None, {"X": X_test})[1] - expected).max())
+    maps = export_session.run(None, {"features": X_test})[1]
+    result["export_max_diff"] = float(np.abs(np.array([[m[0], m[1]] for m in maps]) - expected).max())
+    for rows in (1, 1000):
+        batch = X_test[:rows]
+        candidates = {
+            "ours": lambda b=batch: ours_session.run(None, {"X": b}),
+            "export": lambda b=batch: export_session.run(None, {"features": b}),
+            "catboost": lambda b=batch: est.predict_proba(b),
+        }
+        for name, seconds in _latencies(candidates, args.rounds, args.budget).items():
+            result[f"{name}_{rows}_us"] = min(seconds) * 1e6
+    return result
+
+
+def report_catboost(r: dict[str, Any]) -> None:
+    print(f"\ncatboost: {r['trees']} trees, {r['leaves']} leaves (fit {r['fit_s']:.1f} s)")
+    print(f"  conversion: ours {r['ours_convert_s']:.3f} s ({r['ours_mb']:.1f} MB), CatBoost's export alone "
+          f"{r['export_s']:.3f} s ({r['export_mb']:.1f} MB)")  # fmt: skip
+    ratio = r["ours_load_s"] / r["export_load_s"]
+    print(f"  load in onnxruntime: ours {r['ours_load_s']:.3f} s, export {r['export_load_s']:.3f} s: ratio {ratio:.2f}x")
+    print(f"  max |proba - catboost.predict_proba| on 1,000 held-out rows: ours {r['ours_max_diff']:.2e}, "
+          f"export {r['export_max_diff']:.2e}")  # fmt: skip
+    for rows in (1, 1000):
+        ratio = r[f"ours_{rows}_us"] / r[f"export_{rows}_us"]
+        print(f"  latency {rows:>4} row(s): ours {r[f'ours_{rows}_us']:.1f} us, export (with its ZipMap) "
+              f"{r[f'export_{rows}_us']:.1f} us: ratio {ratio:.2f}x, catboost {r[f'catboost_{rows}_us']:.1f} us")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trees", type=int, default=5000)
@@ -265,12 +329,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--task", choices=["binary", "regression", "both"], default="both")
     parser.add_argument("--cache", default="/tmp/onnxalgebra-bench-boosting", help="folder of the fitted models")
     parser.add_argument("--skip-onnxmltools", action="store_true")
+    parser.add_argument("--catboost", choices=["also", "only", "no"], default="also", help="CatBoost after the others")
     args = parser.parse_args(argv)
     _ensure_registered()
+    if args.catboost == "only":
+        return report_catboost(bench_catboost(args))
     for library in ("lightgbm", "xgboost") if args.library == "both" else (args.library,):
         for task in ("binary", "regression") if args.task == "both" else (args.task,):
             report(bench(library, task, args))
             sys.stdout.flush()
+    if args.catboost == "also":
+        report_catboost(bench_catboost(args))
 
 
 if __name__ == "__main__":
