@@ -244,3 +244,64 @@ def test_damaged_binary_json_model_raises(sets):
         read_ubjson(data[: len(data) // 2])
     with pytest.raises(ConversionError, match="unknown marker 'X'"):
         read_ubjson(b"{i\x01aX}")
+
+
+def category_frame(n=3000, seed=0):
+    """A DataFrame with NaN in its numbers and two ``category`` columns (strings; integers); the held-out part lists
+    its categories in another order, has missing ones and, in ``unseen``, categories XGBoost never saw (which its
+    predict refuses: ``expected`` holds them as missing). A binary and a 3-class target."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(seed)
+    cities = ["paris", "lyon", "nice", "brest", "lille"]
+    df = pd.DataFrame(
+        {"a": rng.normal(size=n), "city": rng.choice(cities, n), "rooms": rng.integers(1, 6, n), "b": rng.normal(size=n)}
+    )
+    df.loc[rng.random(n) < 0.1, "a"] = np.nan
+    effect = df["city"].map({"paris": 0.0, "lyon": 2.0, "nice": -1.5, "brest": 1.0, "lille": -0.5}) + (df["rooms"] == 3)
+    y = np.digitize(df["a"].fillna(0.5) + effect + 0.3 * rng.normal(size=n), [0.0, 1.2])
+    half = n // 2
+    train, test = df.iloc[:half].copy(), df.iloc[half:].copy()
+    test.iloc[:15, test.columns.get_loc("city")] = None  # missing
+    unseen = test.copy()
+    unseen.iloc[15:30, unseen.columns.get_loc("city")] = "rome"
+    unseen.iloc[30:40, unseen.columns.get_loc("rooms")] = 9
+    train["city"], train["rooms"] = pd.Categorical(train["city"], categories=cities), pd.Categorical(train["rooms"])
+    test["city"] = pd.Categorical(test["city"], categories=cities[::-1])  # another order: XGBoost recodes by value
+    test["rooms"] = pd.Categorical(test["rooms"], categories=[5, 4, 3, 2, 1])
+    expected_rows = test.copy()
+    expected_rows.iloc[15:30, expected_rows.columns.get_loc("city")] = None
+    expected_rows.iloc[30:40, expected_rows.columns.get_loc("rooms")] = None
+    return train, test, unseen, expected_rows, y[:half]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kind", ["binary", "multiclass", "regression", "booster"])
+def test_dataframe_with_category_columns(kind, dtype):
+    """Fitted on a DataFrame with pandas ``category`` columns (enable_categorical): to_onnx(est, df) gives one input
+    per column; outputs equal XGBoost's on held-out rows whose categories come in another order or are missing, and
+    a category XGBoost never saw (its predict refuses one) goes the way of a missing one."""
+    from onnxruntime import InferenceSession
+
+    from onnxalgebra import dataframe_feeds, to_onnx
+
+    train, test, unseen, expected_rows, y = category_frame()
+    params = {"n_estimators": 20, "enable_categorical": True, "tree_method": "hist", "max_cat_to_onehot": 1}
+    if kind in ("regression", "booster"):
+        est = xgb.XGBRegressor(**params).fit(train, y + train["b"].to_numpy())
+    else:
+        est = xgb.XGBClassifier(**params).fit(train, y > 0 if kind == "binary" else y)
+    model_of = est.get_booster() if kind == "booster" else est
+    model = to_onnx(model_of, train.head(), dtype=dtype)
+    session = InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    rtol = 1e-5 if dtype == np.float32 else FLOAT64_RTOL
+    for rows, reference in ((test, test), (unseen, expected_rows)):
+        outputs = session.run(None, dataframe_feeds(session, rows.astype({"city": object, "rooms": "Int64"})))
+        if kind in ("binary", "multiclass"):
+            np.testing.assert_allclose(outputs[1], est.predict_proba(reference), rtol=rtol, atol=3e-7)
+            np.testing.assert_array_equal(outputs[0], est.predict(reference))
+        elif kind == "booster":
+            expected = model_of.predict(xgb.DMatrix(reference, enable_categorical=True))
+            np.testing.assert_allclose(outputs[0][:, 0], expected, rtol=rtol, atol=1e-6 * np.abs(expected).max())
+        else:
+            expected = est.predict(reference)
+            np.testing.assert_allclose(outputs[0][:, 0], expected, rtol=rtol, atol=1e-6 * np.abs(expected).max())

@@ -15,38 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
+from onnxalgebra import Columns, ConversionError, Expr, OnnxConcat
 
-from onnxalgebra import Columns, Constant, ConversionError, Expr, OnnxConcat, OnnxGather, OnnxLabelEncoder
-
-
-def category_codes(column: Expr, categories: list[Any], dtype: Any) -> Expr:
-    """Each value's position in ``categories``, NaN for any other, [N, 1] of ``dtype``: a string column is compared
-    with ``str()`` of each category, an integer column with the categories as integers.
-
-    >>> from onnxalgebra import Var
-    >>> codes = category_codes(Var("city", np.str_, [None, 1]), ["brest", "lyon"], np.float32)
-    >>> codes.eval({"city": np.array([["lyon"], ["rome"]], dtype=object)}).tolist()
-    [[1.0], [nan]]
-    """
-    positions = list(range(1, len(categories) + 1))
-    if column.dtype == np.str_ or column.dtype == object:
-        keys = [str(c) for c in categories]
-        if len(set(keys)) != len(keys):
-            raise ConversionError(
-                f"LightGBM categories {categories!r}: two of them have the same text, which a string input cannot tell apart."
-            )
-        index = OnnxLabelEncoder(column, keys_strings=keys, values_int64s=positions, default_int64=0)
-    elif np.dtype(column.dtype).kind in "iub" and all(float(c) == int(c) for c in categories):
-        index = OnnxLabelEncoder(column.astype(np.int64), keys_int64s=[int(c) for c in categories], values_int64s=positions,
-                                 default_int64=0)  # fmt: skip
-    else:
-        raise ConversionError(
-            f"LightGBM category column of {column.dtype} with categories {list(categories)[:8]}: only string and integer "
-            "categories convert (give the column string or integer categories)."
-        )
-    table = np.concatenate([[np.nan], np.arange(len(categories))]).astype(dtype)
-    return OnnxGather(Constant(table), index, axis=0)
+from ..categories import category_codes
 
 
 def categorical_features(booster: Any) -> list[int]:
@@ -60,7 +31,8 @@ def categorical_features(booster: Any) -> list[int]:
 
 def lightgbm_input(owner: Any, booster: Any, X: Expr | Columns) -> Expr:
     """The matrix LightGBM's trees read, [N, n_features] of the computation dtype: ``X`` itself, or a DataFrame's
-    columns in the order of ``booster.feature_name()``, each ``category`` column as its codes (:func:`category_codes`).
+    columns in the order of ``booster.feature_name()``, each ``category`` column as its codes
+    (:func:`~onnxalgebra_converters.categories.category_codes`).
     ``owner`` (the estimator or the booster) names the model in errors."""
     if not isinstance(X, Columns):
         return X
@@ -88,7 +60,7 @@ def lightgbm_input(owner: Any, booster: Any, X: Expr | Columns) -> Expr:
     for feature in features:
         column = X[feature]
         if feature in categories:
-            parts.append(category_codes(column, list(categories[feature]), dtype))
+            parts.append(category_codes(column, list(categories[feature]), dtype, "LightGBM"))
         else:
             parts.append(column if column.dtype == dtype else column.astype(dtype))
     return parts[0] if len(parts) == 1 else OnnxConcat(*parts, axis=1)

@@ -41,10 +41,11 @@ from typing import Any
 
 import numpy as np
 
-from onnxalgebra import ConversionError, Expr, OnnxArgMax, OnnxConcat, OnnxExp, OnnxIsNaN, OnnxWhere
+from onnxalgebra import ConversionError, Expr, OnnxArgMax, OnnxConcat, OnnxExp, OnnxIsNaN, OnnxWhere, takes_columns
 
 from ..scikit_learn._common import argmax_label, binary_columns, label_of
 from ..scikit_learn.trees import missing_values_option, tree_ensemble
+from .frame import xgboost_input
 
 # A categorical split's column holds this where X holds NaN: XGBoost sends a split's set right, NaN its default way
 # and any other value left; the node table sends listed values one way and anything else, NaN included, the other.
@@ -476,18 +477,22 @@ def _missing(est: Any) -> Any:
     return np.nan if value is None else float(value)
 
 
+@takes_columns
 def convert_xgb_classifier(est: Any, X: Expr, options: dict | None = None) -> tuple[Expr, Expr]:
     """XGBClassifier and XGBRFClassifier (binary:logistic, multi:softprob, multi:softmax): label, probabilities.
 
+    ``X`` may be a DataFrame's columns, ``category`` ones included (:mod:`.frame`).
     ``options={'missing_values': False}``: X has no NaN (no NaN routing).
     """
     booster = est.get_booster()
+    learner = xgboost_model(booster)
+    X = xgboost_input(est, learner, X)
     objective = str(est.objective if isinstance(est.objective, str) else "")
     missing = missing_values_option(options)
     if objective.startswith("multi:") or int(getattr(est, "n_classes_", 2)) > 2:
-        proba, _ = xgboost_margin(booster, X, _missing(est), missing, softmax=True)
+        proba, _ = xgboost_margin(booster, X, _missing(est), missing, softmax=True, learner=learner)
         return argmax_label(est, proba), proba
-    margin, name = xgboost_margin(booster, X, _missing(est), missing)
+    margin, name = xgboost_margin(booster, X, _missing(est), missing, learner=learner)
     if name not in ("binary:logistic", "reg:logistic"):
         raise ConversionError(
             f"{type(est).__name__}(objective={name!r}): expected binary:logistic, multi:softprob or multi:softmax "
@@ -497,12 +502,16 @@ def convert_xgb_classifier(est: Any, X: Expr, options: dict | None = None) -> tu
     return label_of(est, (p.reshape(-1) > 0.5).astype(np.int64)), binary_columns(p)
 
 
+@takes_columns
 def convert_xgb_regressor(est: Any, X: Expr, options: dict | None = None) -> Expr:
     """XGBRegressor, XGBRFRegressor and XGBRanker: the margin through the objective's inverse link, [N, 1].
 
     ``options={'missing_values': False}``: X has no NaN (no NaN routing).
     """
-    margin, name = xgboost_margin(est.get_booster(), X, _missing(est), missing_values_option(options))
+    booster = est.get_booster()
+    learner = xgboost_model(booster)
+    X = xgboost_input(est, learner, X)
+    margin, name = xgboost_margin(booster, X, _missing(est), missing_values_option(options), learner=learner)
     if name in ("reg:logistic", "binary:logistic"):
         return _sigmoid(margin)
     if name in _LOG:
@@ -510,6 +519,7 @@ def convert_xgb_regressor(est: Any, X: Expr, options: dict | None = None) -> Exp
     return margin
 
 
+@takes_columns
 def convert_xgb_booster(booster: Any, X: Expr, options: dict | None = None) -> Expr:
     """An ``xgboost.Booster``: what its ``predict`` returns, as ``variable`` [N, K] (K = 1 but for multi:softprob:
     one probability per class; multi:softmax: the class index as a float; binary:hinge: 0 or 1).
@@ -518,6 +528,7 @@ def convert_xgb_booster(booster: Any, X: Expr, options: dict | None = None) -> E
     """
     missing = missing_values_option(options)
     learner = xgboost_model(booster)
+    X = xgboost_input(booster, learner, X)
     objective = learner["objective"]["name"]
     if objective == "multi:softprob":
         return xgboost_margin(booster, X, np.nan, missing, softmax=True, learner=learner)[0]
