@@ -38,6 +38,7 @@ def set_renderer(renderer: str) -> str:
     ``"auto"`` (the default): Graphviz's SVG when ``dot`` is on PATH, else the interactive view that the
     browser lays out with the bundled viz.js; ``"svg"``: Graphviz only; ``"browser"``: always interactive.
 
+    >>> from onnxalgebra.display import set_renderer
     >>> previous = set_renderer("browser")
     >>> set_renderer(previous)
     'browser'
