@@ -49,7 +49,7 @@ import onnxruntime as ort
 from onnxalgebra import to_onnx
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
-from bench_converters import _calibrate, _loop
+from bench_converters import interleaved_rounds as _latencies
 
 ort.set_default_logger_severity(3)  # onnxmltools' models declare a label of shape [1]: a warning per run otherwise
 
@@ -156,19 +156,6 @@ def _interleaved(candidates: dict[str, tuple[Callable[[], Any], int]]) -> tuple[
                 results[name] = fn()
                 times[name].append(time.perf_counter() - start)
     return times, results
-
-
-def _latencies(candidates: dict[str, Callable[[], Any]], rounds: int, budget: float) -> dict[str, list[float]]:
-    """Seconds per call of each candidate in each round: interleaved runs of about ``budget`` seconds, the order
-    rotating from round to round (as ``bench_converters.measure``)."""
-    numbers = {name: _calibrate(fn, budget) for name, fn in candidates.items()}
-    names = list(candidates)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(rounds):
-        shift = r % len(names)
-        for name in names[shift:] + names[:shift]:
-            times[name].append(_loop(candidates[name], numbers[name]))
-    return times
 
 
 def _leaves(est: Any, library: str) -> int:

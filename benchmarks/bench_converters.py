@@ -140,8 +140,9 @@ def _calibrate(fn: Callable[[], Any], budget: float) -> int:
     return max(1, min(1_000_000, round(budget / max(elapsed, 1e-9))))
 
 
-def measure(candidates: dict[str, Callable[[], Any]], rounds: int, budget: float, stat: str) -> dict[str, float]:
-    """Seconds per call of each candidate: interleaved runs, the min (or median) over rounds."""
+def interleaved_rounds(candidates: dict[str, Callable[[], Any]], rounds: int, budget: float) -> dict[str, list[float]]:
+    """Seconds per call of each candidate in each round: runs of about ``budget`` seconds, the candidates taking
+    turns in an order that rotates from round to round."""
     numbers = {name: _calibrate(fn, budget) for name, fn in candidates.items()}
     names = list(candidates)
     times: dict[str, list[float]] = {name: [] for name in names}
@@ -149,6 +150,12 @@ def measure(candidates: dict[str, Callable[[], Any]], rounds: int, budget: float
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
             times[name].append(_loop(candidates[name], numbers[name]))
+    return times
+
+
+def measure(candidates: dict[str, Callable[[], Any]], rounds: int, budget: float, stat: str) -> dict[str, float]:
+    """Seconds per call of each candidate: interleaved runs, the min (or median) over rounds."""
+    times = interleaved_rounds(candidates, rounds, budget)
     pick = min if stat == "min" else (lambda values: float(np.median(values)))
     return {name: pick(values) for name, values in times.items()}
 
