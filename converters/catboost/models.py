@@ -52,7 +52,7 @@ import onnx
 
 from onnxalgebra import Columns, ConversionError, Expr, OnnxExp, OnnxSoftmax, inline, takes_columns
 
-from ..scikit_learn._common import argmax_label, binary_columns, label_of
+from ..scikit_learn._common import argmax_label, binary_columns, expit, label_of
 
 _TREES = ("TreeEnsembleClassifier", "TreeEnsembleRegressor", "TreeEnsemble")
 _BINARY = ("Logloss", "CrossEntropy")
@@ -181,7 +181,11 @@ def catboost_scores(est: Any, X: Expr | Columns, export: _Export | None = None) 
     """The sum of the model's trees times its scale plus its bias (``predict(prediction_type='RawFormulaVal')``),
     [N, K], in X's float type (float32 for other types): CatBoost's own ONNX export inlined on ``X`` as float32."""
     X = _matrix(est, X)
-    export = _Export(est) if export is None else export
+    return _raw_scores(est, X, _Export(est) if export is None else export)
+
+
+def _raw_scores(est: Any, X: Expr, export: _Export) -> Expr:
+    """:func:`catboost_scores` of ``X``, already one matrix."""
     node = export.node
     output = node.output[1] if node.op_type == "TreeEnsembleClassifier" else node.output[0]  # before the ZipMap
     (raw,) = export.inline(X, [output], raw=True)
@@ -195,10 +199,6 @@ def catboost_scores(est: Any, X: Expr | Columns, export: _Export | None = None) 
     if np.any(export.bias != 0):
         raw = raw + export.bias.astype(dtype).reshape(1, -1)
     return raw
-
-
-def _sigmoid(raw: Expr) -> Expr:
-    return 1 / (1 + OnnxExp(-raw))
 
 
 @takes_columns
@@ -219,15 +219,15 @@ def convert_catboost_classifier(est: Any, X: Expr | Columns) -> tuple[Expr, Expr
         # classes other than 0 and 1: the label is the class of the largest probability, ties to the first)
         (proba,) = export.inline(X, [export.node.output[1]], raw=False)
         return argmax_label(est, proba), proba.astype(np.float64) if X.dtype == np.float64 else proba
-    raw = catboost_scores(est, X, export)
+    raw = _raw_scores(est, X, export)
     if loss in _BINARY:
-        p = _sigmoid(raw)
+        p = expit(raw)
         if threshold == 0.5:  # p > 0.5 exactly when the raw score is positive (no rounding of p near 0.5)
             index = (raw.reshape(-1) > 0).astype(np.int64)
         else:
             index = (p.reshape(-1) > np.asarray(threshold, dtype=p.dtype)).astype(np.int64)
         return label_of(est, index), binary_columns(p)
-    proba = OnnxSoftmax(raw, axis=1) if loss == "MultiClass" else _sigmoid(raw)
+    proba = OnnxSoftmax(raw, axis=1) if loss == "MultiClass" else expit(raw)
     return argmax_label(est, raw), proba
 
 

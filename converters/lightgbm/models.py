@@ -62,7 +62,7 @@ from onnxalgebra import (
     takes_columns,
 )
 
-from ..scikit_learn._common import argmax_label, binary_columns, label_of
+from ..scikit_learn._common import argmax_label, binary_columns, expit, label_of
 from ..scikit_learn.trees import missing_values_option, split_points, tree_ensemble
 from .frame import lightgbm_input
 
@@ -336,8 +336,6 @@ def _text_table(
         nodes["member"] = categorical
         nodes["member_values"] = _text_member_values(fields, categorical, threshold, tree)
     n_columns = int(header["num_tree_per_iteration"])
-    header["average_output"] = "average_output" in header
-    header["tree_info"] = [None] * n_trees
     return header, nodes, value, tree % n_columns, zero
 
 
@@ -423,7 +421,7 @@ def lightgbm_raw(model: tuple, X: Expr, missing_values: bool = True, softmax: bo
         X = X.astype(np.float32)
     n_columns = int(header["num_tree_per_iteration"])
     if header.get("average_output"):
-        n_iterations = max(1, len(header["tree_info"]) // n_columns)
+        n_iterations = max(1, len(nodes["starts"]) // n_columns)
         values = values / n_iterations
     if zero:
         limit = split_points(np.array([_ZERO_THRESHOLD]), X.dtype)[0]
@@ -435,10 +433,6 @@ def lightgbm_raw(model: tuple, X: Expr, missing_values: bool = True, softmax: bo
     return tree_ensemble(X, nodes, values, targets=targets, n_targets=n_columns, missing_values=missing_values, softmax=softmax)
 
 
-def _sigmoid(raw: Expr, scale: float) -> Expr:
-    return 1 / (1 + OnnxExp(raw * -scale))  # onnxruntime's Sigmoid flushes to 0 below -17 (float)
-
-
 def classifier_outputs(est: Any, model: tuple, X: Expr, missing_values: bool = True) -> tuple[Expr, Expr]:
     """Label and probabilities of a classifier whose model is ``model`` (:func:`lightgbm_model`; ``est`` gives
     ``classes_``)."""
@@ -446,12 +440,12 @@ def classifier_outputs(est: Any, model: tuple, X: Expr, missing_values: bool = T
     scale = float(parameters.get("sigmoid") or 1.0)
     if name in _SIGMOID:
         raw = lightgbm_raw(model, X, missing_values)
-        return label_of(est, (raw.reshape(-1) > 0).astype(np.int64)), binary_columns(_sigmoid(raw, scale))
+        return label_of(est, (raw.reshape(-1) > 0).astype(np.int64)), binary_columns(expit(raw, scale))
     if name == "multiclass":
         proba = lightgbm_raw(model, X, missing_values, softmax=True)
         return argmax_label(est, proba), proba
     if name == "multiclassova":
-        proba = _sigmoid(lightgbm_raw(model, X, missing_values), scale)
+        proba = expit(lightgbm_raw(model, X, missing_values), scale)
         return argmax_label(est, proba), proba
     raise ConversionError(
         f"{type(est).__name__}(objective={name!r}): expected a binary or multiclass objective (binary, cross_entropy, "
@@ -476,7 +470,7 @@ def regression_output(raw: Expr, objective: str) -> Expr:
     if name in _EXP:
         return OnnxExp(raw)
     if name in _IDENTITY or name in _SIGMOID or name == "custom":
-        out = _sigmoid(raw, float(parameters.get("sigmoid", 1.0) or 1.0)) if name in _SIGMOID else raw
+        out = expit(raw, float(parameters.get("sigmoid", 1.0) or 1.0)) if name in _SIGMOID else raw
         if "sqrt" in parameters:
             out = out * OnnxAbs(out)  # reg_sqrt: LightGBM squares, keeping the sign
         return out
@@ -514,7 +508,7 @@ def convert_lgbm_booster(booster: Any, X: Expr, options: dict | None = None) -> 
         return lightgbm_raw(model, X, missing, softmax=True)
     raw = lightgbm_raw(model, X, missing)
     if name == "multiclassova":
-        return _sigmoid(raw, float(parameters.get("sigmoid") or 1.0))
+        return expit(raw, float(parameters.get("sigmoid") or 1.0))
     return regression_output(raw, str(model[0].get("objective", "regression")))
 
 

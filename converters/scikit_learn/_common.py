@@ -96,9 +96,20 @@ def normalise_rows(prob: Expr) -> Expr:
     return OnnxWhere(zero, 1.0 / n_classes, prob / OnnxWhere(zero, 1.0, total))
 
 
+def expit(x: Expr, scale: float | None = None) -> Expr:
+    """``1 / (1 + exp(-x))`` (``scale``: of ``scale * x``), finite where onnxruntime's ``Sigmoid`` flushes to 0
+    (below -17 in float32, -36 in float64).
+
+    >>> from onnxalgebra import Var
+    >>> expit(Var("x", np.float32, [None])).eval({"x": np.array([0.0, -20.0], np.float32)}).tolist()[0]
+    0.5
+    """
+    return 1 / (1 + OnnxExp(-x if scale is None else x * -scale))
+
+
 def ovr_probabilities(scores: Expr) -> Expr:
     """One-vs-rest probabilities from decision scores, as ``_predict_proba_lr``."""
-    prob = 1 / (1 + OnnxExp(-scores))  # expit; onnxruntime's Sigmoid flushes to 0 below -17 (float), -36 (double)
+    prob = expit(scores)
     if scores.shape is not None and scores.shape[1] == 1:
         return binary_columns(prob)
     return normalise_rows(prob)

@@ -61,15 +61,11 @@ from onnxalgebra import (
     takes_columns,
 )
 
-from ._common import argmax_label, binary_columns, label_of
+from ._common import argmax_label, binary_columns, expit, label_of
 from ._compat import gradient_boosting_columns, hist_gradient_boosting_bin_categories
 from .trees import labels_in_tree_node, tree_ensemble, tree_ensemble_classifier
 
 _EPS = float(np.finfo(np.float64).eps)  # scikit-learn clips the initial estimator's probabilities to [eps, 1 - eps]
-
-
-def _expit(raw: Expr) -> Expr:
-    return 1 / (1 + OnnxExp(-raw))  # onnxruntime's Sigmoid flushes to 0 below -17 (float), -36 (double)
 
 
 # --- GradientBoosting ---
@@ -159,7 +155,7 @@ def convert_gradient_boosting_classifier(est: Any, X: Expr) -> tuple[Expr, Expr]
     if gradient_boosting_columns(est) == 1:
         raw = gradient_boosting_raw(est, X)
         label = label_of(est, (raw.reshape(-1) >= 0).astype(np.int64))
-        return label, binary_columns(_expit(raw * 2.0 if est.loss == "exponential" else raw))
+        return label, binary_columns(expit(raw * 2.0 if est.loss == "exponential" else raw))
     if labels_in_tree_node(X, len(est.classes_)) and _is_constant(est.init_):  # one TreeEnsembleClassifier node
         trees, values, targets, base = _stages(est)
         return tree_ensemble_classifier(est, X, trees, values, targets=targets, base_values=base, missing_values=False,
@@ -372,7 +368,7 @@ def convert_hist_gradient_boosting_classifier(est: Any, X: Expr | Columns) -> tu
     """HistGradientBoostingClassifier (two or more classes; NaN, categorical features): label, probabilities."""
     if est.n_trees_per_iteration_ == 1:
         raw = hist_gradient_boosting_raw(est, X)
-        return label_of(est, (raw.reshape(-1) > 0).astype(np.int64)), binary_columns(_expit(raw))
+        return label_of(est, (raw.reshape(-1) > 0).astype(np.int64)), binary_columns(expit(raw))
     proba = hist_gradient_boosting_raw(est, X, softmax=True)
     return argmax_label(est, proba), proba  # softmax keeps the order of the raw values
 

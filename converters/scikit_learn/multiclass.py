@@ -47,13 +47,12 @@ from onnxalgebra import (
     OnnxAlgebraError,
     OnnxArgMin,
     OnnxConcat,
-    OnnxExp,
     OnnxGemm,
     convert_estimator,
     takes_columns,
 )
 
-from ._common import argmax_label, label_of
+from ._common import argmax_label, expit, label_of
 from .calibration import linear_decision
 
 
@@ -174,7 +173,7 @@ def convert_one_vs_rest(est: Any, X: Expr | Columns, options: dict | None = None
         label = label_of(est, (scores.reshape(-1) > binary_threshold(members[0])).astype(np.int64))
     if hasattr(est, "predict_proba"):
         if linear is not None and all(_logistic(m) for m in members):
-            prob = 1 / (1 + OnnxExp(-scores))  # a binary LogisticRegression's predict_proba: expit(decision)
+            prob = expit(scores)  # a binary LogisticRegression's predict_proba: expit(decision)
         else:
             prob = side_by_side([positive_probability(m, X, dtype) for m in members])
         if len(members) == 1:
