@@ -170,7 +170,7 @@ def test_booster(sets, params, dtype):
 def _same_document(ubj, text, path="learner"):
     """The binary JSON model read by read_ubjson holds the JSON text model's values (typed arrays as float32 or
     integers, the text's numbers being what XGBoost prints of them)."""
-    from onnxalgebra_converters.xgboost.models import TypedArray
+    from onnxalgebra_converters.xgboost.ubjson import TypedArray
 
     if isinstance(text, dict):
         assert isinstance(ubj, dict) and sorted(ubj) == sorted(text), path
@@ -233,7 +233,7 @@ def test_binary_and_text_json_models_agree(sets, params):
 
 def test_damaged_binary_json_model_raises(sets):
     """A binary JSON model cut short, or with an unknown marker, raises a ConversionError saying what was expected."""
-    from onnxalgebra_converters.xgboost.models import read_ubjson
+    from onnxalgebra_converters.xgboost.ubjson import read_ubjson
 
     from onnxalgebra import ConversionError
 
