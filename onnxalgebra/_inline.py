@@ -204,6 +204,8 @@ def _function_body(proto: onnx.FunctionProto, model: ModelProto, functions: dict
         default = defaults.get(name, inspect.Parameter.empty)
         if isinstance(default, bytes):
             default = default.decode("utf-8")
+        elif isinstance(default, list) and default and all(isinstance(v, bytes) for v in default):
+            default = [v.decode("utf-8") for v in default]
         annotation = annotations.get(kinds.get(name), "float") if default is inspect.Parameter.empty else inspect.Parameter.empty
         params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
     body.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]

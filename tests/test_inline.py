@@ -279,3 +279,28 @@ def test_ai_onnx_ml_nodes_fit_a_newer_ml_opset():
     assert set(got) == {"first", "second"}
     alone = to_onnx(label, [x], outputs=["label"])  # without the encoder: the oldest ml opset that runs it
     assert {o.domain: o.version for o in alone.opset_import}["ai.onnx.ml"] <= 2
+
+
+def test_local_function_with_a_list_of_strings_attribute():
+    # a STRINGS default (onnx gives it as bytes) is the function's keyword default, as str
+    lookup = helper.make_function(
+        "lib", "Lookup", ["a"], ["b"],
+        [_ref_node("LabelEncoder", ["a"], ["b"], "keys_strings", "keys", AttributeProto.STRINGS)],
+        [helper.make_opsetid("ai.onnx.ml", 2)],
+        attribute_protos=[helper.make_attribute("keys", ["paris", "lyon"])],
+    )  # fmt: skip
+    lookup.node[0].domain = "ai.onnx.ml"
+    lookup.node[0].attribute.append(helper.make_attribute("values_int64s", [1, 2]))
+    lookup.node[0].attribute.append(helper.make_attribute("default_int64", 0))
+    model = _model(
+        [helper.make_node("Lookup", ["x"], ["y"], domain="lib")],
+        [_tensor("x", ["N"], TensorProto.STRING)], [_tensor("y", ["N"], TensorProto.INT64)], functions=[lookup],
+    )  # fmt: skip
+    model.opset_import.extend([helper.make_opsetid("lib", 1), helper.make_opsetid("ai.onnx.ml", 2)])
+    x = Var("x", np.str_, ["n"])
+    ours = to_onnx(inline(model, x), {"x": np.array(["a"], dtype=object)})
+    data = np.array(["lyon", "nice", "paris"], dtype=object)
+    (expected,) = _session(model).run(None, {"x": data})
+    (got,) = _session(ours).run(None, {"x": data})
+    np.testing.assert_array_equal(got, expected)
+    assert got.tolist() == [2, 0, 1]
