@@ -29,7 +29,7 @@ import onnx.inliner
 from onnx import AttributeProto, FunctionProto, ModelProto, helper
 
 from ._attributes import AttributeRef
-from ._custom import CustomOperator, custom_operator
+from ._custom import custom_operator
 from ._errors import CompileError, OperatorError
 from ._expr import Constant, Expr, OnnxOperator, Output, Var
 from ._graph import Graph
@@ -108,7 +108,7 @@ class LocalFunction:
             names = [f"output_{i}" for i in range(len(outputs))] if len(outputs) > 1 else ["output"]
             base = custom_operator(
                 self.name, self.domain, inputs=self.params, outputs=names, doc=f"Local function {self.name}.",
-                elem_types=[o.dtype if o.dtype is not None else None for o in outputs],
+                elem_types=[o.dtype for o in outputs],
                 attributes={n: _KIND_NAMES[kind] for n, (kind, _) in self.attributes.items()},
             )  # fmt: skip
             namespace = {"__slots__": ("function", "function_types"), "__module__": "onnxalgebra",
@@ -357,8 +357,3 @@ def attach_functions(
         flat.opset_import.extend(kept)
         return flat
     return model
-
-
-def is_call(op: Any) -> bool:
-    """``op`` is a call of a local function."""
-    return isinstance(op, CustomOperator) and getattr(op, "function", None) is not None

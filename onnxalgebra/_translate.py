@@ -15,7 +15,6 @@ import base64
 import keyword
 import math
 import re
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +95,6 @@ _NOT_WORD = re.compile(r"\W", flags=re.ASCII)
 
 
 def _float_text(value: float) -> str:
-    if value == value and value not in (math.inf, -math.inf):
-        return repr(float(value))
     if math.isnan(value):
         return "float('nan')"
     if math.isinf(value):
@@ -112,10 +109,6 @@ def _nested(values: list, shape: tuple[int, ...], fmt: Any) -> str:
         return "[" + ", ".join(fmt(v) for v in values) + "]"
     step = len(values) // shape[0] if shape[0] else 0
     return "[" + ", ".join(_nested(values[i * step : (i + 1) * step], shape[1:], fmt) for i in range(shape[0])) + "]"
-
-
-def _has_special(values: Iterable[float]) -> bool:
-    return any(not math.isfinite(v) for v in values)
 
 
 class _Writer:
@@ -285,15 +278,11 @@ class _Writer:
         self.initializers(graph, where)
         for inner in graph.node:
             self.node(inner)
-        outputs = [self.output_expr(o.name, where) for o in graph.output]
+        outputs = [self.lookup(o.name, where) for o in graph.output]
         self.var_of.pop()
         gname = self.fresh(f"{node.op_type.lower()}_{attr_name}", "g")
         self.lines.append(f"{gname} = Graph([{', '.join(inputs)}], [{', '.join(outputs)}], name={graph.name or attr_name!r})")
         return gname
-
-    def output_expr(self, name: str, where: str) -> str:
-        var = self.lookup(name, where)
-        return var
 
     def initializers(self, graph: GraphProto, where: str) -> None:
         if len(graph.sparse_initializer):

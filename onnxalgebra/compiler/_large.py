@@ -239,7 +239,7 @@ def save_model(model: ModelProto, path: str | os.PathLike[str], *, size_limit: i
     if path.is_dir():
         raise IsADirectoryError(f"save_model: {path} is a folder; give a file name such as {path / 'model.onnx'}.")
     _not_loaded(model)
-    if size_limit is None:
+    if size_limit is None:  # read at call time, not bound at definition (the tests shrink the limit)
         size_limit = PROTOBUF_LIMIT
     if sum(_raw_size(t) for t in model_tensors(model)) <= size_limit:
         try:

@@ -42,7 +42,7 @@ from .._expr import Expr, Var
 from .._numpy_ops import NumpyOperators
 from .._types import TensorType, ValueType
 from ..compiler._inputs import type_of_sample
-from ._dataframe import Columns, dataframe_columns, fitted_feature_count, is_dataframe
+from ._dataframe import Columns, dataframe_columns, fitted_feature_count, forced_dtype, is_dataframe
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -469,9 +469,7 @@ def estimator_to_onnx(
         _check_rank(estimator, X)
         X = Var(name, input_type(X, estimator))
         if dtype is not None:
-            dtype = np.dtype(dtype)
-            if dtype not in (np.float32, np.float64):
-                raise ConversionError(f"to_onnx: dtype must be np.float32 or np.float64 (the computation dtype), got {dtype}.")
+            dtype = forced_dtype(dtype)
             if X.dtype is not None and X.dtype.kind in "fiub" and X.dtype != dtype:  # strings stay strings (text)
                 X = X.astype(dtype)
     options = dict(options or {})

@@ -82,12 +82,17 @@ def _numpy_dtype(dtype: Any) -> np.dtype | None:
     return dtype if dtype.kind in "biuf" else None
 
 
+def forced_dtype(dtype: Any) -> np.dtype:
+    """``to_onnx(..., dtype=)`` checked: float32 or float64, the computation dtype."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ConversionError(f"to_onnx: dtype must be np.float32 or np.float64 (the computation dtype), got {dtype}.")
+    return dtype
+
+
 def _computation_dtype(dtypes: Iterable[Any], forced: Any) -> np.dtype:
     if forced is not None:
-        forced = np.dtype(forced)
-        if forced not in (np.float32, np.float64):
-            raise ConversionError(f"to_onnx: dtype must be np.float32 or np.float64 (the computation dtype), got {forced}.")
-        return forced
+        return forced_dtype(forced)
     numeric = [d for d in map(_numpy_dtype, dtypes) if d is not None]
     promoted = np.result_type(*numeric) if numeric else np.dtype(np.float64)
     return np.dtype(np.float32 if promoted.kind == "f" and promoted.itemsize <= 4 else np.float64)
