@@ -32,6 +32,11 @@ from onnxalgebra import Var, show
 from onnxalgebra.display._html import LARGE_GRAPH_ATTRIBUTES, LARGE_GRAPH_NODES, standalone_page
 
 
+def _with_source(diagram):
+    """``diagram`` with its DOT text made (``Diagram.source`` is made when first read)."""
+    assert diagram.source
+    return diagram
+
 def chain(n: int):
     x = Var("X", np.float32, [None, 4])
     for i in range(n):
@@ -62,7 +67,8 @@ class Browser:
                 if self.call("GET", "/status")["value"]["ready"]:
                     break
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         options = {"binary": chromium, "args": [*self.FLAGS, f"--user-data-dir={self.profile.name}"]}
         started = self.call("POST", "/session", {"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}})
         self.session = f"/session/{started['value']['sessionId']}"
@@ -103,7 +109,7 @@ def svg_table(sizes: list[int], full_limit: int) -> None:
         model = chain(n)
         modes = [("default", None)] + ([("collapse=0", 0)] if n <= full_limit else [])
         for label, collapse in modes:
-            t_dot, diagram = timed(lambda c=collapse, m=model: show(m, collapse=c))
+            t_dot, diagram = timed(lambda c=collapse, m=model: _with_source(show(m, collapse=c)))
             t_svg, _ = timed(lambda d=diagram: d.pipe("svg"))
             print(f"{n:>7} {label:>10} {t_dot:>8.2f} {t_svg:>8.2f} {diagram.source.count('shape=box'):>6}")
 

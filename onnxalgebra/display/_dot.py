@@ -162,10 +162,8 @@ class _Writer:
         self.edge_count += 1
         return f"e{self.edge_count}"
 
-    def declare(self, node_id: str, attributes: str, indent: str) -> str:
-        line = f"{indent}{node_id} [{f'id={node_id}, ' if self.ids else ''}{attributes}];"
-        self.lines.append((node_id, line))
-        return line
+    def declare(self, node_id: str, attributes: str, indent: str) -> None:
+        self.lines.append((node_id, f"{indent}{node_id} [{f'id={node_id}, ' if self.ids else ''}{attributes}];"))
 
     def value(self, name: str, view: GraphView) -> str:
         """``name``, its type recorded in :attr:`values` on first sight."""
@@ -261,10 +259,9 @@ class _Writer:
         return [_edge_line(*edge, ids=self.ids) for edge in self.edges]
 
 
-def _edge_line(edge_id: str, source: str, target: str, label: str | None, style: str, *, ids: bool = True,
-               labels: bool = True) -> str:
+def _edge_line(edge_id: str, source: str, target: str, label: str | None, style: str, *, ids: bool = True) -> str:
     attrs = [f"id={edge_id}"] if ids else []
-    if label is not None and labels:
+    if label is not None:
         attrs.append(f"label={label}")
     if style:
         attrs.append(style)
@@ -384,8 +381,6 @@ def expanded(obj: Any) -> Any:
 
     if isinstance(obj, ModelProto):
         return onnx.inliner.inline_local_functions(obj) if obj.functions else obj
-    if isinstance(obj, GraphView):
-        return obj
     from .. import Expr, to_onnx
 
     if isinstance(obj, (list, tuple, Expr)):

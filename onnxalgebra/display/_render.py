@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,11 @@ class Diagram:
         self.view = obj if isinstance(obj, GraphView) else view_of(obj)
         self.collapse = collapse
         self.renderer = None if renderer is None else _check_renderer(renderer, "Diagram")
-        self.source = to_dot(self.view, collapse=collapse)
+
+    @cached_property
+    def source(self) -> str:
+        """The DOT text Graphviz renders (made when first read: the browser view builds its own from the view)."""
+        return to_dot(self.view, collapse=self.collapse)
 
     def pipe(self, format: str = "svg") -> bytes:
         """The rendered diagram as bytes (``svg``, ``png`` or ``pdf``)."""

@@ -41,15 +41,13 @@
     var out = parts.header.slice();
     var attributes = [options.graphAttributes, large ? options.largeAttributes : ""].filter(Boolean).join(", ");
     if (attributes) out.push("  graph [" + attributes + "];");
-    var drawn = 0;
     parts.lines.forEach(function (entry) {
       var owner = entry[0];
       if (owner !== null && hidden[owner]) {
-        if (first[owner]) { out.push(first[owner]); drawn += 1; }
+        if (first[owner]) out.push(first[owner]);
         return;
       }
       if (large && constants[owner]) return;
-      if (owner !== null) drawn += 1;
       out.push(entry[1]);
     });
     parts.edges.forEach(function (e) {
@@ -61,7 +59,7 @@
       out.push("  " + a + " -> " + b + " [" + attrs.join(", ") + "];");
     });
     out.push("}");
-    return { dot: out.join("\n"), hidden: hidden, nodes: drawn, large: large };
+    return { dot: out.join("\n"), hidden: hidden, large: large };
   }
 
   function Diagram(root, data) {
