@@ -42,6 +42,7 @@ from ._inline import inline
 from ._optional import MissingDependencyError, require
 from ._translate import TranslateError, translate
 from ._types import MapType, OptionalType, SequenceType, TensorType, ValueType
+from .compiler._compile import compile_model as _compile_model
 from .compiler._large import save_model
 from .display._dot import to_dot
 from .display._networkx import to_networkx
@@ -53,6 +54,7 @@ from .registry._convert import (
     convert_estimator,
     register_converter,
 )
+from .registry._convert import estimator_to_onnx as _estimator_to_onnx
 from .registry._dataframe import Columns, dataframe_feeds, takes_columns
 
 __version__ = "0.1.0"
@@ -148,9 +150,6 @@ def to_onnx(
     >>> [o.name for o in model.graph.output]
     ['Abs_0', 'Neg_0']
     """
-    from .compiler._compile import compile_model
-    from .registry._convert import OnnxSubEstimator, estimator_to_onnx
-
     if isinstance(obj, OnnxSubEstimator):
         obj = obj.outputs
     if obj is None:
@@ -168,10 +167,10 @@ def to_onnx(
             raise OnnxTypeError("to_onnx: options apply to estimators, not to expressions.")
         if dtype is not None:
             raise OnnxTypeError("to_onnx: dtype applies to estimators; an expression's inputs give its types.")
-        return compile_model(items, X, outputs_spec=outputs, target_opset=target_opset, inline_functions=inline_functions)
+        return _compile_model(items, X, outputs_spec=outputs, target_opset=target_opset, inline_functions=inline_functions)
     if outputs is not None:
         raise OnnxTypeError("to_onnx: an estimator's outputs are named by the output contract; do not pass outputs=.")
-    return estimator_to_onnx(obj, X, name=name, target_opset=target_opset, options=options, dtype=dtype)
+    return _estimator_to_onnx(obj, X, name=name, target_opset=target_opset, options=options, dtype=dtype)
 
 
 def operator_class(name: str) -> type[OnnxOperator]:

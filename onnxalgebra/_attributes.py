@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ _TYPES = {"ints": AttributeProto.INTS, "floats": AttributeProto.FLOATS, "strings
 _FIELDS = {"ints": 8, "floats": 7, "strings": 9}  # the repeated field of AttributeProto each kind fills
 # A list longer than this keeps only its encoding; its values are decoded from it when read.
 KEEP_VALUES_UP_TO = 1 << 16
+_FLOAT32 = struct.Struct("<f")
 _CHUNK = 1 << 20  # values encoded at a time: the temporaries of a long list stay small
 
 
@@ -316,6 +318,14 @@ def array_key(array: np.ndarray) -> tuple:
 
 
 def _value_key(value: Any) -> Any:
+    kind = type(value)
+    if kind is int or kind is str:
+        return value
+    if kind is float:  # ONNX stores float attributes as float32
+        try:
+            return ("float32", _FLOAT32.pack(value))
+        except OverflowError:
+            return ("float32", np.float32(value).tobytes())
     if isinstance(value, np.ndarray):
         return array_key(value)
     if isinstance(value, Graph):
@@ -391,9 +401,41 @@ def attribute_bytes(name: str, value: Any, kind: Any) -> bytes:
     """The serialised ``AttributeProto`` of a normalised attribute value (not a :class:`Graph`)."""
     if isinstance(value, AttributeList):
         return value.wire(name)
+    scalar = _scalar_attribute_wire(name, value, kind)
+    if scalar is not None:
+        return scalar
     if kind == _ATTR.TENSOR and isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and value.dtype.isnative:
         return _tensor_attribute_wire(name, value)
     return attribute_proto(name, value, kind).SerializeToString()
+
+
+_SCALAR_FIELDS = {_ATTR.FLOAT: 2, _ATTR.INT: 3, _ATTR.STRING: 4}  # AttributeProto's f, i and s
+_TYPE_FIELDS = {k: varint_field(20, int(AttributeProto.AttributeType.Value(k.name))) for k in _SCALAR_FIELDS}
+
+
+def _scalar_attribute_wire(name: str, value: Any, kind: Any) -> bytes | None:
+    """The serialised ``AttributeProto`` of a FLOAT, INT or STRING value, encoded directly (in field order, as
+    protobuf writes it: name, then f, i or s, then type); None for any other value (or a float beyond float32).
+
+    >>> all(AttributeProto.FromString(_scalar_attribute_wire("a", v, k)) == helper.make_attribute("a", v)
+    ...     for v, k in [(0.5, _ATTR.FLOAT), (-3, _ATTR.INT), ("été", _ATTR.STRING)])
+    True
+    """
+    field = _SCALAR_FIELDS.get(kind)
+    if field is None:
+        return None
+    if field == 2 and type(value) is float:
+        try:
+            body = b"\x15" + _FLOAT32.pack(value)  # field 2, fixed32
+        except OverflowError:  # protobuf stores inf: the general path
+            return None
+    elif field == 3 and type(value) is int and -(1 << 63) <= value < (1 << 63):
+        body = varint_field(3, value)
+    elif field == 4 and isinstance(value, (str, bytes)):
+        body = length_delimited(4, value.encode("utf-8") if isinstance(value, str) else value)
+    else:
+        return None
+    return length_delimited(1, name.encode("utf-8")) + body + _TYPE_FIELDS[kind]
 
 
 def _tensor_attribute_wire(name: str, array: np.ndarray) -> bytes:

@@ -20,7 +20,7 @@ from ._attributes import attribute_bytes, attributes_key
 from ._context import follow_float_dtype, target_for
 from ._errors import OnnxTypeError, OperatorError
 from ._graph import Graph
-from ._inference import constant_data_key, infer_outputs, schema_facts, type_from_type_str
+from ._inference import constant_data_key, infer_outputs, type_from_type_str
 from ._schemas import max_opset, schema_at
 from ._signature import Signature, check_attributes, check_input_count, signature_of
 from ._types import Dim, TensorType, ValueType, elem_type_of, make_type
@@ -355,6 +355,15 @@ def _describe_inputs(inputs: Sequence[Any], types: Sequence[ValueType | None]) -
     return "(" + ", ".join(parts) + ")"
 
 
+@functools.lru_cache(maxsize=4096)
+def _latest_signature(cls: type, opset: int) -> Signature:
+    """The signature of the version of an operator class's operator in force at ``opset``, its domain's newest
+    (the classes exist only for known operators)."""
+    latest = schema_at(cls.domain, cls.op_type, opset)
+    assert latest is not None, cls.op_type
+    return signature_of(cls.domain, cls.op_type, latest.since_version)
+
+
 def _reduction_for_target(
     cls: Any, inputs: tuple[Any, ...], attributes: dict[str, Any], op_version: int | None
 ) -> tuple[tuple[Any, ...], dict[str, Any], int | None, bool]:
@@ -422,7 +431,9 @@ class OnnxOperator(Expr):
     ):
         cls = type(self)
         name = cls.__name__
-        inputs, attributes, op_version, for_target = _reduction_for_target(cls, inputs, attributes, op_version)
+        for_target = False
+        if op_version is None and len(inputs) == 2 and cls.op_type.startswith("Reduce"):
+            inputs, attributes, op_version, for_target = _reduction_for_target(cls, inputs, attributes, op_version)
         version = cls.pinned_version
         if op_version is not None:
             schema = schema_at(cls.domain, cls.op_type, int(op_version))
@@ -438,13 +449,10 @@ class OnnxOperator(Expr):
         # a pinned class or op_version=: the opsets keep this version in force (the numpy layer's nodes built for a
         # target opset are not pinned: the compiler may take an equivalent version)
         self.pinned = version is not None and not for_target
-        if version is None:
-            latest = schema_at(cls.domain, cls.op_type, max_opset(cls.domain))
-            assert latest is not None, cls.op_type  # the class exists only for known operators
-            version = latest.since_version
-        sig = signature_of(cls.domain, cls.op_type, version)
+        sig = _latest_signature(cls, max_opset(cls.domain)) if version is None else signature_of(cls.domain, cls.op_type, version)
         self._sig = sig
-        check_input_count(sig, name, len(inputs))
+        if not sig.min_inputs <= len(inputs) <= sig.max_inputs:
+            check_input_count(sig, name, len(inputs))
         self.inputs = tuple(_as_input(v, name, i) for i, v in enumerate(inputs))
         self.attributes = check_attributes(sig, name, attributes)
         self.attr_key = attributes_key(self.attributes)
@@ -512,8 +520,7 @@ class OnnxOperator(Expr):
         arrays = resolve_constants(sig, self.inputs, types)
         types = [TensorType(elem_type_of(a.dtype), a.shape) if t is None and a is not None else t for a, t in zip(arrays, types)]
         present = tuple(v is not None for v in self.inputs)
-        domain, _, version, _ = schema_facts(sig)
-        opsets = ((domain, version),)
+        opsets = ((sig.domain, sig.since_version),)
         self._types = self.infer(sig, tuple(types), arrays, opsets, None, present)
         self._in_types = tuple(types)
 

@@ -30,10 +30,10 @@ from ._errors import OnnxIndexError, OnnxShapeError, OnnxTypeError
 from ._ml_shapes import check_lists, has_rule, ignored_by_inference
 from ._ml_shapes import complete as complete_ml_types
 from ._signature import Signature
-from ._types import OptionalType, SequenceType, TensorType, ValueType, type_from_proto, type_to_proto
+from ._types import OptionalType, SequenceType, TensorType, ValueType, type_bytes, type_from_proto
 from ._wire import length_delimited
 
-__all__ = ["infer_outputs", "type_from_type_str", "clear_cache", "schema_facts"]
+__all__ = ["infer_outputs", "type_from_type_str", "clear_cache"]
 
 # Constants at most this large are given to ONNX inference as data (a Reshape's
 # shape, a Slice's starts...), so that output shapes are known.
@@ -44,6 +44,7 @@ _MAX_DATA_SIZE = 1024
 CACHE_ENTRIES = 4096
 CACHE_KEY_BYTES = 1 << 20
 _CACHE: OrderedDict[tuple, tuple[ValueType | None, ...]] = OrderedDict()
+_NAMES = tuple(f"i{i}" for i in range(16))  # the names of the first inputs given to ONNX's inference
 
 
 def clear_cache() -> None:
@@ -53,17 +54,25 @@ def clear_cache() -> None:
 
 def _key_bytes(value: Any) -> int:
     """The bytes of attribute data a cache key refers to (encoded lists, tensors' contents)."""
-    if isinstance(value, tuple):
-        return sum(_key_bytes(v) for v in value)
-    if isinstance(value, _Encoded):
-        return value.data.nbytes if isinstance(value.data, memoryview) else len(value.data)
-    if isinstance(value, (bytes, bytearray, str)):
-        return len(value)
-    return 0
+    total, pending = 0, [value]
+    while pending:
+        item = pending.pop()
+        kind = type(item)
+        if kind is tuple:
+            pending.extend(item)
+        elif kind is bytes or kind is str:
+            total += len(item)
+        elif kind is _Encoded:
+            total += item.data.nbytes if isinstance(item.data, memoryview) else len(item.data)
+        elif isinstance(item, tuple):
+            pending.extend(item)
+        elif isinstance(item, (bytes, bytearray, str)):
+            total += len(item)
+    return total
 
 
 def _remember(key: tuple, attr_key: tuple, out: tuple[ValueType | None, ...]) -> None:
-    if _key_bytes(attr_key) > CACHE_KEY_BYTES:
+    if attr_key and _key_bytes(attr_key) > CACHE_KEY_BYTES:
         return
     _CACHE[key] = out
     if len(_CACHE) > CACHE_ENTRIES:
@@ -145,7 +154,7 @@ def infer_outputs(
     the type is unknown or the optional input omitted (``present`` tells
     which). ONNX's inference runs only when every present input is typed.
     """
-    domain, op_type, version, has_inference = schema_facts(sig)
+    domain, op_type, version, has_inference = sig.domain, sig.op_type, sig.since_version, sig.has_inference
     key = (domain, op_type, version, n_outputs, attr_key, input_types, present, data_key, opsets)
     cached = _CACHE.get(key)
     if cached is not None:
@@ -155,7 +164,7 @@ def infer_outputs(
             pass
         return cached
     inferred: dict[str, bytes] = {}
-    typed = all(t is not None for t, p in zip(input_types, present) if p)
+    typed = None not in input_types or all(t is not None for t, p in zip(input_types, present) if p)
     ignored = None
     if domain == "ai.onnx.ml":
         check_lists(sig.label, op_type, attributes)
@@ -172,7 +181,7 @@ def infer_outputs(
                 for (n, v), w in zip(attributes.items(), wires)
             ]
         node = _header(domain, infer_op, present, n_outputs) + b"".join(length_delimited(5, a) for a in wires)
-        types = {f"i{i}": _type_bytes(t) for i, (t, p) in enumerate(zip(input_types, present)) if p}
+        types = {_NAMES[i] if i < 16 else f"i{i}": type_bytes(t) for i, (t, p) in enumerate(zip(input_types, present)) if p}
         data = {
             f"i{i}": numpy_helper.from_array(np.frombuffer(raw, dtype=np.dtype(dt)).reshape(shape)).SerializeToString()
             for i, dt, shape, raw in data_key
@@ -184,7 +193,7 @@ def infer_outputs(
             raise OnnxTypeError(f"{sig.label}: type inference failed for inputs {describe()}: {message}") from None
     result = []
     for i in range(n_outputs):
-        raw = inferred.get(f"o{i}")
+        raw = inferred.get(f"o{i}") if inferred else None
         vtype = _type_of_bytes(raw) if raw is not None else None
         result.append(vtype if vtype is not None else _from_constraints(sig, i, input_types))
     out = tuple(result)
@@ -290,22 +299,10 @@ def _infer_node(
 
 
 # Per-process memos of what every node's inference repeats (pure functions of their keys, so clear_cache keeps
-# them; each is emptied when it reaches _MEMO_LIMIT entries): the schema's facts
-# (attribute reads of an OpSchema cost ~0.3 us each), the serialised node header, and types to and from bytes.
-_FACTS: dict[int, tuple[Signature, tuple[str, str, int, bool]]] = {}
+# them; each is emptied when it reaches _MEMO_LIMIT entries): the serialised node header, and types from bytes
+# (:func:`~onnxalgebra._types.type_bytes` keeps them to bytes).
 _HEADERS: dict[tuple[str, str, tuple[bool, ...], int], bytes] = {}
-_TYPE_BYTES: dict[ValueType, bytes] = {}
 _BYTES_TYPES: dict[bytes, ValueType | None] = {}
-
-
-def schema_facts(sig: Signature) -> tuple[str, str, int, bool]:
-    """``(domain, name, since_version, has an inference function)`` of ``sig``'s schema."""
-    entry = _FACTS.get(id(sig))
-    if entry is None or entry[0] is not sig:
-        schema = sig.schema
-        entry = (sig, (schema.domain, schema.name, schema.since_version, schema.has_type_and_shape_inference_function))
-        _FACTS[id(sig)] = entry
-    return entry[1]
 
 
 def _header(domain: str, op_type: str, present: tuple[bool, ...], n_outputs: int) -> bytes:
@@ -318,16 +315,6 @@ def _header(domain: str, op_type: str, present: tuple[bool, ...], n_outputs: int
         node = helper.make_node(op_type, inputs, [f"o{i}" for i in range(n_outputs)], domain=domain)
         header = _memo(_HEADERS, key, node.SerializeToString())
     return header
-
-
-def _type_bytes(vtype: ValueType | None) -> bytes:
-    """The serialised ``TypeProto`` of ``vtype``."""
-    raw = _TYPE_BYTES.get(vtype) if vtype is not None else None
-    if raw is None:
-        raw = type_to_proto(vtype).SerializeToString()
-        if vtype is not None:
-            _memo(_TYPE_BYTES, vtype, raw)
-    return raw
 
 
 def _type_of_bytes(raw: bytes) -> ValueType | None:

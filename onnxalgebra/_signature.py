@@ -25,9 +25,14 @@ _UNBOUNDED = 2147483647
 
 @dataclass(frozen=True)
 class Signature:
-    """The parts of an ``OpSchema`` the algebra needs on every node it builds."""
+    """The parts of an ``OpSchema`` the algebra needs on every node it builds (read once: an attribute of an
+    ``OpSchema`` costs about 0.3 us a read)."""
 
     schema: defs.OpSchema
+    domain: str
+    op_type: str
+    since_version: int
+    has_inference: bool  # the schema has a type and shape inference function
     label: str  # e.g. "Add (version 14)"
     min_inputs: int
     max_inputs: int
@@ -60,6 +65,10 @@ def signature_of(domain: str, name: str, since_version: int) -> Signature:
     domain = f"{schema.domain}." if schema.domain else ""
     return Signature(
         schema=schema,
+        domain=schema.domain,
+        op_type=schema.name,
+        since_version=schema.since_version,
+        has_inference=schema.has_type_and_shape_inference_function,
         label=f"{domain}{schema.name} (version {schema.since_version})",
         min_inputs=schema.min_input,
         max_inputs=schema.max_input,
@@ -181,6 +190,8 @@ def _older_versions_with(sig: Signature, name: str) -> list[int]:
 def check_attributes(sig: Signature, op: str, given: dict[str, Any]) -> dict[str, Any]:
     """Check ``given`` attributes against the schema; return them normalised, sorted by name."""
     result: dict[str, Any] = {}
+    if not given and not sig.required:
+        return result
     for name in sorted(given):
         value = given[name]
         if value is None:

@@ -289,10 +289,29 @@ def _normalise_dim(dim: Any, index: int = 0) -> Dim:
     )
 
 
+_TYPE_BYTES: dict[ValueType, bytes] = {}  # a per-process memo (emptied when it holds 4096 types)
+
+
+def type_bytes(vtype: ValueType | None) -> bytes:
+    """The serialised ``TypeProto`` of ``vtype`` (remembered: ``helper.make_tensor_type_proto`` costs microseconds).
+
+    >>> TypeProto.FromString(type_bytes(TensorType(1, (None, 4)))) == type_to_proto(TensorType(1, (None, 4)))
+    True
+    """
+    raw = _TYPE_BYTES.get(vtype) if vtype is not None else None
+    if raw is None:
+        raw = type_to_proto(vtype).SerializeToString()
+        if vtype is not None:
+            if len(_TYPE_BYTES) >= 4096:
+                _TYPE_BYTES.clear()
+            _TYPE_BYTES[vtype] = raw
+    return raw
+
+
 def value_info(name: str, vtype: ValueType | None) -> onnx.ValueInfoProto:
     """Build an ``onnx.ValueInfoProto`` named ``name`` of type ``vtype``."""
     info = onnx.ValueInfoProto()
     info.name = name
     if vtype is not None:
-        info.type.CopyFrom(type_to_proto(vtype))
+        info.type.MergeFromString(type_bytes(vtype))
     return info

@@ -67,14 +67,22 @@ def field_key(number: int, wire_type: int) -> bytes:
     return _varint(number << 3 | wire_type)
 
 
+_SMALL = [bytes((n,)) for n in range(0x80)]  # the varint of each value under 128: one byte
+_DELIMITED_KEYS = [field_key(n, _LENGTH_DELIMITED) for n in range(32)]
+_VARINT_KEYS = [field_key(n, _VARINT) for n in range(32)]
+
+
 def length_delimited(number: int, payload: bytes) -> bytes:
     """Field ``number`` holding ``payload`` (a string, a message, or a packed list)."""
-    return field_key(number, _LENGTH_DELIMITED) + _varint(len(payload)) + payload
+    key = _DELIMITED_KEYS[number] if number < 32 else field_key(number, _LENGTH_DELIMITED)
+    size = len(payload)
+    return key + (_SMALL[size] if size < 0x80 else _varint(size)) + payload
 
 
 def varint_field(number: int, value: int) -> bytes:
     """Field ``number`` holding the integer ``value``."""
-    return field_key(number, _VARINT) + _varint(value)
+    key = _VARINT_KEYS[number] if number < 32 else field_key(number, _VARINT)
+    return key + (_SMALL[value] if 0 <= value < 0x80 else _varint(value))
 
 
 def packed_strings(number: int, values: np.ndarray) -> bytes:

@@ -142,3 +142,23 @@ def test_tree_ensemble_lists_of_different_lengths_are_refused_when_built():
 def test_an_int_beyond_int64_is_refused_with_the_operator_named():
     with pytest.raises(onnxalgebra.OperatorError, match=r"OnnxTranspose: attribute 'perm' .* does not fit INTS"):
         onnxalgebra.OnnxTranspose("X", perm=[0, 2**70])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.tuples(st.just("FLOAT"), st.floats(width=32) | st.floats(allow_nan=True)),
+        st.tuples(st.just("INT"), _INT64),
+        st.tuples(st.just("STRING"), st.text(max_size=200) | st.binary(max_size=200)),
+    ),
+    st.text(min_size=1, max_size=10),
+)
+def test_scalar_attributes_encode_as_protobuf_does(kind_value, name):
+    """FLOAT, INT and STRING attributes are encoded without protobuf: byte for byte what make_attribute serialises
+    (floats beyond float32 included, which protobuf stores as inf)."""
+    from onnxalgebra._attributes import attribute_bytes
+
+    kind, value = kind_value
+    attr_type = AttributeProto.AttributeType.Value(kind)
+    expected = onnx.helper.make_attribute(name, value, attr_type=attr_type).SerializeToString()
+    assert attribute_bytes(name, value, onnx.defs.OpSchema.AttrType.__members__[kind]) == expected

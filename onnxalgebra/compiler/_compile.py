@@ -202,17 +202,22 @@ class _Compiler:
             return found
         return "" if vtype == "" else type_string(vtype)
 
-    def use(self, op: OnnxOperator, sig: Signature, in_types: Sequence[Any], out_types: Sequence[Any]) -> None:
-        """Note what the opset choice needs of this node: its version, types and attributes (once per kind of node)."""
+    def use(
+        self, op: OnnxOperator, sig: Signature, in_types: Sequence[Any], present: Sequence[bool], out_types: Sequence[Any]
+    ) -> None:
+        """Note what the opset choice needs of this node: its version, types (of the inputs ``present`` and the
+        outputs not omitted) and attributes (once per kind of node)."""
         string = self.type_string
-        ins, outs = tuple([string(t) for t in in_types]), tuple([string(t) for t in out_types])
-        key = (type(op), sig.schema.since_version, op.pinned, op.attr_key, ins, outs)
+        ins = tuple([string(t) if p else "" for t, p in zip(in_types, present)])
+        omits = op.output_names is not None and "" in op.output_names
+        outs = tuple(["" if omits and op.omitted(i) else string(t) for i, t in enumerate(out_types)])
+        key = (type(op), sig.since_version, op.pinned, op.attr_key, ins, outs)
         if key in self.seen:
             return
         self.seen.add(key)
         attributes = tuple((n, v if isinstance(v, (str, bytes)) else None) for n, v in op.attributes.items())
         self.uses.add(
-            NodeUse(sig.schema.domain, op.op_type, sig.schema.since_version, op.pinned, type(op).__name__,
+            NodeUse(sig.domain, op.op_type, sig.since_version, op.pinned, type(op).__name__,
                     key[4], key[5], attributes)
         )  # fmt: skip
 
@@ -257,10 +262,11 @@ class _Compiler:
                     graphs[name] = value
                 wires.append(built[i] if built is not None else attribute_bytes(name, value, kind))
         if self.requested:
-            requests = tuple(self.requested.get((id(op), i)) for i in range(op.n_outputs))
+            oid, requested = id(op), self.requested
+            requests = tuple([requested.get((oid, i)) for i in range(op.n_outputs)])
         else:
             requests = (None,) * op.n_outputs
-        key = (sig.schema.domain, op.op_type, sig.schema.since_version, attr_key, tuple(in_names),
+        key = (sig.domain, op.op_type, sig.since_version, attr_key, tuple(in_names),
                op.output_names, op.n_outputs, requests)
         found = scope.cse.find(key)
         if found is not None:
@@ -272,9 +278,7 @@ class _Compiler:
         else:
             types = op.infer(sig, tuple(in_types), arrays or [None] * len(in_names), self.opset_key, wires, present)
         types = refine_control_flow(op.op_type, types, graphs, op.attributes)
-        self.use(op, sig, [t if p else "" for t, p in zip(in_types, present)], [
-            "" if op.omitted(i) else t for i, t in enumerate(types)
-        ])  # fmt: skip
+        self.use(op, sig, in_types, present, types)
         node_name = self.names.fresh(op.op_type)
         out_names = []
         for i in range(op.n_outputs):
@@ -455,7 +459,8 @@ def compile_model(
 
 
 def inference_opsets(target: Any) -> dict[str, int]:
-    """Each domain's target opset, or its newest: what ONNX's inference of subgraph bodies is told."""
+    """Each domain's target opset, or its newest: what ONNX's inference of subgraph bodies is told (read each time:
+    local functions and custom operators register schemas as they are defined)."""
     newest = {domain: versions[1] for domain, versions in defs.C.schema_version_map().items()}
     if target is None or target == "latest":
         return newest
@@ -517,12 +522,18 @@ def _shapes_agree(declared: Any, given: Any) -> bool:
 
 
 def _finish(model: ModelProto, opsets: dict[str, int]) -> ModelProto:
+    model.MergeFromString(_model_header(tuple(sorted(opsets.items()))))
+    return model
+
+
+@functools.lru_cache(maxsize=256)
+def _model_header(opsets: tuple[tuple[str, int], ...]) -> bytes:
+    """The serialised ``ModelProto`` fields the opsets decide: ``opset_import``, ``ir_version`` (the smallest that
+    knows them, at least 4: before it, every initializer had to be a graph input too) and the producer."""
     from .. import __version__
 
-    imports = [helper.make_opsetid(d, v) for d, v in sorted(opsets.items())]
+    imports = [helper.make_opsetid(d, v) for d, v in opsets]
+    model = ModelProto(producer_name=PRODUCER, producer_version=__version__)
     model.opset_import.extend(imports)
-    # At least IR 4: before it, every initializer had to be a graph input too.
     model.ir_version = max(helper.find_min_ir_version_for(imports, ignore_unknown=True), 4)
-    model.producer_name = PRODUCER
-    model.producer_version = __version__
-    return model
+    return model.SerializeToString()

@@ -211,21 +211,40 @@ def choose_opsets(
                 f"target opset {upper} for domain {domain or 'ai.onnx'!r} is newer than the installed onnx knows ({newest})."
             )
         ops = ranges[domain]
-        lo = max([r[1] for r in ops] or [1])
-        hi = min([r[2] for r in ops] or [newest])
-        for name in existing.get(domain, ()):
-            versions = operator_table()[name][1]
-            lo = max(lo, versions[0])
-        lo = max(lo, (at_least or {}).get(domain, lo))
-        top = hi if upper is None else min(hi, upper)
-        candidates = [o for o in range(lo, top + 1) if all(_exists(domain, name, o) for name in existing.get(domain, ()))]
-        if not candidates:
-            raise CompileError(_explain(domain, ops, existing.get(domain, set()), upper))
-        order = reversed(candidates) if _latest_for(domain, target) else iter(candidates)
-        names = {key[0] for key in ops}
-        runnable = next((o for o in order if all(_runs_at(domain, name, o) for name in names)), None)
-        chosen[domain] = runnable if runnable is not None else candidates[-1 if _latest_for(domain, target) else 0]
+        raw_ops = frozenset(existing.get(domain, ()))
+        floor = (at_least or {}).get(domain)
+        found = _opset_for(domain, newest, frozenset(ops), raw_ops, upper, _latest_for(domain, target), floor)
+        if found is None:
+            raise CompileError(_explain(domain, ops, set(raw_ops), upper))
+        chosen[domain] = found
     return chosen
+
+
+@functools.lru_cache(maxsize=1024)
+def _opset_for(
+    domain: str,
+    newest: int,
+    ops: frozenset[tuple[str, int, int, int, int, int]],
+    raw: frozenset[str],
+    upper: int | None,
+    latest: bool,
+    at_least: int | None,
+) -> int | None:
+    """:func:`choose_opsets` for one domain whose newest opset is ``newest`` (a pure function of what its nodes
+    allow, remembered): None when no opset keeps every node."""
+    lo = max([r[1] for r in ops] or [1])
+    hi = min([r[2] for r in ops] or [newest])
+    for name in raw:
+        lo = max(lo, operator_table()[name][1][0])
+    lo = max(lo, at_least if at_least is not None else lo)
+    top = hi if upper is None else min(hi, upper)
+    candidates = [o for o in range(lo, top + 1) if all(_exists(domain, name, o) for name in raw)]
+    if not candidates:
+        return None
+    order = reversed(candidates) if latest else iter(candidates)
+    names = {key[0] for key in ops}
+    runnable = next((o for o in order if all(_runs_at(domain, name, o) for name in names)), None)
+    return runnable if runnable is not None else candidates[-1 if latest else 0]
 
 
 @functools.cache

@@ -41,7 +41,9 @@ from .._errors import ConversionError, EstimatorNotFittedError, OnnxAlgebraError
 from .._expr import Expr, Var
 from .._numpy_ops import NumpyOperators
 from .._types import TensorType, ValueType
+from ..compiler._compile import compile_model
 from ..compiler._inputs import type_of_sample
+from ..compiler._opset import check_target_opset
 from ._dataframe import Columns, dataframe_columns, fitted_feature_count, forced_dtype, is_dataframe
 
 __all__ = [
@@ -238,7 +240,7 @@ def _check_fitted(estimator: Any) -> None:
         from sklearn.utils.validation import check_is_fitted
     except ImportError:  # pragma: no cover - converters of other libraries
         return
-    if not isinstance(estimator, BaseEstimator):
+    if not isinstance(estimator, BaseEstimator) or _is_fitted(estimator):
         return
     try:
         check_is_fitted(estimator)
@@ -256,6 +258,16 @@ def _check_fitted(estimator: Any) -> None:
                         "converting it."
                     ) from None
         raise _not_fitted_error()(f"{name} is not fitted: call fit before converting it.") from None
+
+
+def _is_fitted(estimator: Any) -> bool:
+    """scikit-learn's own test of a fitted estimator (``__sklearn_is_fitted__``, else an attribute whose name ends
+    with ``_``), without reading its tags: True settles it; False goes through ``check_is_fitted``, which also
+    accepts an estimator that needs no fit."""
+    is_fitted = getattr(estimator, "__sklearn_is_fitted__", None)
+    if is_fitted is not None:
+        return bool(is_fitted())
+    return any(name.endswith("_") and not name.startswith("__") for name in vars(estimator))
 
 
 @functools.cache
@@ -448,9 +460,6 @@ def estimator_to_onnx(
     ``X`` is a numpy sample, a type, or a pandas DataFrame (one input per
     column); ``dtype`` forces the computation dtype (the input keeps its own).
     """
-    from ..compiler._compile import compile_model
-    from ..compiler._opset import check_target_opset
-
     check_target_opset(target_opset)
     if options is not None and not isinstance(options, dict):
         raise OnnxTypeError(
