@@ -199,18 +199,25 @@ class _Writer:
         if external:
             if self.path is None:
                 raise TranslateError(f"translate: {where} stores its data outside the model; translate the file path instead.")
-            tensor = TensorProto()
-            tensor.CopyFrom(self._raw_tensor(where, name))
+            tensor = self._with_data(tensor, where)
         self.need_tensor = True
         data = base64.b64encode(tensor.SerializeToString()).decode("ascii")
         return f'_tensor("{data}")'
 
-    def _raw_tensor(self, where: str, name: str | None) -> TensorProto:
-        full = onnx.load(str(self.path))
-        for t in full.graph.initializer:
-            if t.name == name:
-                return t
-        raise TranslateError(f"translate: {where}: cannot read its external data.")
+    def _with_data(self, tensor: TensorProto, where: str) -> TensorProto:
+        """A copy of ``tensor`` holding its external data, read from the file it names (that tensor's bytes only)."""
+        from onnx.external_data_helper import load_external_data_for_tensor
+
+        assert self.path is not None  # tensor_text checked it
+        copy = TensorProto()
+        copy.CopyFrom(tensor)
+        try:
+            load_external_data_for_tensor(copy, str(self.path.parent))
+        except (OSError, ValueError, onnx.checker.ValidationError) as exc:  # a missing file: onnx's ValidationError
+            raise TranslateError(f"translate: {where}: cannot read its external data ({exc}).") from None
+        copy.data_location = TensorProto.DEFAULT
+        del copy.external_data[:]
+        return copy
 
     def array_text(self, array: np.ndarray) -> str:
         if array.dtype == object:

@@ -318,3 +318,32 @@ def test_untranslatable_node_is_named():
         translate(model)
     with pytest.raises(ValueError):  # a TranslateError is a ValueError too
         translate(model)
+
+
+def test_external_data_read_per_tensor(tmp_path):
+    """A model saved with its weights in a .data file translates with weights='inline': each tensor's bytes are read
+    from the file (not the whole model again per tensor), and the rebuilt model computes what the original does."""
+    from onnx import TensorProto, helper
+
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal((6, 6)).astype(np.float32) for _ in range(5)]
+    nodes = [helper.make_node("MatMul", ["X" if i == 0 else f"h{i}", f"W{i}"], [f"h{i + 1}" if i < 4 else "Y"]) for i in range(5)]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", 6])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["N", 6])],
+        [numpy_helper.from_array(w, f"W{i}") for i, w in enumerate(weights)],
+    )  # fmt: skip
+    path = tmp_path / "chain.onnx"
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    onnx.save_model(model, str(path), save_as_external_data=True, location="chain.data", size_threshold=0)
+    assert all(t.data_location == TensorProto.EXTERNAL for t in onnx.load(str(path), load_external_data=False).graph.initializer)
+    x = rng.standard_normal((3, 6)).astype(np.float32)
+    expected = x
+    for w in weights:
+        expected = expected @ w
+    rebuilt = _rebuild(path, weights="inline")
+    assert all(t.data_location == TensorProto.DEFAULT for t in rebuilt.graph.initializer)
+    _same([expected], _ort(rebuilt, {"X": x}), rtol=1e-5, atol=1e-5)
+    (tmp_path / "chain.data").unlink()
+    with pytest.raises(TranslateError, match="cannot read its external data"):
+        translate(path, weights="inline")
