@@ -184,14 +184,21 @@ def _initializer_record(tensor: TensorProto, data: _DataFile, threshold: int) ->
     return length_delimited(_INITIALIZER, reference.SerializeToString())
 
 
-def _serialize_outside(model: ModelProto, data_path: Path, threshold: int = EXTERNAL_THRESHOLD) -> bytes:
-    """The bytes of ``model`` with its tensors of ``threshold`` bytes or more written to ``data_path``."""
+def _without_initializers(model: ModelProto) -> ModelProto:
+    """A copy of ``model`` without its graph's initializers, made field by field (nodes, subgraphs, functions:
+    copies, changed freely; the model itself may be over 2 GB)."""
     header = ModelProto()
     try:
         _copy_fields(model, header, skip="graph")
-        _copy_fields(model.graph, header.graph, skip="initializer")  # nodes, subgraphs: copies, changed freely
+        _copy_fields(model.graph, header.graph, skip="initializer")
     except EncodeError:  # a node or a function over 2 GB cannot be copied
         raise _too_large(model) from None
+    return header
+
+
+def _serialize_outside(model: ModelProto, data_path: Path, threshold: int = EXTERNAL_THRESHOLD) -> bytes:
+    """The bytes of ``model`` with its tensors of ``threshold`` bytes or more written to ``data_path``."""
+    header = _without_initializers(model)
     with open(data_path, "wb") as out:
         data = _DataFile(out, data_path.name)
         records = [_initializer_record(t, data, threshold) for t in model.graph.initializer]
@@ -293,12 +300,7 @@ def _without_data(model: ModelProto, threshold: int = EXTERNAL_THRESHOLD) -> Mod
     ``infer_shapes_path`` sees a saved big model the same way). The copy is
     made field by field, an initializer at a time, so the model may be over 2 GB.
     """
-    header = ModelProto()
-    try:
-        _copy_fields(model, header, skip="graph")
-        _copy_fields(model.graph, header.graph, skip="initializer")
-    except EncodeError:  # a node or a function over 2 GB cannot be copied
-        raise _too_large(model) from None
+    header = _without_initializers(model)
     for tensor in model.graph.initializer:
         reference = header.graph.initializer.add()
         if tensor.HasField("raw_data") and _raw_size(tensor) >= threshold:
