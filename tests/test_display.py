@@ -271,3 +271,10 @@ def test_html_page_is_self_contained_and_escapes_names(tmp_path):
 
     assert (STATIC / "viz-global.js").read_text(encoding="utf-8") in page  # the vendored file, unmodified
     assert "Michael Daines" in (STATIC / "THIRD_PARTY.txt").read_text() and "EPL-1.0" in (STATIC / "THIRD_PARTY.txt").read_text()
+
+
+def test_html_page_title_given_or_the_graph_name(tmp_path):
+    default = show(OnnxExp(Var("X", np.float32, [None, 4]))).to_html()
+    assert "<title>expression</title>" in default  # an expression's graph name
+    page = show(OnnxExp(Var("X", np.float32, [None, 4]))).save_html(tmp_path / "t.html", title="a <b> & c")
+    assert "<title>a &lt;b&gt; &amp; c</title>" in page.read_text(encoding="utf-8")  # escaped

@@ -42,13 +42,12 @@ def _json(data: Any) -> str:
 
 
 def page_data(view: GraphView, *, collapse: int | None = None, title: str | None = None,
-              use_hash: bool = False, graph_attributes: str = "", large_nodes: int = LARGE_GRAPH_NODES,
+              use_hash: bool = False, large_nodes: int = LARGE_GRAPH_NODES,
               large_attributes: str = LARGE_GRAPH_ATTRIBUTES, large_fold: bool = True) -> dict[str, Any]:
     """What the page's script draws: the DOT parts with ids, what each id stands for, and options.
 
-    ``graph_attributes``: Graphviz graph attributes added to every layout. Layouts of more than ``large_nodes``
-    nodes (default :data:`LARGE_GRAPH_NODES`; 0: never) use ``large_attributes``, no edge labels and, with
-    ``large_fold``, no constant nodes.
+    Layouts of more than ``large_nodes`` nodes (default :data:`LARGE_GRAPH_NODES`; 0: never) use
+    ``large_attributes``, no edge labels and, with ``large_fold``, no constant nodes.
 
     >>> from onnxalgebra import OnnxAbs
     >>> from onnxalgebra.display._view import view_of
@@ -56,7 +55,7 @@ def page_data(view: GraphView, *, collapse: int | None = None, title: str | None
     ['chains', 'edges', 'header', 'index', 'lines', 'values']
     """
     parts = dot_parts(view, collapse=collapse)
-    options = {"useHash": use_hash, "graphAttributes": graph_attributes, "largeNodes": large_nodes,
+    options = {"useHash": use_hash, "largeNodes": large_nodes,
                "largeAttributes": large_attributes, "largeFold": large_fold}
     return {"title": title or view.name, "parts": parts, "options": options}
 

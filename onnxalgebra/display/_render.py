@@ -117,21 +117,22 @@ class Diagram:
         path.write_bytes(self.pipe(ext))
         return path
 
-    def to_html(self) -> str:
+    def to_html(self, title: str | None = None) -> str:
         """The standalone interactive page (see :meth:`save_html`) as a string.
 
         >>> from onnxalgebra import OnnxAbs
-        >>> "window.onnxalgebraDiagram" in show(OnnxAbs("X")).to_html()
+        >>> "<title>absolute</title>" in show(OnnxAbs("X")).to_html(title="absolute")
         True
         """
         from ._html import standalone_page
 
-        return standalone_page(self.view, collapse=self.collapse)
+        return standalone_page(self.view, collapse=self.collapse, title=title)
 
-    def save_html(self, path: str | Path) -> Path:
+    def save_html(self, path: str | Path, title: str | None = None) -> Path:
         """Write one self-contained HTML page that draws the graph in any browser, offline, without
         Graphviz: pan (drag), zoom (wheel), search by node or tensor name, details of each node and edge
-        on click, long chains collapsed into boxes that expand on click.
+        on click, long chains collapsed into boxes that expand on click. ``title``: the page's title (default:
+        the graph's name).
 
         >>> import tempfile, pathlib
         >>> from onnxalgebra import OnnxAbs
@@ -140,7 +141,7 @@ class Diagram:
         True
         """
         path = Path(path)
-        path.write_text(self.to_html(), encoding="utf-8")
+        path.write_text(self.to_html(title), encoding="utf-8")
         return path
 
     def notebook_html(self) -> str:

@@ -39,7 +39,7 @@
     });
     var large = options.largeNodes > 0 && nodes > options.largeNodes;
     var out = parts.header.slice();
-    var attributes = [options.graphAttributes, large ? options.largeAttributes : ""].filter(Boolean).join(", ");
+    var attributes = large ? options.largeAttributes : "";
     if (attributes) out.push("  graph [" + attributes + "];");
     parts.lines.forEach(function (entry) {
       var owner = entry[0];
