@@ -342,8 +342,11 @@ def _takes_options_of(fn: Any) -> bool:
     return "options" in inspect.signature(fn).parameters
 
 
-def _convert_fitted(estimator: Any, X: Expr | Columns, options: dict[str, Any] | None) -> tuple[Expr, ...]:
-    """:func:`convert_estimator` once ``estimator`` is known to be fitted."""
+def _convert_fitted(
+    estimator: Any, X: Expr | Columns, options: dict[str, Any] | None, expected: tuple[str, ...] | None = None
+) -> tuple[Expr, ...]:
+    """:func:`convert_estimator` once ``estimator`` is known to be fitted (``expected``: its output names, when the
+    caller has them: reading scikit-learn's tags costs up to 10 us)."""
     fn = find_converter(estimator)
     if isinstance(X, Columns):
         X = X.for_converter(estimator, fn)  # the columns, or the matrix of those it was fitted on
@@ -366,7 +369,8 @@ def _convert_fitted(estimator: Any, X: Expr | Columns, options: dict[str, Any] |
     finally:
         _FLOAT_DTYPE.reset(token)
     outputs = tuple(result) if isinstance(result, (tuple, list)) else (result,)
-    expected = output_names_for(estimator, options)
+    if expected is None:
+        expected = output_names_for(estimator, options)
     if len(outputs) != len(expected) or not all(isinstance(o, (Expr, OnnxSubEstimator)) for o in outputs):
         raise ConversionError(
             f"the converter {getattr(fn, '__name__', fn)!r} of {type(estimator).__name__} returned "
@@ -495,7 +499,7 @@ def estimator_to_onnx(
     token = _TARGET_OPSET.set(target_opset)  # converters build operators that fit it (onnxalgebra.target_opset())
     forced = _FLOAT_DTYPE.set(np.dtype(dtype)) if dtype is not None else None  # strings in: the computation dtype
     try:
-        outputs = list(_convert_fitted(estimator, X, options))  # checked above
+        outputs = list(_convert_fitted(estimator, X, options, names))  # checked above
     except OnnxTypeError as exc:
         if isinstance(X, Expr) and X.dtype is not None and X.dtype.kind in "iub" and dtype is None:
             raise OnnxTypeError(
