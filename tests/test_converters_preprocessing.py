@@ -307,6 +307,42 @@ def test_normalizer(norm, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("norm", ["l1", "l2", "max"])
+def test_normalizer_edge_rows(norm, dtype):
+    """Row by row against ``sklearn.preprocessing.normalize``: a norm exactly ``10 * eps`` divides, the float just
+    below leaves the row unchanged, zeros stay zeros, huge values (float32's L2 overflows to inf as scikit-learn's
+    does: the row becomes zeros), signed rows ('max' divides by the largest magnitude); and a batch of zero rows."""
+    tiny = 10 * np.finfo(dtype).eps
+    below = np.nextafter(dtype(tiny), dtype(0))
+    huge = np.finfo(dtype).max / 4
+    X = np.array(
+        [
+            [tiny, 0, 0, 0],
+            [-tiny, 0, 0, 0],
+            [below, 0, 0, 0],
+            [below / 3, -below / 3, 0, 0],
+            [0, 0, 0, 0],
+            [1e-30, -1e-30, 1e-30, 0],
+            [huge, -huge / 2, 1, 0],
+            [3e30, 1, 0, 0],
+            [-5, 2, 0, 1],
+            [0.5, -3, 2, 1e-3],
+        ],
+        dtype=dtype,
+    )
+    est = Normalizer(norm=norm).fit(X)
+    model = to_onnx(est, X[:1])
+    (got,) = run_onnx(model, {"X": X})
+    expected = est.transform(X)
+    assert got.dtype == expected.dtype == dtype
+    scale = np.maximum(np.abs(expected).max(axis=1, keepdims=True), np.finfo(dtype).tiny)
+    np.testing.assert_array_less(np.abs(got - expected) / scale, TOLERANCE[dtype])
+    np.testing.assert_array_equal(got[:4], expected[:4])  # the threshold, exactly
+    (empty,) = run_onnx(model, {"X": X[:0]})
+    assert empty.shape == (0, 4) and empty.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
     "params",
     [

@@ -35,6 +35,9 @@ from onnxalgebra import (
     OnnxConcat,
     OnnxGather,
     OnnxLabelEncoder,
+    OnnxReduceL1,
+    OnnxReduceL2,
+    OnnxReduceMax,
     OnnxReduceSum,
     OnnxScaler,
     OnnxUnsqueeze,
@@ -185,21 +188,24 @@ def convert_min_max_scaler(est: Any, X: Expr) -> Expr:
 
 
 def _row_norms(X: Expr, norm: str) -> Expr:
+    rows = np.array([1], dtype=np.int64)
     if norm == "l1":
-        return np.abs(X).sum(axis=1, keepdims=True)
-    if norm == "l2":
-        return np.sqrt((X * X).sum(axis=1, keepdims=True))
-    return np.abs(X).max(axis=1, keepdims=True)
+        return OnnxReduceL1(X, rows, keepdims=1)
+    if norm == "l2":  # sqrt of the sum of squares, overflowing where scikit-learn's float32 einsum does
+        return OnnxReduceL2(X, rows, keepdims=1)
+    return OnnxReduceMax(np.abs(X), rows, keepdims=1)  # np.max's NaN handling is moot: scikit-learn refuses NaN
 
 
 def convert_normalizer(est: Any, X: Expr) -> Expr:
     """Normalizer: each row divided by its l1, l2 or max norm; a norm below ``10 * eps`` (a row of zeros) is 1,
-    as ``sklearn.preprocessing.normalize`` does."""
+    as ``sklearn.preprocessing.normalize`` does: the divisor ``max(norm, norm < tiny)``. The constants are
+    ``[[tiny]]`` (a matrix, as the norms are): onnxruntime broadcasts a scalar against ``[N, 1]`` by a slower
+    path (1,000 rows: 27 us against 15)."""
     if est.norm not in ("l1", "l2", "max"):
         raise OnnxAlgebraError(f"Normalizer: norm must be 'l1', 'l2' or 'max', got {est.norm!r}.")
     norms = _row_norms(X, est.norm)
-    tiny = float(10 * np.finfo(X.dtype).eps)
-    return X / np.where(norms < tiny, 1.0, norms)
+    tiny = np.full((1, 1), 10 * np.finfo(X.dtype).eps, dtype=X.dtype)
+    return X / np.maximum(norms, (norms < tiny).astype(X.dtype))
 
 
 def _polynomial_levels(powers: np.ndarray) -> tuple[list[list[tuple[int, ...]]], list[int]]:
