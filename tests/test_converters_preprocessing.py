@@ -407,6 +407,30 @@ def test_power_transformer_special_lambdas(method, dtype):
     check(est, X_test, dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("method", ["yeo-johnson", "box-cox"])
+def test_power_transformer_extreme_values(method, dtype):
+    """Element by element against scikit-learn, relative to each value: tiny values (log1p and expm1 must not
+    cancel), zeros, large ones (in float32 some powers overflow to inf as scikit-learn's output does; exp underflows
+    to 0 with a negative lambda: -1 / lambda), both signs for Yeo-Johnson."""
+    magnitudes = np.array([1e-7, 3e-6, 1e-5, 2e-4, 1e-3, 0.03, 0.5, 1.0, 3.0, 50.0, 1e4, 1e10, 1e15])
+    column = magnitudes if method == "box-cox" else np.concatenate([magnitudes, -magnitudes, [0.0]])
+    X = np.repeat(column[:, None], 6, axis=1)
+    est = PowerTransformer(method=method, standardize=False).fit(np.abs(X[:-1]) + 1)
+    est.lambdas_ = np.array([0.5, 1.5, -3.0, 3.0, 0.01, -0.7])
+    X = X.astype(dtype)
+    (got,) = run_onnx(to_onnx(est, X[:1]), {"X": X})
+    expected = est.transform(X)
+    assert got.dtype == expected.dtype == dtype
+    assert np.isinf(expected).any() == (dtype == np.float32) and np.isinf(expected).sum() < expected.size // 4
+    np.testing.assert_array_equal(np.isinf(got), np.isinf(expected))
+    finite = np.isfinite(expected)
+    relative = np.abs(got[finite] - expected[finite]) / np.maximum(np.abs(expected[finite]), np.finfo(dtype).tiny)
+    assert relative.max() <= TOLERANCE[dtype], relative.max()
+    tiny_rows = (np.abs(X) < 1e-3) & (X != 0)
+    assert np.abs(expected[tiny_rows]).min() > 0  # values that a plain log(1 + x) or exp(y) - 1 would lose
+
+
 def repeated():
     """Columns with repeated values (hence repeated quantiles), a continuous one, a constant one."""
     rng = np.random.default_rng(11)

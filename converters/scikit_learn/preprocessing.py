@@ -32,9 +32,11 @@ from onnxalgebra import (
     OnnxAlgebraError,
     OnnxArrayFeatureExtractor,
     OnnxBinarizer,
+    OnnxClip,
     OnnxConcat,
     OnnxGather,
     OnnxLabelEncoder,
+    OnnxMin,
     OnnxReduceL1,
     OnnxReduceL2,
     OnnxReduceMax,
@@ -259,20 +261,38 @@ def convert_polynomial_features(est: Any, X: Expr) -> Expr:
     return parts[0] if len(parts) == 1 else OnnxConcat(*parts, axis=1)
 
 
+def _log1p(a: Expr) -> Expr:
+    """``log1p(a)`` for ``a >= 0``: ``log(u) + (a - (u - 1)) / u`` with ``u = 1 + a``, the second term correcting
+    the rounding of ``1 + a`` (exact for ``a <= 1``, where it matters); no special case (``u == 1`` gives ``a``)."""
+    u = a + 1.0
+    return np.log(u) + (a - (u - 1.0)) / u
+
+
+def _expm1(y: Expr) -> Expr:
+    """``expm1(y)``: ``(u - 1) + u * (y - log(u))`` with ``u = exp(y)``, the second term correcting the rounding
+    of ``exp`` (``u - 1`` alone cancels for small ``y``). The correction is clipped to 8 units of ``eps``
+    (beyond that it is the log's own rounding, large ``|y|``; and ``+inf`` where ``exp`` underflows to 0: the
+    result is -1) and multiplied by ``u`` capped at the largest float (an overflow gives inf, not ``inf - inf``)."""
+    info = np.finfo(y.dtype)
+    u = np.exp(y)
+    fix = OnnxClip(y - np.log(u), np.array(-8 * info.eps, y.dtype), np.array(8 * info.eps, y.dtype))
+    return (u - 1.0) + OnnxMin(u, np.array(info.max, y.dtype)) * fix
+
+
 def _yeo_johnson(X: Expr, lambdas: np.ndarray) -> Expr:
     """scipy's ``yeojohnson(x, lmbda)`` per column: ``expm1(l * log1p(x)) / l`` for x >= 0, ``-expm1((2 - l) *
-    log1p(-x)) / (2 - l)`` below, ``log1p`` where the coefficient is 0 (within float64's eps)."""
+    log1p(-x)) / (2 - l)`` below, ``log1p`` where the coefficient is 0 (within float64's eps). The coefficient
+    and the signed ``1 / coefficient`` are each one Where of constants."""
     eps = np.finfo(np.float64).eps
     pos_log, neg_log = np.abs(lambdas) < eps, np.abs(lambdas - 2) <= eps
     c_pos = np.where(pos_log, 1.0, lambdas)
     c_neg = np.where(neg_log, 1.0, 2.0 - lambdas)
     positive = X >= 0
-    a = np.log1p(np.where(positive, X, -X))
-    c = np.where(positive, c_pos, c_neg)
-    out = np.expm1(c * a) / c
+    a = _log1p(np.abs(X))
+    out = _expm1(np.where(positive, c_pos, c_neg) * a) * np.where(positive, 1.0 / c_pos, -1.0 / c_neg)
     if np.any(pos_log) or np.any(neg_log):
-        out = np.where(np.where(positive, pos_log, neg_log), a, out)
-    return np.where(positive, out, -out)
+        out = np.where(np.where(positive, pos_log, neg_log), np.where(positive, a, -a), out)
+    return out
 
 
 def _box_cox(X: Expr, lambdas: np.ndarray) -> Expr:
@@ -280,7 +300,7 @@ def _box_cox(X: Expr, lambdas: np.ndarray) -> Expr:
     special = np.abs(lambdas) < 1e-19
     c = np.where(special, 1.0, lambdas)
     logs = np.log(X)
-    out = np.expm1(logs * c) / c
+    out = _expm1(logs * c) * (1.0 / c)
     return np.where(special, logs, out) if np.any(special) else out
 
 
