@@ -145,3 +145,35 @@ def test_categorical_nb_zero_alpha(dtype):
     assert finite.sum() > 10
     np.testing.assert_array_equal(label[finite], est.predict(X_test)[finite])
     np.testing.assert_allclose(proba[finite], expected[finite], atol=1e-5 if dtype == np.float32 else 1e-10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_categorical_nb_feature_groups(dtype):
+    """Features of 2 to 1,500 categories: some gathered by groups (a table of every combination), a wide one alone
+    (more than GROUP_ROWS categories); non-integer values truncate as scikit-learn's int conversion (-0.5 is 0);
+    an empty batch; an unknown category in each column raises, first and last column of a group included."""
+    from onnxalgebra_converters.scikit_learn.naive_bayes import GROUP_ROWS, _feature_groups
+
+    rng = np.random.default_rng(3)
+    levels = np.array([3, 5, 2, 40, 1500, 7, 7, 7, 6])
+    X = rng.integers(0, levels, size=(3000, len(levels)))
+    y = (X[:, 0] + X[:, 3] % 3 + (X[:, 4] > 700) + rng.integers(0, 2, len(X))) % 3
+    est = CategoricalNB(min_categories=levels).fit(X[:2000], y[:2000])
+    groups = _feature_groups(est.n_categories_)
+    assert groups == [[0, 1, 2], [3], [4], [5, 6, 7], [8]] and GROUP_ROWS == 1024
+    X_test = X[2000:].astype(dtype) + rng.uniform(0, 0.99, (1000, len(levels))).astype(dtype)
+    X_test[:20, 0] = -0.5
+    X_test = np.minimum(X_test, levels - 0.01).astype(dtype)
+    diffs = check(est, X_test, dtype)
+    assert set(diffs) == {"probabilities"}
+    model = to_onnx(est, X_test[:1])
+    label, proba = run_onnx(model, {"X": X_test[:0]})
+    assert label.shape == (0,) and proba.shape == (0, 3)
+    for column in range(len(levels)):
+        for bad in (levels[column], -1, np.nan):
+            X_bad = X_test[:5].copy()
+            X_bad[2, column] = bad
+            with pytest.raises((IndexError, ValueError)):
+                est.predict(X_bad)
+            with pytest.raises(InvalidArgument, match="indices element out of data bounds"):
+                run_onnx(model, {"X": X_bad})
