@@ -21,6 +21,7 @@ from typing import Any
 
 from onnx import TensorProto, defs
 
+from ._attributes import AttributeList
 from ._types import Dim, TensorType, ValueType
 
 __all__ = ["python_rule", "RULES"]
@@ -295,6 +296,8 @@ def _reduce(version: int, attributes: _Attrs, types: _Inputs, present: _Present,
         axes = axes_data
     else:
         given = attributes.get("axes", ())
+        if not isinstance(given, (AttributeList, tuple, list)):  # a reference to a function's attribute
+            raise _Incompatible
         axes = list(given)
         if any(type(a) is not int for a in axes):
             raise _Incompatible

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from onnx import AttributeProto, TensorProto, helper, numpy_helper, shape_inference
 
 from onnxalgebra import AttributeList, OnnxAdd, OnnxTypeError, Var, _inference, _shape_rules, to_onnx
+from onnxalgebra._attributes import AttributeRef
 from onnxalgebra._shape_rules import broadcast, python_rule
 from onnxalgebra._signature import signature_of
 from onnxalgebra._types import TensorType, type_from_proto, type_to_proto
@@ -220,6 +221,18 @@ def test_broadcast_of_symbolic_and_unknown_dims():
     for a, b in pairs:
         expected = onnx_answer("Add", 14, [TensorType(F, (a,)), TensorType(F, (b,))], (True, True), {}, {})
         assert (TensorType(F, broadcast([(a,), (b,)])),) == expected, (a, b)
+
+
+def test_attribute_references_are_left_to_onnx():
+    """Inside a local function an attribute may be a reference to the function's own: no rule reads it."""
+    x = (TensorType(F, ("N", 3)),)
+    for op_type, version, name in [("ReduceMean", 13, "axes"), ("ArgMax", 13, "axis"), ("Softmax", 13, "axis"),
+                                   ("ReduceMean", 13, "keepdims"), ("Cast", 21, "to")]:  # fmt: skip
+        ref = AttributeRef("a", AttributeProto.INTS if name == "axes" else AttributeProto.INT)
+        assert python_rule(op_type, version, {name: ref}, x, (True,), ()) is None, (op_type, name)
+    gemm = (TensorType(F, ("N", 3)), TensorType(F, (3, 2)))
+    assert python_rule("Gemm", 13, {"transA": AttributeRef("a", AttributeProto.INT)}, gemm, (True, True), ()) is None
+    assert python_rule("Gemm", 13, {"transA": 0}, gemm, (True, True), ()) == (TensorType(F, ("N", 2)),)
 
 
 def test_incompatible_broadcast_is_left_to_onnx():
