@@ -45,7 +45,7 @@ PANDAS_OLDEST := $(call oldest,pandas)
 # and without tests/test_coverage.py (the newest stack's table of every estimator, which the converter tests cover):
 # measured 3.8 to 4.6 minutes of pytest (+ 0.8 for the models) of the CI's 15 on 2 cores.
 OLDEST_TESTS := tests/test_converters_*.py tests/test_dataframe.py tests/test_convert.py tests/test_attributes.py \
-	tests/test_bad_inputs.py tests/test_versions.py
+	tests/test_bad_inputs.py tests/test_versions.py tests/test_shape_rules.py
 OLDEST_SELECT := -k "not float64"
 
 $(OLDEST_STAMP): pyproject.toml

@@ -21,6 +21,7 @@ from onnx import AttributeProto, TensorProto, helper, numpy_helper, shape_infere
 
 from onnxalgebra import AttributeList, OnnxAdd, OnnxTypeError, Var, _inference, _shape_rules, to_onnx
 from onnxalgebra._attributes import AttributeRef
+from onnxalgebra._inference import _STAND_INS
 from onnxalgebra._shape_rules import broadcast, python_rule
 from onnxalgebra._signature import signature_of
 from onnxalgebra._types import TensorType, type_from_proto, type_to_proto
@@ -49,8 +50,11 @@ CASES = _cases()
 
 
 def onnx_answer(op_type, version, types, present, attributes, data):
-    """ONNX's output types for the node, or the exception it raises."""
+    """ONNX's output types for the node, or the exception it raises (onnx < 1.17 gives GreaterOrEqual and
+    LessOrEqual no inference function: Greater's and Less's, which onnxalgebra uses there, answer)."""
     schema = onnx.defs.get_schema(op_type, version, "")
+    if not schema.has_type_and_shape_inference_function and op_type in _STAND_INS:
+        schema = onnx.defs.get_schema(_STAND_INS[op_type], version, "")
     names = [f"i{i}" if p else "" for i, p in enumerate(present)]
     while names and names[-1] == "":
         names.pop()
