@@ -226,7 +226,7 @@ def convert_ransac(est: Any, X: Expr) -> Expr:
 
 def convert_sgd_one_class_svm(est: Any, X: Expr) -> tuple[Expr, Expr]:
     """SGDOneClassSVM: ``decision_function = X @ coef - offset`` [N]; ``predict`` 1 where it is >= 0, else -1."""
-    scores = (X @ dense_coef(est).T - np.asarray(est.offset_, dtype=np.float64).reshape(1)).reshape(-1)
+    scores = X @ dense_coef(est).reshape(-1) - float(np.asarray(est.offset_).reshape(-1)[0])  # [N, F] @ [F]: [N]
     return OnnxWhere(scores >= 0, np.array(1, dtype=np.int64), np.array(-1, dtype=np.int64)), scores
 
 
