@@ -329,6 +329,55 @@ def _softmax(version: int, attributes: _Attrs, types: _Inputs, present: _Present
 
 
 
+def _reshape(version: int, attributes: _Attrs, types: _Inputs, present: _Present, data_key: tuple) -> _Types:
+    """Reshape to a constant shape: 0 copies the input's dimension (``allowzero=0``), -1 is the elements left when
+    every input dimension not copied is known (a copied symbolic or unknown dimension cancels out)."""
+    allowzero = _int(attributes, "allowzero", 0)
+    target = None
+    for index, dtype, dims, raw in data_key:
+        if index == 1 and dtype == "<i8" and len(dims) == 1:
+            target = struct.unpack(f"<{dims[0]}q", raw)
+    if target is None:  # known when the model runs: its length, if known, is the rank (from version 14)
+        if version < 14:
+            return (TensorType(types[0].elem_type, None),)
+        length = types[1].shape
+        rank = length[0] if length is not None and len(length) == 1 and type(length[0]) is int else None
+        return (TensorType(types[0].elem_type, None if rank is None else (None,) * rank),)
+    if target.count(-1) > 1 or any(d < -1 for d in target) or (allowzero and 0 in target and -1 in target):
+        raise _Incompatible  # ONNX rejects it
+    before = types[0].shape
+    out: list[Dim] = []
+    cancelled: set[int] = set()  # input dimensions copied by a 0 that are not ints
+    for i, d in enumerate(target):
+        if d == 0 and not allowzero:
+            if before is None:
+                out.append(None)
+                continue
+            if i >= len(before):
+                raise _Incompatible
+            out.append(before[i])
+            if type(before[i]) is not int:
+                cancelled.add(i)
+        else:
+            out.append(None if d == -1 else d)
+    if -1 in target:
+        known = [d for i, d in enumerate(out) if target[i] != -1 and i not in cancelled]
+        if 0 in known:
+            raise _Incompatible  # ONNX: a product of 0 with -1
+    if -1 in target and before is not None:
+        left = [d for i, d in enumerate(before) if i not in cancelled]
+        if all(type(d) is int for d in left) and all(type(d) is int for d in known):
+            elements, size = 1, 1
+            for d in left:
+                elements *= d  # type: ignore[operator]
+            for d in known:
+                size *= d  # type: ignore[operator]
+            if size == 0 or elements % size:
+                raise _Incompatible
+            out[target.index(-1)] = elements // size
+    return (TensorType(types[0].elem_type, tuple(out)),)
+
+
 def _table() -> dict[str, tuple[_Rule, frozenset[int], frozenset[str]]]:
     """op_type -> (rule, the schema versions it reproduces, the attribute names it reads)."""
     table: dict[str, tuple[_Rule, frozenset[int], frozenset[str]]] = {}
@@ -369,6 +418,7 @@ def _table() -> dict[str, tuple[_Rule, frozenset[int], frozenset[str]]]:
     add("ReduceMax ReduceMin", _reduce, (11, 12, 13, 18, 20), reduce_names)
     add("ReduceLogSumExp", _reduce, (11, 13, 18, 28), reduce_names)
     add("Softmax LogSoftmax", _softmax, (13,), frozenset({"axis"}))
+    add("Reshape", _reshape, (5, 13, 14, 19, 21, 23, 24, 25), frozenset({"allowzero"}))
     add("Cast", _cast, (6, 9, 13, 19, 21, 23, 24, 25, 28), frozenset({"to", "saturate", "round_mode"}))
     return table
 

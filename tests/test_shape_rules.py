@@ -109,7 +109,7 @@ BOOL_OPS = {"And", "Or", "Xor", "Not"}
 INT_OK = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Equal", "Less", "Greater", "LessOrEqual",
           "GreaterOrEqual", "Abs", "Neg", "Relu", "Sign", "Identity", "MatMul", "Gemm", "ArgMax", "ArgMin",
           "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceSumSquare", "ReduceL1",
-          "ReduceL2", "Cast", "Where"}  # fmt: skip
+          "ReduceL2", "Cast", "Where", "Reshape"}  # fmt: skip
 
 
 def draw_case(draw, op_type, version):
@@ -166,6 +166,14 @@ def draw_case(draw, op_type, version):
             attributes["keepdims"] = draw(st.sampled_from([0, 1, 2]))
         if "select_last_index" in schema.attributes and draw(st.booleans()):
             attributes["select_last_index"] = 1
+    if op_type == "Reshape":
+        elems[1] = I64
+        target = draw(st.lists(st.sampled_from([-2, -1, -1, 0, 0, 1, 2, 3, 6]), max_size=4))
+        shapes[1] = (len(target),)
+        if draw(st.integers(0, 5)):
+            data[1] = np.array(target, dtype=np.int64)
+        if "allowzero" in schema.attributes and draw(st.booleans()):
+            attributes["allowzero"] = draw(st.sampled_from([0, 1]))
     if op_type.startswith("Reduce"):
         if draw(st.booleans()):
             attributes["keepdims"] = draw(st.sampled_from([0, 1, 2]))
