@@ -222,23 +222,23 @@ class _Compiler:
         )  # fmt: skip
 
     def node(self, scope: _Scope, op: OnnxOperator) -> None:
-        sig = op.signature  # the version the node was built with; the opsets are chosen to keep it
-        label = type(op).__name__
+        sig = op._sig  # the version the node was built with; the opsets are chosen to keep it
         in_names: list[str] = []
         in_types: list[ValueType | None] = []
         has_constant = False
+        own_types = scope.types
         for value in op.inputs:
             if value is None:
                 in_names.append("")
                 in_types.append(None)
-            elif isinstance(value, Constant):
+            elif type(value) is Constant:
                 has_constant = True
                 in_names.append("")
                 in_types.append(value.type)
             else:
-                name = self.value_name(scope, value, label)
+                name = self.value_name(scope, value, type(op).__name__)
                 in_names.append(name)
-                in_types.append(scope.find_type(name)[1])
+                in_types.append(own_types[name] if name in own_types else scope.find_type(name)[1])
         arrays: list[np.ndarray | None] = []
         if has_constant:
             arrays = resolve_constants(sig, op.inputs, in_types)
@@ -249,7 +249,7 @@ class _Compiler:
         wires: list[bytes] = []  # the serialised attributes
         graphs: dict[str, GraphProto] = {}
         attr_key = op.attr_key
-        built = op._wires if sig is op.signature else None  # encoded when the node was typed, if it was
+        built = op._wires  # encoded when the node was typed, if it was
         for i, (name, value) in enumerate(op.attributes.items()):
             kind = sig.attributes[name]
             if kind == _GRAPH and isinstance(value, Graph):
@@ -273,11 +273,12 @@ class _Compiler:
             scope.bound.add(id(op), found)
             return
         present = tuple([n != "" for n in in_names])
-        if op._in_types is not None and sig is op.signature and op._in_types == tuple(in_types):
-            types = op.output_types  # typed when built, for the same input types: no second inference
+        if op._in_types is not None and op._in_types == tuple(in_types):
+            types = op._types  # typed when built, for the same input types: no second inference
         else:
             types = op.infer(sig, tuple(in_types), arrays or [None] * len(in_names), self.opset_key, wires, present)
-        types = refine_control_flow(op.op_type, types, graphs, op.attributes)
+        if graphs:
+            types = refine_control_flow(op.op_type, types, graphs, op.attributes)
         self.use(op, sig, in_types, present, types)
         node_name = self.names.fresh(op.op_type)
         out_names = []
