@@ -31,6 +31,7 @@ import numpy as np
 from onnxalgebra import (
     Constant,
     Expr,
+    OnnxConcat,
     OnnxGather,
     OnnxGemm,
     OnnxReduceMax,
@@ -135,7 +136,9 @@ def convert_categorical_nb(est: Any, X: Expr) -> tuple[Expr, Expr]:
     categories = X.astype(np.int64) if X.dtype.kind == "f" else X
     index = OnnxGemm(categories.astype(dtype), weights.astype(dtype), np.array(offset, dtype=dtype)).astype(np.int64)
     rows = np.array([0], dtype=np.int64)
-    outside = (OnnxReduceMax(categories, rows, keepdims=0) >= n_categories) | (OnnxReduceMin(categories, rows, keepdims=0) < 0)
+    # the columns' extremes, with a row of category 0 (valid): onnxruntime < 1.18 refuses to reduce an empty batch
+    padded = OnnxConcat(categories, np.zeros((1, len(n_categories)), dtype=np.int64), axis=0)
+    outside = (OnnxReduceMax(padded, rows, keepdims=0) >= n_categories) | (OnnxReduceMin(padded, rows, keepdims=0) < 0)
     flag = OnnxReduceMax(outside.astype(np.int64), rows, keepdims=0)  # 1: the Gather below raises
     prior = OnnxGather(Constant(est.class_log_prior_[None, :].astype(dtype)), flag, axis=0)
     terms = OnnxGather(Constant(table.astype(dtype)), index, axis=0)  # [N, groups, classes]

@@ -41,6 +41,7 @@ from onnxalgebra import (
     OnnxReduceL2,
     OnnxReduceMax,
     OnnxReduceSum,
+    OnnxReduceSumSquare,
     OnnxScaler,
     OnnxUnsqueeze,
 )
@@ -194,6 +195,8 @@ def _row_norms(X: Expr, norm: str) -> Expr:
     if norm == "l1":
         return OnnxReduceL1(X, rows, keepdims=1)
     if norm == "l2":  # sqrt of the sum of squares, overflowing where scikit-learn's float32 einsum does
+        if X.dtype == np.float64:  # onnxruntime 1.17's double ReduceL2 is 1.5e-7 off: the square root taken apart
+            return np.sqrt(OnnxReduceSumSquare(X, rows, keepdims=1))
         return OnnxReduceL2(X, rows, keepdims=1)
     return OnnxReduceMax(np.abs(X), rows, keepdims=1)  # np.max's NaN handling is moot: scikit-learn refuses NaN
 
