@@ -8,7 +8,7 @@ import numpy as np
 from onnx import TypeProto, ValueInfoProto
 
 from .._errors import CompileError
-from .._types import TensorType, ValueType, make_type, type_from_proto
+from .._types import TensorType, ValueType, elem_type_of, make_type, type_from_proto
 
 __all__ = ["BATCH_DIM", "parse_inputs", "type_of_sample"]
 
@@ -26,7 +26,7 @@ def type_of_sample(sample: Any) -> ValueType:
     shape = array.shape
     if len(shape) >= 1:
         shape = (BATCH_DIM, *shape[1:])
-    return make_type(array.dtype, shape)
+    return TensorType(elem_type_of(array.dtype), shape)  # a numpy shape's dimensions are ints >= 0: no checks
 
 
 def _type_of(name: str, value: Any) -> ValueType:

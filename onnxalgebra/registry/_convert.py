@@ -234,13 +234,15 @@ def output_names_for(estimator: Any, options: dict[str, Any] | None = None) -> t
 def _check_fitted(estimator: Any) -> None:
     """scikit-learn's ``check_is_fitted``, raising :class:`EstimatorNotFittedError` that names the estimator (and a
     Pipeline's first step that is not fitted)."""
+    if _is_fitted(estimator):
+        return
     try:
         from sklearn.base import BaseEstimator
         from sklearn.exceptions import NotFittedError
         from sklearn.utils.validation import check_is_fitted
     except ImportError:  # pragma: no cover - converters of other libraries
         return
-    if not isinstance(estimator, BaseEstimator) or _is_fitted(estimator):
+    if not isinstance(estimator, BaseEstimator):
         return
     try:
         check_is_fitted(estimator)
@@ -267,7 +269,7 @@ def _is_fitted(estimator: Any) -> bool:
     is_fitted = getattr(estimator, "__sklearn_is_fitted__", None)
     if is_fitted is not None:
         return bool(is_fitted())
-    return any(name.endswith("_") and not name.startswith("__") for name in vars(estimator))
+    return any(name.endswith("_") and not name.startswith("__") for name in getattr(estimator, "__dict__", ()))
 
 
 @functools.cache
