@@ -285,15 +285,10 @@ def _reduce(version: int, attributes: _Attrs, types: _Inputs, present: _Present,
     if len(present) > 1 and present[1]:
         if "axes" in attributes:
             raise _Incompatible
-        axes_data = None
-        for index, dtype, dims, raw in data_key:
-            if index == 1:
-                if dtype != "<i8" or len(dims) != 1:
-                    raise _Incompatible
-                axes_data = list(struct.unpack(f"<{dims[0]}q", raw))
+        axes_data = _int64_vector(data_key, 1)
         if axes_data is None:  # not a constant: ONNX gives the element type only
             return (TensorType(vtype.elem_type, None),)
-        axes = axes_data
+        axes = list(axes_data)
     else:
         given = attributes.get("axes", ())
         if not isinstance(given, (AttributeList, tuple, list)):  # a reference to a function's attribute
@@ -329,14 +324,22 @@ def _softmax(version: int, attributes: _Attrs, types: _Inputs, present: _Present
 
 
 
+def _int64_vector(data_key: tuple, index: int) -> tuple[int, ...] | None:
+    """The values of constant input ``index`` (None when it is not a constant); anything but a 1-D int64 tensor is
+    :class:`_Incompatible` (ONNX rejects it)."""
+    for i, dtype, dims, raw in data_key:
+        if i == index:
+            if dtype != "<i8" or len(dims) != 1:
+                raise _Incompatible
+            return struct.unpack(f"<{dims[0]}q", raw)
+    return None
+
+
 def _reshape(version: int, attributes: _Attrs, types: _Inputs, present: _Present, data_key: tuple) -> _Types:
     """Reshape to a constant shape: 0 copies the input's dimension (``allowzero=0``), -1 is the elements left when
     every input dimension not copied is known (a copied symbolic or unknown dimension cancels out)."""
     allowzero = _int(attributes, "allowzero", 0)
-    target = None
-    for index, dtype, dims, raw in data_key:
-        if index == 1 and dtype == "<i8" and len(dims) == 1:
-            target = struct.unpack(f"<{dims[0]}q", raw)
+    target = _int64_vector(data_key, 1)
     if target is None:  # known when the model runs: its length, if known, is the rank (from version 14)
         if version < 14:
             return (TensorType(types[0].elem_type, None),)
