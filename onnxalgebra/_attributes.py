@@ -365,6 +365,8 @@ class AttributeRef:
 
 def attributes_key(attributes: dict[str, Any]) -> tuple:
     """A hashable key of normalised attributes (already sorted by name)."""
+    if not attributes:
+        return ()
     return tuple((name, _value_key(value)) for name, value in attributes.items())
 
 

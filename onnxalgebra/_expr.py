@@ -275,6 +275,9 @@ class Output(Expr):
         return f"{self.op!r}[{self.index}]"
 
 
+_INPUT_TYPES = frozenset({Var, Constant, Output, type(None)})  # taken as they are by _as_input
+
+
 def _as_input(value: Any, op: str, position: int) -> Var | Constant | Output | None:
     if value is None or isinstance(value, (Var, Constant, Output)):
         return value
@@ -403,6 +406,7 @@ class OnnxOperator(Expr):
 
     __slots__ = (
         "__weakref__",
+        "_arrays",
         "_in_types",
         "_sessions",
         "_sig",
@@ -453,7 +457,7 @@ class OnnxOperator(Expr):
         self._sig = sig
         if not sig.min_inputs <= len(inputs) <= sig.max_inputs:
             check_input_count(sig, name, len(inputs))
-        self.inputs = tuple(_as_input(v, name, i) for i, v in enumerate(inputs))
+        self.inputs = tuple([v if type(v) in _INPUT_TYPES else _as_input(v, name, i) for i, v in enumerate(inputs)])
         self.attributes = check_attributes(sig, name, attributes)
         self.attr_key = attributes_key(self.attributes)
         self.output_names = None if output_names is None else tuple(_check_names(name, output_names))
@@ -462,6 +466,7 @@ class OnnxOperator(Expr):
         self._sessions: dict[Any, Any] | None = None
         self._wires: list[bytes] | None = None  # serialised AttributeProtos built for inference, reused by the compiler
         self._in_types: tuple[ValueType | None, ...] | None = None  # the input types _types were inferred for
+        self._arrays: list[np.ndarray | None] | None = None  # the constant inputs as typed then (None: no constant)
         self._infer_now(sig)
 
     def _count_outputs(self, sig: Signature, n_outputs: int | None) -> int:
@@ -511,18 +516,31 @@ class OnnxOperator(Expr):
 
     def _infer_now(self, sig: Signature) -> None:
         """Infer output types at construction when every input type is known."""
-        if any(isinstance(v, Graph) for v in self.attributes.values()):
+        if self.attributes and any(isinstance(v, Graph) for v in self.attributes.values()):
             return  # bodies are typed when compiled, in their scope
-        types = [None if v is None else v.type for v in self.inputs]
-        for value, vtype in zip(self.inputs, types):
-            if value is not None and vtype is None and not (isinstance(value, Constant) and value.deferred):
+        types: list[ValueType | None] = []
+        constants = False
+        for value in self.inputs:
+            if value is None:
+                types.append(None)
+                continue
+            vtype = value.type
+            if type(value) is Constant:
+                constants = True
+            elif vtype is None:
                 return
-        arrays = resolve_constants(sig, self.inputs, types)
-        types = [TensorType(elem_type_of(a.dtype), a.shape) if t is None and a is not None else t for a, t in zip(arrays, types)]
-        present = tuple(v is not None for v in self.inputs)
-        opsets = ((sig.domain, sig.since_version),)
-        self._types = self.infer(sig, tuple(types), arrays, opsets, None, present)
-        self._in_types = tuple(types)
+            types.append(vtype)
+        present = tuple([v is not None for v in self.inputs])
+        if constants:
+            arrays = resolve_constants(sig, self.inputs, types)
+            types = [TensorType(elem_type_of(a.dtype), a.shape) if t is None and a is not None else t
+                     for a, t in zip(arrays, types)]
+        else:
+            arrays = [None] * len(types)
+        in_types = tuple(types)
+        self._types = self.infer(sig, in_types, arrays, ((sig.domain, sig.since_version),), None, present)
+        self._in_types = in_types
+        self._arrays = arrays if constants else None
 
     def infer(
         self,

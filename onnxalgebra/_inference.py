@@ -17,6 +17,7 @@ A model's bytes do not depend on what the cache held before
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -130,7 +131,7 @@ def constant_data_key(sig: Signature, values: Sequence[np.ndarray | None]) -> tu
     """The constant inputs worth giving ONNX inference as data, as a hashable key."""
     key = []
     for i, value in enumerate(values):
-        if value is not None and value.size <= _MAX_DATA_SIZE and wants_data(sig, i) and value.dtype.kind not in "OUS":
+        if value is not None and value.size <= _MAX_DATA_SIZE and value.dtype.kind not in "OUS" and wants_data(sig, i):
             key.append((i, value.dtype.str, value.shape, value.tobytes()))
     return tuple(key)
 
@@ -156,6 +157,14 @@ def infer_outputs(
     which). ONNX's inference runs only when every present input is typed.
     """
     domain, op_type, version, has_inference = sig.domain, sig.op_type, sig.since_version, sig.has_inference
+    typed = None not in input_types or all(t is not None for t, p in zip(input_types, present) if p)
+    if has_inference and typed and domain == "":
+        # common operators: the same types computed in Python (as cheap as a cache lookup: not cached)
+        ruled = python_rule(op_type, version, attributes, input_types, present, data_key)
+        if ruled is not None:
+            if op_type in _CHECKS:
+                _CHECKS[op_type](sig.label, attributes, input_types, data_key, ruled)
+            return ruled
     key = (domain, op_type, version, n_outputs, attr_key, input_types, present, data_key, opsets)
     cached = _CACHE.get(key)
     if cached is not None:
@@ -165,7 +174,6 @@ def infer_outputs(
             pass
         return cached
     inferred: dict[str, bytes] = {}
-    typed = None not in input_types or all(t is not None for t, p in zip(input_types, present) if p)
     ignored = None
     if domain == "ai.onnx.ml":
         check_lists(sig.label, op_type, attributes)
@@ -175,7 +183,7 @@ def infer_outputs(
         infers = onnx.defs.get_schema(_STAND_INS[op_type], version, "")
         infer_op, infer_has = infers.name, infers.has_type_and_shape_inference_function
     ruled = None
-    if infer_has and typed and domain == "":  # common operators: the same types computed in Python, no serialisation
+    if infer_has and typed and domain == "" and not has_inference:  # a stand-in (onnx < 1.17): the operator's rule
         ruled = python_rule(op_type, version, attributes, input_types, present, data_key)
     if infer_has and typed and ruled is None:
         wires = attribute_bytes()
@@ -236,7 +244,7 @@ def _check_reshape(label: str, attributes: Mapping[str, Any], input_types: Seque
         return
     known_before = [d for d in before.shape if type(d) is int]
     known_after = [d for d in after.shape if type(d) is int]
-    n_before, n_after = int(np.prod(known_before, dtype=np.int64)), int(np.prod(known_after, dtype=np.int64))
+    n_before, n_after = math.prod(known_before), math.prod(known_after)
     full_before, full_after = len(known_before) == len(before.shape), len(known_after) == len(after.shape)
     if full_before and full_after:
         wrong = n_before != n_after

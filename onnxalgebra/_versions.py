@@ -64,10 +64,15 @@ NEUTRAL_ATTRIBUTES: dict[tuple[str, str, int], frozenset[str]] = {
 }
 
 
+@functools.cache
+def _tensor_type_string(elem_type: int) -> str:
+    return f"tensor({TensorProto.DataType.Name(elem_type).lower()})"
+
+
 def type_string(vtype: ValueType | None) -> str | None:
     """The schema type string of a type (``tensor(float)``, ``seq(tensor(int64))``...), None when unknown."""
     if isinstance(vtype, TensorType):
-        return f"tensor({TensorProto.DataType.Name(vtype.elem_type).lower()})"
+        return _tensor_type_string(vtype.elem_type)
     if isinstance(vtype, SequenceType):
         inner = type_string(vtype.elem)
         return None if inner is None else f"seq({inner})"

@@ -279,3 +279,21 @@ def test_checker_full_check_passes(name):
     model = CHECKED[name]().to_onnx({"X": X} if name != "constant_only" else None)
     onnx.checker.check_model(model, full_check=True)
     _load(model)
+
+
+def test_a_node_typed_when_built_is_typed_again_for_the_declared_input():
+    # built for [None, 3] float32, compiled for a sample: the node keeps its constant and takes the declared shape
+    x = Var("X", np.float32, [None, 3])
+    model = onnxalgebra.to_onnx((x + 1.5) * np.float32(2), {"X": np.zeros((2, 3), np.float32)})
+    dims = model.graph.output[0].type.tensor_type.shape.dim
+    assert [d.dim_param or d.dim_value for d in dims] == ["N", 3]
+    got = ort.InferenceSession(model.SerializeToString()).run(None, {"X": np.ones((2, 3), np.float32)})[0]
+    np.testing.assert_array_equal(got, np.full((2, 3), 5.0, np.float32))
+
+
+def test_constants_of_an_untyped_input_follow_the_declared_dtype():
+    model = onnxalgebra.to_onnx((Var("X") + 1.5) * 2, {"X": np.zeros((2, 3), np.float64)})
+    assert [t.data_type for t in model.graph.initializer] == [onnx.TensorProto.DOUBLE] * 2
+    x = np.arange(6.0).reshape(2, 3)
+    got = ReferenceEvaluator(model).run(None, {"X": x})[0]
+    np.testing.assert_array_equal(got, (x + 1.5) * 2)

@@ -8,6 +8,7 @@ normalises ``pad_width`` the numpy way).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,8 +97,8 @@ def reshape(a: Any, shape: Any = None, order: str = "C", *, newshape: Any = None
         raise OnnxShapeError(f"{label}: can only specify one unknown dimension, got {tuple(dims)}.")
     known = x.shape
     if known is not None and all(isinstance(d, int) for d in known):
-        size = int(np.prod(known, dtype=np.int64))
-        wanted = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+        size = math.prod(known)
+        wanted = math.prod([d for d in dims if d != -1])
         if (-1 not in dims and wanted != size) or (-1 in dims and (wanted == 0 or size % wanted)):
             raise OnnxShapeError(f"{label}: cannot reshape an expression of shape {tuple(known)} into shape {tuple(dims)}.")
     if 0 in dims:

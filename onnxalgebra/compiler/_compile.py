@@ -89,8 +89,10 @@ class _Survey:
     def __init__(self, outputs: Sequence[Expr], names: NameAllocator):
         self.raw: set[UsedOp] = set()  # operators of GraphProto attributes: the model's opsets decide their versions
         self.free_vars: dict[str, Var] = {}  # graph inputs found, in discovery order
+        self.order: list[OnnxOperator] = []  # the main graph's operators, inputs first: the order they are compiled in
         pending: list[tuple[Sequence[Expr], frozenset[str]]] = [(outputs, frozenset())]
         seen: set[int] = set()
+        main = True  # the first values are the main graph's
         while pending:
             values, local = pending.pop()
             for value in values:
@@ -98,6 +100,8 @@ class _Survey:
                     self._free(value)
             roots = [v.op for v in values if isinstance(v, Output)]
             for op in postorder(roots, _operator_inputs, seen=seen):  # seen: operators of earlier bodies too
+                if main:
+                    self.order.append(op)
                 for name in op.output_names or ():
                     if name:  # '' omits an optional output
                         names.reserve(name, f"output_names of {type(op).__name__}")
@@ -111,6 +115,7 @@ class _Survey:
                         pending.append((expand_outputs(attr.outputs), local | {v.name for v in attr.inputs}))
                     elif isinstance(attr, GraphProto):
                         self.raw.update(_ops_in_proto(attr))
+            main = False
 
     def _free(self, var: Var) -> None:
         known = self.free_vars.get(var.name)
@@ -145,31 +150,46 @@ class _Scope:
 
 
 class _Compiler:
-    def __init__(self, names: NameAllocator, requested: dict[tuple[int, int], str], inference_opsets: dict[str, int]):
-        # Nodes are typed with the versions they were built with; the nodes of GraphProto bodies, whose
-        # versions the opsets decide, are typed at the target opsets (the newest without a target).
-        self.opset_key = tuple(sorted(inference_opsets.items()))
+    def __init__(self, names: NameAllocator, requested: dict[tuple[int, int], str], target_opset: Any):
+        self.target_opset = target_opset
+        self._opset_key: tuple[tuple[str, int], ...] | None = None
         self.names = names
         self.initializers = InitializerTable(names)
         self.requested = requested  # (id(operator), output index) -> graph output name
+        self.requested_ops = {oid for oid, _ in requested}
         self.root: _Scope | None = None
         self.uses: set[NodeUse] = set()  # what the opset choice needs to know of every node
         self.type_strings: dict[int, str | None] = {}  # element type -> tensor(...) string
         self.seen: set[tuple[Any, ...]] = set()  # the kinds of nodes already noted in uses
 
+    @property
+    def opset_key(self) -> tuple[tuple[str, int], ...]:
+        """The opsets a node typed here is inferred at. Nodes are typed with the versions they were built with;
+        the nodes of GraphProto bodies, whose versions the opsets decide, are typed at the target opsets (the
+        newest without a target): read when first needed."""
+        if self._opset_key is None:
+            self._opset_key = tuple(sorted(inference_opsets(self.target_opset).items()))
+        return self._opset_key
+
     # -- values ---------------------------------------------------------------------
 
-    def compile_values(self, scope: _Scope, values: Sequence[Expr]) -> None:
-        roots = [v.op for v in values if isinstance(v, Output) and scope.find_op(v.op) is None]
-        children = lambda op: [v.op for v in op.inputs if isinstance(v, Output) and scope.find_op(v.op) is None]  # noqa: E731
-        for op in postorder(roots, children):
+    def compile_values(self, scope: _Scope, values: Sequence[Expr], order: Iterable[OnnxOperator] | None = None) -> None:
+        """Compile the operators ``values`` need that the scope has not compiled yet, inputs first (``order``: those
+        operators in that order, when known)."""
+        if order is None:
+            roots = [v.op for v in values if isinstance(v, Output) and scope.find_op(v.op) is None]
+            children = lambda op: [v.op for v in op.inputs if isinstance(v, Output) and scope.find_op(v.op) is None]  # noqa: E731
+            order = postorder(roots, children)
+        for op in order:
             self.node(scope, op)
 
-    def constant(self, array: np.ndarray) -> str:
+    def constant(self, array: np.ndarray, vtype: TensorType | None = None) -> str:
+        """The initializer holding ``array`` (``vtype``: its type, when known)."""
         name = self.initializers.name_for(array)
         assert self.root is not None
-        if name not in self.root.types:
-            self.root.types[name] = TensorType(elem_type_of(array.dtype), array.shape)
+        types = self.root.types
+        if name not in types:
+            types[name] = vtype if vtype is not None else TensorType(elem_type_of(array.dtype), array.shape)
         return name
 
     def value_name(self, scope: _Scope, value: Expr, owner: str) -> str:
@@ -208,14 +228,19 @@ class _Compiler:
         """Note what the opset choice needs of this node: its version, types (of the inputs ``present`` and the
         outputs not omitted) and attributes (once per kind of node)."""
         string = self.type_string
-        ins = tuple([string(t) if p else "" for t, p in zip(in_types, present)])
-        omits = op.output_names is not None and "" in op.output_names
-        outs = tuple(["" if omits and op.omitted(i) else string(t) for i, t in enumerate(out_types)])
+        if False in present:
+            ins = tuple([string(t) if p else "" for t, p in zip(in_types, present)])
+        else:
+            ins = tuple(map(string, in_types))
+        if op.output_names is not None and "" in op.output_names:
+            outs = tuple(["" if op.omitted(i) else string(t) for i, t in enumerate(out_types)])
+        else:
+            outs = tuple(map(string, out_types))
         key = (type(op), sig.since_version, op.pinned, op.attr_key, ins, outs)
         if key in self.seen:
             return
         self.seen.add(key)
-        attributes = tuple((n, v if isinstance(v, (str, bytes)) else None) for n, v in op.attributes.items())
+        attributes = tuple([(n, v if isinstance(v, (str, bytes)) else None) for n, v in op.attributes.items()])
         self.uses.add(
             NodeUse(sig.domain, op.op_type, sig.since_version, op.pinned, type(op).__name__,
                     key[4], key[5], attributes)
@@ -227,7 +252,9 @@ class _Compiler:
         in_types: list[ValueType | None] = []
         has_constant = False
         own_types = scope.types
-        for value in op.inputs:
+        built = op._in_types  # the input types the node was typed for when built
+        same = built is not None  # ... and its inputs have them still: its types and constants stand
+        for i, value in enumerate(op.inputs):
             if value is None:
                 in_names.append("")
                 in_types.append(None)
@@ -238,42 +265,56 @@ class _Compiler:
             else:
                 name = self.value_name(scope, value, type(op).__name__)
                 in_names.append(name)
-                in_types.append(own_types[name] if name in own_types else scope.find_type(name)[1])
+                vtype = own_types[name] if name in own_types else scope.find_type(name)[1]
+                in_types.append(vtype)
+                if same and vtype is not built[i] and vtype != built[i]:  # type: ignore[index]
+                    same = False
         arrays: list[np.ndarray | None] = []
         if has_constant:
-            arrays = resolve_constants(sig, op.inputs, in_types)
-            for i, array in enumerate(arrays):
-                if array is not None:
-                    in_names[i] = self.constant(array)
-                    in_types[i] = self.root.types[in_names[i]]
+            if same and op._arrays is not None:
+                arrays = op._arrays
+                for i, array in enumerate(arrays):
+                    if array is not None:
+                        in_names[i] = self.constant(array, built[i])  # type: ignore[index]
+                        in_types[i] = built[i]  # type: ignore[index]
+            else:
+                same = False
+                arrays = resolve_constants(sig, op.inputs, in_types)
+                for i, array in enumerate(arrays):
+                    if array is not None:
+                        in_names[i] = self.constant(array)
+                        in_types[i] = self.root.types[in_names[i]]  # type: ignore[union-attr]
         wires: list[bytes] = []  # the serialised attributes
         graphs: dict[str, GraphProto] = {}
         attr_key = op.attr_key
-        built = op._wires  # encoded when the node was typed, if it was
-        for i, (name, value) in enumerate(op.attributes.items()):
-            kind = sig.attributes[name]
-            if kind == _GRAPH and isinstance(value, Graph):
-                proto = attribute_proto(name, value, kind, lambda g, n: self.subgraph(scope, g, n))
-                graphs[name] = proto.g
-                attr_key = (*attr_key, (name, proto.g.SerializeToString(deterministic=True)))
-                wires.append(proto.SerializeToString())
-            else:
-                if isinstance(value, GraphProto):
-                    graphs[name] = value
-                wires.append(built[i] if built is not None else attribute_bytes(name, value, kind))
-        if self.requested:
-            oid, requested = id(op), self.requested
-            requests = tuple([requested.get((oid, i)) for i in range(op.n_outputs)])
+        if op.attributes:
+            encoded = op._wires  # encoded when the node was typed, if it was
+            for i, (name, value) in enumerate(op.attributes.items()):
+                kind = sig.attributes[name]
+                if kind == _GRAPH and isinstance(value, Graph):
+                    proto = attribute_proto(name, value, kind, lambda g, n: self.subgraph(scope, g, n))
+                    graphs[name] = proto.g
+                    attr_key = (*attr_key, (name, proto.g.SerializeToString(deterministic=True)))
+                    wires.append(proto.SerializeToString())
+                else:
+                    if isinstance(value, GraphProto):
+                        graphs[name] = value
+                    wires.append(encoded[i] if encoded is not None else attribute_bytes(name, value, kind))
+        oid = id(op)
+        n_outputs = op.n_outputs
+        if oid in self.requested_ops:
+            requested = self.requested
+            requests = tuple([requested.get((oid, i)) for i in range(n_outputs)])
         else:
-            requests = (None,) * op.n_outputs
-        key = (sig.domain, op.op_type, sig.since_version, attr_key, tuple(in_names),
-               op.output_names, op.n_outputs, requests)
+            requests = (None,) * n_outputs
+        in_key = tuple(in_names)
+        key = (sig.domain, op.op_type, sig.since_version, attr_key, in_key, op.output_names, n_outputs, requests)
         found = scope.cse.find(key)
         if found is not None:
-            scope.bound.add(id(op), found)
+            scope.bound.add(oid, found)
             return
         present = tuple([n != "" for n in in_names])
-        if op._in_types is not None and op._in_types == tuple(in_types):
+        if same or built == tuple(in_types):
             types = op._types  # typed when built, for the same input types: no second inference
         else:
             types = op.infer(sig, tuple(in_types), arrays or [None] * len(in_names), self.opset_key, wires, present)
@@ -281,32 +322,36 @@ class _Compiler:
             types = refine_control_flow(op.op_type, types, graphs, op.attributes)
         self.use(op, sig, in_types, present, types)
         node_name = self.names.fresh(op.op_type)
-        out_names = []
-        for i in range(op.n_outputs):
-            wanted = op.output_names[i] if op.output_names and op.output_names[i] is not None else self.requested.get((id(op), i))
-            if wanted == "":
-                out_names.append("")  # an omitted optional output
-            elif wanted is not None:
-                out_names.append(self.names.take(wanted))
-            elif op.n_outputs == 1:
-                out_names.append(node_name)
-            else:
-                out_names.append(self.names.fresh(node_name))
+        if n_outputs == 1 and op.output_names is None and requests[0] is None:
+            out_names = [node_name]
+        else:
+            out_names = []
+            for i in range(n_outputs):
+                wanted = op.output_names[i] if op.output_names and op.output_names[i] is not None else requests[i]
+                if wanted == "":
+                    out_names.append("")  # an omitted optional output
+                elif wanted is not None:
+                    out_names.append(self.names.take(wanted))
+                elif n_outputs == 1:
+                    out_names.append(node_name)
+                else:
+                    out_names.append(self.names.fresh(node_name))
+        produced = scope.produced
         for name, vtype in zip(out_names, types):
             if name:
-                scope.types[name] = vtype
-                scope.produced.add(name)
+                own_types[name] = vtype
+                produced.add(name)
         proto = scope.graph.node.add()
         proto.op_type = op.op_type
         proto.name = node_name
         if op.domain:
             proto.domain = op.domain
-        proto.input.extend(in_names)
+        proto.input.extend(in_key)
         proto.output.extend(out_names)
         for wire in wires:  # parsed in place: no copy of long lists
             proto.attribute.add().ParseFromString(wire)
         result = tuple(out_names)
-        scope.bound.add(id(op), result)
+        scope.bound.add(oid, result)
         scope.cse.add(key, result)
 
     def identity(self, scope: _Scope, source: str, target: str | None) -> str:
@@ -434,21 +479,21 @@ def compile_model(
     for name in declared:
         names.reserve(name, "a graph input")
         names.take(name)
-    compiler = _Compiler(names, requested, inference_opsets(target_opset))
+    compiler = _Compiler(names, requested, target_opset)
     model = ModelProto()
     root = _Scope(None, model.graph)  # nodes are added in place: no copy of a large graph
     compiler.root = root
     root.types.update(declared)
-    compiler.compile_values(root, values)
+    compiler.compile_values(root, values, survey.order)
     final = compiler.outputs(root, values, out_names, "graph outputs")
     graph = root.graph
     graph.name = PRODUCER
-    graph.input.extend(value_info(n, t) for n, t in declared.items())
-    compiler.initializers.write(graph.initializer)  # in place: extend() would serialise each tensor
+    for name, vtype in declared.items():
+        value_info(name, vtype, into=graph.input.add())  # in place: extend() would copy each message
+    compiler.initializers.write(graph.initializer)
     for value, name, vtype in zip(values, final, out_types):
         inferred = root.types.get(name)
-        vtype = _output_type(name, value, inferred, vtype)
-        graph.output.append(value_info(name, vtype))
+        value_info(name, _output_type(name, value, inferred, vtype), into=graph.output.add())
     bodies = compile_bodies(values, target_opset)  # local functions' bodies, compiled apart
     floor = dict(opset_floor or {})
     for domain, version in needed_opsets(bodies).items():

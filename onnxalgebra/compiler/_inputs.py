@@ -57,12 +57,12 @@ def _type_of(name: str, value: Any) -> ValueType:
 def parse_inputs(spec: Any) -> list[tuple[str, ValueType]]:
     """Normalise an ``inputs`` argument: a dict name -> sample, or a list of
     ``(name, dtype, shape)``, ``ValueInfoProto`` or typed ``Var``."""
-    from .._expr import Var
-
     if spec is None:
         return []
     if isinstance(spec, dict):
         return [(str(name), _type_of(name, value)) for name, value in spec.items()]
+    from .._expr import Var
+
     if isinstance(spec, (ValueInfoProto, Var)) or (isinstance(spec, tuple) and spec and isinstance(spec[0], str)):
         spec = [spec]
     result: list[tuple[str, ValueType]] = []

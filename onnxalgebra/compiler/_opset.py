@@ -193,11 +193,15 @@ def choose_opsets(
     A :class:`CompileError` names the nodes that leave no opset.
     """
     ranges: dict[str, dict[tuple[str, int, int, int, int, int], str]] = {}
+    floors: dict[str, int | None] = {}  # per domain: the floor opsets_of considers (None: the domain's own)
     for use in uses:
-        upper = _target_for(use.domain, target)
-        floor = FLOOR.get(use.domain, 1)
-        first, last, low, high = opsets_of(use, None if upper is None or upper >= floor else upper)
-        ranges.setdefault(use.domain, {}).setdefault((use.op_type, first, last, low, high, use.built), use.label)
+        domain = use.domain
+        if domain not in floors:
+            upper = _target_for(domain, target)
+            floors[domain] = None if upper is None or upper >= FLOOR.get(domain, 1) else upper
+            ranges[domain] = {}
+        first, last, low, high = opsets_of(use, floors[domain])
+        ranges[domain].setdefault((use.op_type, first, last, low, high, use.built), use.label)
     existing: dict[str, set[str]] = {}
     for op in raw:
         existing.setdefault(op.domain, set()).add(op.op_type)
