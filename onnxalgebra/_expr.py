@@ -470,6 +470,8 @@ class OnnxOperator(Expr):
         self._infer_now(sig)
 
     def _count_outputs(self, sig: Signature, n_outputs: int | None) -> int:
+        if self.output_names is None and n_outputs is None and sig.min_outputs == sig.max_outputs:
+            return sig.min_outputs  # the schema's fixed count (most operators)
         name = type(self).__name__
         if self.output_names is not None:
             count = len(self.output_names)

@@ -31,7 +31,7 @@ from onnx import TensorProto, defs
 from ._schemas import operator_table
 from ._types import MapType, OptionalType, SequenceType, TensorType, ValueType
 
-__all__ = ["equivalent_versions", "opset_range", "type_string", "FLOOR"]
+__all__ = ["equivalent_versions", "opset_range", "tensor_type_string", "type_string", "FLOOR"]
 
 # The oldest opset a node of each domain is moved to (see the module docstring).
 FLOOR = {"": 13}
@@ -65,14 +65,19 @@ NEUTRAL_ATTRIBUTES: dict[tuple[str, str, int], frozenset[str]] = {
 
 
 @functools.cache
-def _tensor_type_string(elem_type: int) -> str:
+def tensor_type_string(elem_type: int) -> str:
+    """The schema type string of a tensor of ``elem_type`` (remembered).
+
+    >>> tensor_type_string(TensorProto.FLOAT)
+    'tensor(float)'
+    """
     return f"tensor({TensorProto.DataType.Name(elem_type).lower()})"
 
 
 def type_string(vtype: ValueType | None) -> str | None:
     """The schema type string of a type (``tensor(float)``, ``seq(tensor(int64))``...), None when unknown."""
     if isinstance(vtype, TensorType):
-        return _tensor_type_string(vtype.elem_type)
+        return tensor_type_string(vtype.elem_type)
     if isinstance(vtype, SequenceType):
         inner = type_string(vtype.elem)
         return None if inner is None else f"seq({inner})"

@@ -35,7 +35,7 @@ from .._schemas import operator_table
 from .._signature import Signature
 from .._traverse import postorder
 from .._types import TensorType, ValueType, elem_type_of, make_type, value_info
-from .._versions import type_string
+from .._versions import tensor_type_string, type_string
 from ._inputs import parse_inputs
 from ._opset import NodeUse, UsedOp, check_target_domains, check_target_opset, choose_opsets
 
@@ -159,7 +159,6 @@ class _Compiler:
         self.requested_ops = {oid for oid, _ in requested}
         self.root: _Scope | None = None
         self.uses: set[NodeUse] = set()  # what the opset choice needs to know of every node
-        self.type_strings: dict[int, str | None] = {}  # element type -> tensor(...) string
         self.seen: set[tuple[Any, ...]] = set()  # the kinds of nodes already noted in uses
 
     @property
@@ -214,12 +213,9 @@ class _Compiler:
     # -- nodes ----------------------------------------------------------------------
 
     def type_string(self, vtype: Any) -> str | None:
-        """The schema type string of a value's type ('' for an omitted one), cached by element type."""
+        """The schema type string of a value's type ('' for an omitted one)."""
         if type(vtype) is TensorType:
-            found = self.type_strings.get(vtype.elem_type)
-            if found is None:
-                found = self.type_strings[vtype.elem_type] = type_string(vtype)
-            return found
+            return tensor_type_string(vtype.elem_type)
         return "" if vtype == "" else type_string(vtype)
 
     def use(
@@ -240,7 +236,9 @@ class _Compiler:
         if key in self.seen:
             return
         self.seen.add(key)
-        attributes = tuple([(n, v if isinstance(v, (str, bytes)) else None) for n, v in op.attributes.items()])
+        attributes: tuple[tuple[str, Any], ...] = ()
+        if op.attributes:
+            attributes = tuple([(n, v if isinstance(v, (str, bytes)) else None) for n, v in op.attributes.items()])
         self.uses.add(
             NodeUse(sig.domain, op.op_type, sig.since_version, op.pinned, type(op).__name__,
                     key[4], key[5], attributes)
@@ -252,18 +250,24 @@ class _Compiler:
         in_types: list[ValueType | None] = []
         has_constant = False
         own_types = scope.types
+        find_op = scope.bound.find
         built = op._in_types  # the input types the node was typed for when built
         same = built is not None  # ... and its inputs have them still: its types and constants stand
         for i, value in enumerate(op.inputs):
+            kind = type(value)
             if value is None:
                 in_names.append("")
                 in_types.append(None)
-            elif type(value) is Constant:
+            elif kind is Constant:
                 has_constant = True
                 in_names.append("")
                 in_types.append(value.type)
             else:
-                name = self.value_name(scope, value, type(op).__name__)
+                names = find_op(id(value.op)) if kind is Output else None
+                if names is not None and names[value.index]:  # type: ignore[union-attr]
+                    name = names[value.index]  # type: ignore[union-attr]
+                else:  # a graph input, or an error
+                    name = self.value_name(scope, value, type(op).__name__)
                 in_names.append(name)
                 vtype = own_types[name] if name in own_types else scope.find_type(name)[1]
                 in_types.append(vtype)
