@@ -18,6 +18,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from onnxalgebra import (
+    ConversionError,
     OnnxAbs,
     OnnxAlgebraError,
     OnnxArgMin,
@@ -545,6 +546,19 @@ def test_zipmap_on_a_regressor_or_a_classifier_without_probabilities_is_refused(
     Xc, y = _classification(np.array([0, 1, 2]))
     with pytest.raises(OnnxAlgebraError, match=r"LinearSVC.*zipmap"):
         to_onnx(LinearSVC().fit(Xc, y), Xc[:1], options={"zipmap": True})
+
+
+@pytest.mark.parametrize("meta", ["MultiOutputClassifier", "ClassifierChain"])
+def test_zipmap_on_a_classifier_of_several_outputs_is_refused(meta):
+    from sklearn import multioutput
+
+    X = np.random.default_rng(0).standard_normal((50, 3)).astype(np.float32)
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(np.int64)
+    est = getattr(multioutput, meta)(LogisticRegression()).fit(X, Y)
+    with pytest.raises(ConversionError, match=rf"to_onnx\({meta}\).*zipmap.*several outputs.*leave zipmap out"):
+        to_onnx(est, X[:1], options={"zipmap": True})
+    labels = InferenceSession(to_onnx(est, X[:1]).SerializeToString()).run(None, {"X": X})[0]
+    np.testing.assert_array_equal(labels, est.predict(X))  # without the option it converts
 
 
 # --- OnnxSubEstimator in custom expressions --------------------------------------------

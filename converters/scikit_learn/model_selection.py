@@ -80,11 +80,14 @@ def threshold_outputs(est: Any, inner: Any, X: Expr | Columns, threshold: Any, p
     positive = classes[-1] if pos_label is None else pos_label
     if positive not in classes.tolist():
         raise OnnxAlgebraError(f"{type(est).__name__}: pos_label={pos_label!r} is not one of the classes {classes.tolist()}.")
+    # the estimator converted once: its probabilities (or decision function) are the second output too
+    probabilities = convert_estimator(inner, X)[1] if hasattr(inner, "predict_proba") else None
+    decision = label_and_decision(inner, X)[1] if probabilities is None or method == "decision_function" else None
     if method == "predict_proba":
         column = int(np.flatnonzero(classes == positive)[0])
-        score = convert_estimator(inner, X)[1][:, column]
+        score = probabilities[:, column]
     else:
-        score = label_and_decision(inner, X)[1].reshape(-1)
+        score = decision.reshape(-1)
         if positive == classes[0]:
             score = -score
     if isinstance(threshold, str) and threshold == "auto":
@@ -95,11 +98,11 @@ def threshold_outputs(est: Any, inner: Any, X: Expr | Columns, threshold: Any, p
         positive_index = int(np.flatnonzero(classes == pos_label)[0])
         negative_index = int(np.flatnonzero(classes != pos_label)[0])
     reached = score >= float(threshold)
-    index = np.where(reached, Constant(np.int64(positive_index)), Constant(np.int64(negative_index)))
-    label = label_of(est, index)
-    if hasattr(inner, "predict_proba"):
-        return label, convert_estimator(inner, X)[1]
-    return label, label_and_decision(inner, X)[1]
+    if (positive_index, negative_index) == (1, 0):
+        index = reached.astype(np.int64)
+    else:
+        index = np.where(reached, Constant(np.int64(positive_index)), Constant(np.int64(negative_index)))
+    return label_of(est, index), probabilities if probabilities is not None else decision
 
 
 @takes_columns

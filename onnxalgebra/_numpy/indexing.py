@@ -1,13 +1,14 @@
 """numpy indexing of expression values: ``x[1:3, 0]``, ``x[..., -1]``, ``x[:, idx]``, ``x[x > 0]``.
 
 Basic indexing (ints, slices with steps, ``None``, ``...``) becomes Unsqueeze,
-Slice and Squeeze. Advanced indexing follows numpy's rules: integer arrays
-broadcast together, a boolean mask stands for the integer arrays of its True
-positions (a 0-d mask adds an axis of length 1 or 0), and the indexed
-dimensions go where the first array index was when the array indices are
-next to each other, first otherwise. One integer array is a Gather, one
-boolean expression a Compress, several a GatherND. A numpy mask is known now:
-it becomes its integer positions, so the result's shape is known too.
+Slice and Squeeze (one int with every other axis whole, ``x[:, 1]``, is one
+Gather). Advanced indexing follows numpy's rules: integer arrays broadcast
+together, a boolean mask stands for the integer arrays of its True positions
+(a 0-d mask adds an axis of length 1 or 0), and the indexed dimensions go
+where the first array index was when the array indices are next to each
+other, first otherwise. One integer array is a Gather, one boolean expression
+a Compress, several a GatherND. A numpy mask is known now: it becomes its
+integer positions, so the result's shape is known too.
 
 Whatever numpy rejects from the shapes alone (an index out of bounds, a mask
 of the wrong length, arrays that do not broadcast) raises ``IndexError``
@@ -268,6 +269,8 @@ def _ints_and_slices(expr: Expr, key: Any) -> Expr | None:
             return None
     if not axes:
         return op("Identity", expr)
+    if len(squeeze) == 1 and len(axes) == 1:  # one int, every other axis whole (x[:, 1]): one Gather of a 0-d index
+        return op("Gather", expr, int64_constant(starts[0]), axis=axes[0])
     result = op(
         "Slice", expr, int64_constant(tuple(starts)), int64_constant(tuple(ends)), int64_constant(tuple(axes)),
         int64_constant(tuple(steps)),

@@ -443,7 +443,15 @@ def zipmap(estimator: Any, probabilities: Expr) -> Expr:
     """Probabilities as a sequence of maps class -> probability (``options={'zipmap': True}``)."""
     from .._operators import operator_class
 
-    classes = np.asarray(estimator.classes_)
+    classes = getattr(estimator, "classes_", None)
+    several = isinstance(classes, list) and any(np.ndim(c) for c in classes)  # MultiOutputClassifier, ClassifierChain
+    if classes is None or several or np.ndim(classes) != 1:
+        raise ConversionError(
+            f"to_onnx({type(estimator).__name__}): options={{'zipmap': True}} applies to a classifier of one output "
+            f"(classes_ one list of labels); {type(estimator).__name__} predicts several outputs, each with its own "
+            "classes: leave zipmap out."
+        )
+    classes = np.asarray(classes)
     proba = probabilities  # ZipMap takes float: a cast for other dtypes only
     if probabilities.dtype != np.float32:
         proba = operator_class("Cast")(probabilities, to=1)
