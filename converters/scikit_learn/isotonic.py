@@ -6,7 +6,7 @@ last threshold ``x[j] <= t``, and the value ``slope[j] * (t - x[j]) + y[j]``
 with ``slope[j] = (y[j+1] - y[j]) / (x[j+1] - x[j])`` computed once at
 conversion time (in float64, the same number numpy computes). The graph finds
 ``j`` by counting the thresholds ``x[1:] <= t`` (one comparison per
-threshold and row, a ReduceSum) and reads ``(slope, x, y)`` of the segment in
+threshold and row, a ReduceSum of floats) and reads ``(slope, x, y)`` of the segment in
 one Gather (for float32 ``t`` the thresholds it is compared with are
 rounded so that the comparisons are those of float64, as scikit-learn
 compares); the last threshold has a segment of its own with slope 0, so
@@ -56,7 +56,10 @@ def interpolate(t: Expr, x: np.ndarray, y: np.ndarray) -> Expr:
     """``numpy.interp(t, x, y)`` inside ``[x[0], x[-1]]`` (extrapolated with the end segments outside) for
     ``t`` [N, 1] and increasing ``x``: [N, 1]."""
     table = Constant(interpolation_table(x, y).astype(t.dtype))
-    segment = (t >= rounded(x[1:], t.dtype, up=True)).astype(np.int64).sum(axis=1)  # [N]: how many x[1:] are <= t
+    # [N]: how many x[1:] are <= t, counted in t's dtype (exact: below 2**24 thresholds in float32; onnxruntime sums
+    # floats ~9x faster than int64, 1,000 rows x 195 thresholds 52 us against 456 us), an index again for the Gather
+    count = t.dtype if t.dtype == np.float64 or len(x) < 2**24 else np.int64
+    segment = (t >= rounded(x[1:], t.dtype, up=True)).astype(count).sum(axis=1).astype(np.int64)
     found = table[segment]  # [N, 3]
     return found[:, 0:1] * (t - found[:, 1:2]) + found[:, 2:3]
 
