@@ -160,7 +160,7 @@ def infer_outputs(
     """
     domain, op_type, version, has_inference = sig.domain, sig.op_type, sig.since_version, sig.has_inference
     typed = None not in input_types or all(t is not None for t, p in zip(input_types, present) if p)
-    if has_inference and typed and domain == "":
+    if typed and domain == "" and (has_inference or op_type in _STAND_INS):
         # common operators: the same types computed in Python (as cheap as a cache lookup: not cached)
         ruled = python_rule(op_type, version, attributes, input_types, present, data_key)
         if ruled is not None:
@@ -184,10 +184,7 @@ def infer_outputs(
     if not has_inference and domain == "" and op_type in _STAND_INS:  # onnx < 1.17: no inference of its own
         infers = onnx.defs.get_schema(_STAND_INS[op_type], version, "")
         infer_op, infer_has = infers.name, infers.has_type_and_shape_inference_function
-    ruled = None
-    if infer_has and typed and domain == "" and not has_inference:  # a stand-in (onnx < 1.17): the operator's rule
-        ruled = python_rule(op_type, version, attributes, input_types, present, data_key)
-    if infer_has and typed and ruled is None:
+    if infer_has and typed:
         wires = attribute_bytes()
         if ignored:  # present but empty: a long list costs nothing to parse
             wires = [
@@ -205,23 +202,18 @@ def infer_outputs(
         except (shape_inference.InferenceError, checker.ValidationError) as exc:
             message = " ".join(str(exc).split())
             raise OnnxTypeError(f"{sig.label}: type inference failed for inputs {describe()}: {message}") from None
-    out = ruled if ruled is not None else _types_of(sig, n_outputs, inferred, input_types)
+    result = []
+    for i in range(n_outputs):
+        raw = inferred.get(f"o{i}") if inferred else None
+        vtype = _type_of_bytes(raw) if raw is not None else None
+        result.append(vtype if vtype is not None else _from_constraints(sig, i, input_types))
+    out = tuple(result)
     if domain == "" and op_type in _CHECKS:
         _CHECKS[op_type](sig.label, attributes, input_types, data_key, out)
     if domain == "ai.onnx.ml" and has_rule(op_type):
         out = complete_ml_types(op_type, out, attributes, input_types)
     _remember(key, attr_key, out)
     return out
-
-
-def _types_of(sig: Signature, n_outputs: int, inferred: dict[str, bytes], input_types: tuple) -> tuple[ValueType | None, ...]:
-    """The output types ONNX's inference gave (serialised), completed from the type constraints."""
-    result = []
-    for i in range(n_outputs):
-        raw = inferred.get(f"o{i}") if inferred else None
-        vtype = _type_of_bytes(raw) if raw is not None else None
-        result.append(vtype if vtype is not None else _from_constraints(sig, i, input_types))
-    return tuple(result)
 
 
 def _known_shape(vtype: ValueType | None) -> tuple[int, ...] | None:

@@ -15,6 +15,7 @@ with ``onnx.shape_inference.infer_node_outputs`` on generated inputs.
 from __future__ import annotations
 
 import functools
+import math
 import struct
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -323,7 +324,6 @@ def _softmax(version: int, attributes: _Attrs, types: _Inputs, present: _Present
     return (vtype,)
 
 
-
 def _int64_vector(data_key: tuple, index: int) -> tuple[int, ...] | None:
     """The values of constant input ``index`` (None when it is not a constant); anything but a 1-D int64 tensor is
     :class:`_Incompatible` (ONNX rejects it)."""
@@ -370,11 +370,7 @@ def _reshape(version: int, attributes: _Attrs, types: _Inputs, present: _Present
     if -1 in target and before is not None:
         left = [d for i, d in enumerate(before) if i not in cancelled]
         if all(type(d) is int for d in left) and all(type(d) is int for d in known):
-            elements, size = 1, 1
-            for d in left:
-                elements *= d  # type: ignore[operator]
-            for d in known:
-                size *= d  # type: ignore[operator]
+            elements, size = math.prod(left), math.prod(known)  # type: ignore[arg-type]
             if size == 0 or elements % size:
                 raise _Incompatible
             out[target.index(-1)] = elements // size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -113,3 +114,19 @@ def ovr_probabilities(scores: Expr) -> Expr:
     if scores.shape is not None and scores.shape[1] == 1:
         return binary_columns(prob)
     return normalise_rows(prob)
+
+
+@functools.lru_cache(maxsize=64)
+def block_selectors(k: int, f: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
+    """The 0/1 matrices that work on ``k`` blocks of ``f`` columns (read-only, made once per size): [F, K*F]
+    repeating ``f`` features once per block (``X @ repeat``: x beside itself ``k`` times), and [K*F, K] summing
+    each block's columns.
+
+    >>> repeat, per_block = block_selectors(2, 3, np.dtype(np.float32))
+    >>> repeat.shape, per_block.shape, per_block[:, 1].tolist()
+    ((3, 6), (6, 2), [0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+    """
+    repeat = np.tile(np.eye(f, dtype=dtype), (1, k))
+    per_block = np.repeat(np.eye(k, dtype=dtype), f, axis=0)  # row j*F+i is block j's
+    repeat.flags.writeable = per_block.flags.writeable = False
+    return repeat, per_block

@@ -41,7 +41,6 @@ FeatureAgglomeration clusters features, not rows: its ``transform`` pools each c
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -60,7 +59,7 @@ from onnxalgebra import (
     computation_dtype,
 )
 
-from ._common import check_options
+from ._common import block_selectors, check_options
 
 _TYPES = {np.dtype(np.float32): 1, np.dtype(np.float64): 11}
 
@@ -86,21 +85,6 @@ EXACT_DISTANCES_UP_TO = 1024
 the exact differences (a Gemm and a MatMul with 0/1 matrices: fewer nodes than a Gemm and a correction at this size)."""
 
 
-@functools.lru_cache(maxsize=64)
-def _selectors(k: int, f: int, dtype: np.dtype) -> tuple[np.ndarray, np.ndarray]:
-    """The 0/1 matrices of :func:`distances` for ``k`` centres of ``f`` features (read-only, made once per size):
-    [F, K*F] repeating the features once per centre, and [K*F, K] summing each centre's block of columns.
-
-    >>> repeat, per_centre = _selectors(2, 3, np.dtype(np.float32))
-    >>> repeat.shape, per_centre.shape, per_centre[:, 1].tolist()
-    ((3, 6), (6, 2), [0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
-    """
-    repeat = np.tile(np.eye(f, dtype=dtype), (1, k))
-    per_centre = np.repeat(np.eye(k, dtype=dtype), f, axis=0)  # row j*F+i is centre j's
-    repeat.flags.writeable = per_centre.flags.writeable = False
-    return repeat, per_centre
-
-
 def distances(X: Expr, centres: np.ndarray, dtype: np.dtype, index: Expr | None = None) -> Expr:
     """The euclidean distances [N, n_centres] (``euclidean_distances(X, centres)``).
 
@@ -116,7 +100,7 @@ def distances(X: Expr, centres: np.ndarray, dtype: np.dtype, index: Expr | None 
         # (exact: x * 1 plus zeros, minus c_kf, rounded once as a subtraction; scikit-learn refuses NaN and inf),
         # the squares summed per centre by a MatMul with 0/1 (onnxruntime broadcasts [N, 1, F] - [K, F] 2x
         # slower, and a MatMul then a Sub of [K*F] 1.5x)
-        repeat, per_centre = _selectors(*centres.shape, np.dtype(dtype))
+        repeat, per_centre = block_selectors(*centres.shape, np.dtype(dtype))  # a block per centre
         difference = OnnxGemm(X, repeat, -centres.astype(dtype).ravel())
         return np.sqrt(OnnxMatMul(difference * difference, per_centre))
     shift = centres.mean(axis=0) if dtype != np.float64 else np.zeros(centres.shape[1])

@@ -39,7 +39,7 @@ import numpy as np
 
 from onnxalgebra import Expr, OnnxAlgebraError, OnnxArgMax, OnnxGemm, OnnxReduceSum, OnnxSoftmax, computation_dtype
 
-from ._common import check_options
+from ._common import block_selectors, check_options
 
 _COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
@@ -113,7 +113,7 @@ def weighted_log_prob(est: Any, X: Expr, dtype: np.dtype) -> Expr:
         + log_det_cholesky(pc, covariance_type, f)
         + _variational_terms(est, f)
     )
-    blocks = np.kron(np.eye(k), np.ones((f, 1)))  # [K*F, K]: column k sums block k
+    repeat, blocks = block_selectors(k, f, np.dtype(np.float64))  # [F, K*F] x per component; [K*F, K] sums block k
     if covariance_type in ("full", "tied"):  # x @ P_k - mean_k @ P_k for every component: one Gemm, P_k side by side
         pk = pc if covariance_type == "full" else np.broadcast_to(pc, (k, f, f))
         side_by_side = pk.transpose(1, 0, 2).reshape(f, k * f)  # [F, K*F]: column block k is P_k
@@ -122,7 +122,7 @@ def weighted_log_prob(est: Any, X: Expr, dtype: np.dtype) -> Expr:
         weights = -0.5 * blocks
     else:  # the differences x - mean_k (one Gemm copying x per component), their squares weighted by P_k ** 2
         scale = pc if covariance_type == "diag" else np.repeat(pc[:, None], f, axis=1)  # [K, F]
-        y = OnnxGemm(X, np.tile(np.eye(f), (1, k)).astype(dtype), (-means.reshape(-1)).astype(dtype))
+        y = OnnxGemm(X, repeat.astype(dtype), (-means.reshape(-1)).astype(dtype))
         weights = -0.5 * blocks * (scale.reshape(-1, 1) ** 2)
     # the sum over each block of -0.5 * squares, plus the constant: one Gemm [N, K*F] @ [K*F, K]
     return OnnxGemm(y * y, weights.astype(dtype), np.broadcast_to(constant, (k,)).astype(dtype))

@@ -275,19 +275,12 @@ class _Compiler:
                     same = False
         arrays: list[np.ndarray | None] = []
         if has_constant:
-            if same and op._arrays is not None:
-                arrays = op._arrays
-                for i, array in enumerate(arrays):
-                    if array is not None:
-                        in_names[i] = self.constant(array, built[i])  # type: ignore[index]
-                        in_types[i] = built[i]  # type: ignore[index]
-            else:
-                same = False
-                arrays = resolve_constants(sig, op.inputs, in_types)
-                for i, array in enumerate(arrays):
-                    if array is not None:
-                        in_names[i] = self.constant(array)
-                        in_types[i] = self.root.types[in_names[i]]  # type: ignore[union-attr]
+            same = same and op._arrays is not None
+            arrays = op._arrays if same else resolve_constants(sig, op.inputs, in_types)  # type: ignore[assignment]
+            for i, array in enumerate(arrays):
+                if array is not None:
+                    in_names[i] = self.constant(array, built[i] if same else None)  # type: ignore[index]
+                    in_types[i] = self.root.types[in_names[i]]  # type: ignore[union-attr]
         wires: list[bytes] = []  # the serialised attributes
         graphs: dict[str, GraphProto] = {}
         attr_key = op.attr_key
