@@ -95,9 +95,10 @@ def run_onnx(model, feeds):
     return session(model).run(None, feeds)
 
 
-def sklearn_outputs(est, X, names):
-    """scikit-learn's outputs for the model's outputs ``names`` (docs/estimator_coverage.py: the same oracle)."""
-    return estimator_coverage.sklearn_outputs(est, X, list(names))
+def sklearn_outputs(est, X, names, got=None):
+    """scikit-learn's outputs for the model's outputs ``names`` (docs/estimator_coverage.py: the same oracle; ``got``,
+    the model's outputs, picks the row of a moved stopping tolerance where one applies)."""
+    return estimator_coverage.sklearn_outputs(est, X, list(names), got)
 
 
 def compare_outputs(est, names, got, expected, dtype, tolerance=None):
@@ -132,7 +133,8 @@ def check(est, X, dtype, tolerance=None, target_opset=None):
     model = to_onnx(est, X[:1], target_opset=target_opset)
     assert float_types(model) == {onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))}, "a hidden cast"
     names = [o.name for o in model.graph.output]
-    diffs = compare_outputs(est, names, run_onnx(model, {"X": X}), sklearn_outputs(est, X, names), dtype, tolerance)
+    got = run_onnx(model, {"X": X})
+    diffs = compare_outputs(est, names, got, sklearn_outputs(est, X, names, got), dtype, tolerance)
     print(type(est).__name__, np.dtype(dtype).name, diffs)
     check.last_model = model
     return diffs
