@@ -600,7 +600,7 @@ def check_outputs(
     got = sess.run(None, {"X": X})
     names = [o.name for o in model.graph.output]
     try:
-        oracle = sklearn_outputs(est, X, names)  # docs/estimator_coverage.py: the oracle the tests use
+        oracle = sklearn_outputs(est, X, names, got)  # docs/estimator_coverage.py: the oracle the tests use
     except Exception as exc:  # e.g. RadiusNeighborsClassifier without outlier_label on a row without neighbours
         return f"scikit-learn fails: {type(exc).__name__}"
     problems, notes = [], []

@@ -3,8 +3,19 @@
 from functools import cache
 
 import numpy as np
+import onnx
 import pytest
-from converter_checks import SKLEARN, TOLERANCE, binary, check, iris_names, multiclass, needs_sklearn, run_onnx
+from converter_checks import (
+    SKLEARN,
+    TOLERANCE,
+    binary,
+    check,
+    float_types,
+    iris_names,
+    multiclass,
+    needs_sklearn,
+    run_onnx,
+)
 from onnxalgebra_converters.scikit_learn.calibration import isotonic_calibration, isotonic_columns
 from onnxalgebra_converters.scikit_learn.preprocessing import columnwise_affine
 from sklearn.calibration import CalibratedClassifierCV
@@ -186,13 +197,20 @@ def test_calibrated_classifier(base, method, data):
     est, X_test = fitted(CalibratedClassifierCV(BASES[base](), method=method, cv=3), CLASSIFICATION[data])
     assert len(est.calibrated_classifiers_) == 3
     for dtype in DTYPES:
-        if method == "isotonic" and dtype == np.float32 and base != "BernoulliNB":
-            check_isotonic_float32(est, X_test)
-            continue
-        # BernoulliNB's probabilities take few distinct values, the isotonic thresholds sit on them, and the
-        # steep segments between amplify float32's rounding of those probabilities (~5e-8) about 1000 times.
-        steep = base == "BernoulliNB" and method == "isotonic" and dtype == np.float32
-        check(est, X_test, dtype, tolerance=1e-3 if steep else None)
+        check_calibrated(est, X_test, dtype, base)
+
+
+def check_calibrated(est, X, dtype, base):
+    """:func:`check` of a calibrated classifier, but for float32 isotonic calibration: of a linear ``base``, each
+    probability against its bound (:func:`check_isotonic_float32`); of BernoulliNB, within 1e-3 (its probabilities
+    take few distinct values, the isotonic thresholds sit on them, and the steep segments between amplify
+    float32's rounding of those probabilities, ~5e-8, about 1000 times)."""
+    if est.method != "isotonic" or dtype != np.float32:
+        check(est, X, dtype)
+    elif base == "BernoulliNB":
+        check(est, X, dtype, tolerance=1e-3)
+    else:
+        check_isotonic_float32(est, X)
 
 
 def isotonic_float32_bounds(est, X):
@@ -234,7 +252,9 @@ def check_isotonic_float32(est, X):
     what its score's rounding can move it (:func:`isotonic_float32_bounds`); the label is the model's most probable
     class, and scikit-learn's wherever no such move can change which class that is."""
     X = X.astype(np.float32)
-    label, proba = run_onnx(to_onnx(est, X[:1]), {"X": X})
+    model = to_onnx(est, X[:1])
+    assert float_types(model) == {onnx.TensorProto.FLOAT}, "a hidden cast"
+    label, proba = run_onnx(model, {"X": X})
     expected = est.predict_proba(X)
     bound = isotonic_float32_bounds(est, X) + TOLERANCE[np.float32] * np.abs(expected).max()
     excess = np.abs(proba - expected) - bound
@@ -252,10 +272,7 @@ def test_calibrated_classifier_without_ensemble(method, data):
     est, X_test = fitted(CalibratedClassifierCV(base, method=method, ensemble=False), CLASSIFICATION[data])
     assert len(est.calibrated_classifiers_) == 1
     for dtype in DTYPES:
-        if method == "isotonic" and dtype == np.float32:
-            check_isotonic_float32(est, X_test)
-        else:
-            check(est, X_test, dtype)
+        check_calibrated(est, X_test, dtype, "LinearSVC")
 
 
 @pytest.mark.parametrize("base", ["LogisticRegression", "LinearSVC", "BernoulliNB"])

@@ -5,9 +5,11 @@ each scikit-learn estimator on small generated data, converts it in float32
 and float64 and compares onnxruntime's outputs with scikit-learn's.
 """
 
+import copy
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -32,10 +34,6 @@ def test_a_converted_estimator_still_converts(name):
 def test_a_row_stopping_one_iteration_apart_is_compared_with_that_run():
     # LatentDirichletAllocation stops a row once its mean change is below mean_change_tol: the oracle of a float32
     # row is the nearest of scikit-learn's runs with that tolerance moved by up to 10%, and nothing further
-    import copy
-
-    import numpy as np
-
     X, _, X_test = table.counts()
     est = CLASSES["LatentDirichletAllocation"](random_state=0).fit(X)
     rows = X_test.astype(np.float32)
